@@ -1,0 +1,160 @@
+"""People: one user model for clients and staff, and invitations into the practice."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, ClassVar
+
+from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    CLIENT = "client", _("Client")
+    THERAPIST = "therapist", _("Therapist")
+    SUPERVISOR = "supervisor", _("Supervisor")
+    ADMIN = "admin", _("Practice admin")
+
+
+STAFF_ROLES = frozenset({Role.THERAPIST, Role.SUPERVISOR, Role.ADMIN})
+CLINICIAN_ROLES = frozenset({Role.THERAPIST, Role.SUPERVISOR})
+
+
+class Language(models.TextChoices):
+    ENGLISH = "en", _("English")
+    SPANISH = "es", _("Spanish")
+
+
+class UserManager(BaseUserManager["User"]):
+    use_in_migrations = True
+
+    def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
+        if not email:
+            raise ValueError("An e-mail address is required.")
+        user = self.model(email=self.normalize_email(email).lower(), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email: str, password: str | None = None, **fields: Any) -> User:
+        fields.setdefault("role", Role.ADMIN)
+        fields.setdefault("preferred_name", "Admin")
+        fields["is_superuser"] = True
+        return self.create_user(email, password, **fields)
+
+
+class User(AbstractBaseUser, PermissionsMixin):
+    email = models.EmailField(_("e-mail address"), unique=True)
+    preferred_name = models.CharField(
+        _("preferred name"),
+        max_length=100,
+        help_text=_("The name you would like us to use when we address you."),
+    )
+    pronouns = models.CharField(
+        _("pronouns"),
+        max_length=40,
+        blank=True,
+        help_text=_("For example she/her, he/him or they/them. Leave empty if you prefer."),
+    )
+    language = models.CharField(
+        _("language"), max_length=5, choices=Language.choices, default=Language.ENGLISH
+    )
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    is_active = models.BooleanField(_("active"), default=True)
+    date_joined = models.DateTimeField(_("joined"), default=timezone.now)
+
+    objects: ClassVar[UserManager] = UserManager()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS = ["preferred_name"]
+
+    class Meta:
+        ordering = ["preferred_name", "email"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(role__in=[r.value for r in Role]), name="user_role_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(language__in=[lang.value for lang in Language]),
+                name="user_language_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_name
+
+    @property
+    def display_name(self) -> str:
+        """The name to address this person by, with pronouns where they gave them."""
+        if self.pronouns:
+            return f"{self.preferred_name} ({self.pronouns})"
+        return self.preferred_name
+
+    @property
+    def is_staff(self) -> bool:
+        # Django's own admin site is not used; staff status is not a separate flag.
+        return False
+
+    @property
+    def is_client(self) -> bool:
+        return self.role == Role.CLIENT
+
+    @property
+    def is_clinician(self) -> bool:
+        return self.role in CLINICIAN_ROLES
+
+    @property
+    def is_practice_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    def get_full_name(self) -> str:
+        return self.preferred_name
+
+    def get_short_name(self) -> str:
+        return self.preferred_name
+
+
+def hash_token(token: str) -> str:
+    """Only this digest of an invitation token is stored; the token itself is e-mailed."""
+    return hashlib.sha256(token.encode("utf-8")).hexdigest()
+
+
+class Invitation(models.Model):
+    email = models.EmailField(_("e-mail address"))
+    role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    invited_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="invitations_sent")
+    # For a client invitation: who will supervise the episode of care it opens.
+    supervisor = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    accepted_user = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"Invitation {self.pk} ({self.role})"
+
+    def is_pending(self, now: Any = None) -> bool:
+        now = now or timezone.now()
+        return self.accepted_at is None and self.revoked_at is None and self.expires_at > now
+
+    @property
+    def state(self) -> str:
+        if self.accepted_at is not None:
+            return "accepted"
+        if self.revoked_at is not None:
+            return "revoked"
+        if self.expires_at <= timezone.now():
+            return "expired"
+        return "pending"

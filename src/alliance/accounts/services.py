@@ -1,0 +1,280 @@
+"""Writes to people and invitations. Each is one transaction with its audit event."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from alliance.accounts.models import STAFF_ROLES, Invitation, Role, User, hash_token
+from alliance.audit.models import Action
+from alliance.audit.services import audit_record
+from alliance.care.services import episode_open
+
+
+@dataclass(frozen=True)
+class IssuedInvitation:
+    invitation: Invitation
+    token: str
+
+
+def _check_invitable(email: str) -> str:
+    email = User.objects.normalize_email(email).strip().lower()
+    if User.objects.filter(email__iexact=email).exists():
+        raise ValidationError(_("Someone with this e-mail address already has an account."))
+    if Invitation.objects.filter(
+        email__iexact=email,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).exists():
+        raise ValidationError(
+            _("An invitation to this e-mail address is still open. Withdraw it to send a new one.")
+        )
+    return email
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    actor: User,
+    email: str,
+    role: str,
+    supervisor: User | None = None,
+    request: HttpRequest | None = None,
+) -> IssuedInvitation:
+    """An admin invites staff; a therapist invites a client (opening an episode with them)."""
+    if role in STAFF_ROLES:
+        if actor.role != Role.ADMIN:
+            raise ValidationError(_("Only a practice admin can invite staff."))
+        if supervisor is not None:
+            raise ValidationError(_("A staff invitation has no supervisor."))
+    elif role == Role.CLIENT:
+        if actor.role != Role.THERAPIST:
+            raise ValidationError(_("Only a therapist can invite a client."))
+        if supervisor is not None and (
+            supervisor.role != Role.SUPERVISOR or not supervisor.is_active
+        ):
+            raise ValidationError(_("Choose a supervisor from the list."))
+    else:
+        raise ValidationError(_("Choose a role from the list."))
+    email = _check_invitable(email)
+    token = secrets.token_urlsafe(32)
+    invitation = Invitation(
+        email=email,
+        role=role,
+        token_hash=hash_token(token),
+        invited_by=actor,
+        supervisor=supervisor,
+        expires_at=timezone.now() + timedelta(days=settings.INVITATION_DAYS),
+    )
+    invitation.full_clean()
+    invitation.save()
+    audit_record(
+        actor=actor,
+        action=Action.INVITATION_CREATED,
+        target_type="invitation",
+        target_id=invitation.pk,
+        request=request,
+    )
+    link = invitation_link(token, request)
+    transaction.on_commit(lambda: _send_invitation_email(invitation, link))
+    return IssuedInvitation(invitation=invitation, token=token)
+
+
+def invitation_link(token: str, request: HttpRequest | None) -> str:
+    path = reverse("invitation_accept", args=[token])
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+def _send_invitation_email(invitation: Invitation, link: str) -> None:
+    # The message names the practice and nothing else: no therapist, no reason.
+    context = {
+        "link": link,
+        "practice_name": settings.PRACTICE_NAME,
+        "expires_at": invitation.expires_at,
+    }
+    with translation.override(invitation.invited_by.language):
+        send_mail(
+            subject=_("Your invitation to %(practice)s") % {"practice": settings.PRACTICE_NAME},
+            message=render_to_string("accounts/email/invitation.txt", context),
+            from_email=None,
+            recipient_list=[invitation.email],
+        )
+
+
+class InvitationUnusable(Exception):
+    """The link is unknown, expired, withdrawn or already used."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def invitation_for_token(token: str) -> Invitation:
+    invitation = (
+        Invitation.objects.select_related("invited_by", "supervisor")
+        .filter(token_hash=hash_token(token))
+        .first()
+    )
+    if invitation is None:
+        raise InvitationUnusable("unknown")
+    if invitation.accepted_at is not None:
+        raise InvitationUnusable("used")
+    if invitation.revoked_at is not None:
+        raise InvitationUnusable("revoked")
+    if invitation.expires_at <= timezone.now():
+        raise InvitationUnusable("expired")
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(
+    *,
+    token: str,
+    password: str,
+    preferred_name: str,
+    pronouns: str,
+    language: str,
+    request: HttpRequest | None = None,
+) -> User:
+    """Create the account the invitation promised; for a client, open their episode."""
+    invitation = invitation_for_token(token)
+    # Lock the row so the same link cannot be accepted twice at once.
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.accepted_at is not None:
+        raise InvitationUnusable("used")
+    if User.objects.filter(email__iexact=invitation.email).exists():
+        raise InvitationUnusable("used")
+    user = User(
+        email=invitation.email,
+        preferred_name=preferred_name.strip(),
+        pronouns=pronouns.strip(),
+        language=language,
+        role=invitation.role,
+    )
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    invitation.accepted_at = timezone.now()
+    invitation.accepted_user = user
+    invitation.save(update_fields=["accepted_at", "accepted_user"])
+    audit_record(
+        actor=user,
+        action=Action.INVITATION_ACCEPTED,
+        target_type="invitation",
+        target_id=invitation.pk,
+        client_id=user.pk if user.role == Role.CLIENT else None,
+        request=request,
+    )
+    if user.role == Role.CLIENT:
+        episode_open(
+            actor=invitation.invited_by,
+            client=user,
+            therapist=invitation.invited_by,
+            supervisor=invitation.supervisor,
+            request=request,
+        )
+    return user
+
+
+@transaction.atomic
+def invitation_revoke(*, actor: User, invitation: Invitation, request: HttpRequest | None) -> None:
+    if not invitation.is_pending():
+        raise ValidationError(_("This invitation can no longer be withdrawn."))
+    invitation.revoked_at = timezone.now()
+    invitation.save(update_fields=["revoked_at"])
+    audit_record(
+        actor=actor,
+        action=Action.INVITATION_REVOKED,
+        target_type="invitation",
+        target_id=invitation.pk,
+        request=request,
+    )
+
+
+@transaction.atomic
+def user_update_profile(
+    *,
+    actor: User,
+    preferred_name: str,
+    pronouns: str,
+    language: str,
+    request: HttpRequest | None = None,
+) -> User:
+    actor.preferred_name = preferred_name.strip()
+    actor.pronouns = pronouns.strip()
+    actor.language = language
+    actor.full_clean()
+    actor.save(update_fields=["preferred_name", "pronouns", "language"])
+    audit_record(
+        actor=actor,
+        action=Action.PROFILE_UPDATED,
+        target_type="user",
+        target_id=actor.pk,
+        client_id=actor.pk if actor.role == Role.CLIENT else None,
+        request=request,
+    )
+    return actor
+
+
+@transaction.atomic
+def user_create(
+    *,
+    actor: User | None,
+    email: str,
+    password: str,
+    preferred_name: str,
+    pronouns: str = "",
+    language: str = "en",
+    role: str,
+) -> User:
+    """An account made without an invitation: the demo practice and first-run set-up."""
+    user = User(
+        email=User.objects.normalize_email(email).strip().lower(),
+        preferred_name=preferred_name.strip(),
+        pronouns=pronouns.strip(),
+        language=language,
+        role=role,
+    )
+    user.set_password(password)
+    user.full_clean()
+    user.save()
+    audit_record(
+        actor=actor,
+        action=Action.ACCOUNT_CREATED,
+        target_type="user",
+        target_id=user.pk,
+        client_id=user.pk if role == Role.CLIENT else None,
+    )
+    return user
+
+
+@transaction.atomic
+def user_set_active(
+    *, actor: User, user: User, active: bool, request: HttpRequest | None = None
+) -> User:
+    if user.pk == actor.pk:
+        raise ValidationError(_("You cannot deactivate your own account."))
+    if user.is_active == active:
+        return user
+    user.is_active = active
+    user.save(update_fields=["is_active"])
+    audit_record(
+        actor=actor,
+        action=Action.ACCOUNT_REACTIVATED if active else Action.ACCOUNT_DEACTIVATED,
+        target_type="user",
+        target_id=user.pk,
+        request=request,
+    )
+    return user

@@ -1,0 +1,89 @@
+"""Append-only, hash-chained audit events.
+
+Each event stores who did what to which client's record, when and from where —
+never clinical content. Every row carries the SHA-256 of its own fields and of the
+row before it, so editing, deleting or inserting a row by hand breaks the chain
+(``alliance verify-audit``). People and records are referred to by id, not by
+foreign key, so that nothing done to other tables can rewrite a stored row.
+"""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+GENESIS_HASH = "0" * 64
+
+
+class Action(models.TextChoices):
+    VIEWED = "viewed", _("opened the record")
+    LOGGED_IN = "logged_in", _("signed in")
+    LOGGED_OUT = "logged_out", _("signed out")
+    LOGIN_FAILED = "login_failed", _("failed to sign in")
+    PASSWORD_CHANGED = "password_changed", _("changed their password")
+    PASSWORD_RESET = "password_reset", _("reset their password")
+    PROFILE_UPDATED = "profile_updated", _("updated their profile")
+    INVITATION_CREATED = "invitation_created", _("sent an invitation")
+    INVITATION_REVOKED = "invitation_revoked", _("withdrew an invitation")
+    INVITATION_ACCEPTED = "invitation_accepted", _("accepted an invitation")
+    ACCOUNT_CREATED = "account_created", _("created an account")
+    ACCOUNT_DEACTIVATED = "account_deactivated", _("deactivated an account")
+    ACCOUNT_REACTIVATED = "account_reactivated", _("reactivated an account")
+    EPISODE_OPENED = "episode_opened", _("opened an episode of care")
+    EPISODE_CLOSED = "episode_closed", _("closed an episode of care")
+    SESSION_SCHEDULED = "session_scheduled", _("scheduled a session")
+
+
+class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
+    def update(self, **kwargs: Any) -> NoReturn:
+        raise PermissionError("Audit events are append-only.")
+
+    def delete(self) -> NoReturn:
+        raise PermissionError("Audit events are append-only.")
+
+
+class AuditEvent(models.Model):
+    seq = models.PositiveBigIntegerField(unique=True)
+    occurred_at = models.DateTimeField()
+    actor_id = models.BigIntegerField(null=True, blank=True)
+    actor_role = models.CharField(max_length=20, blank=True)
+    action = models.CharField(max_length=40, choices=Action.choices)
+    client_id = models.BigIntegerField(null=True, blank=True, db_index=True)
+    target_type = models.CharField(max_length=40, blank=True)
+    target_id = models.BigIntegerField(null=True, blank=True)
+    ip_address = models.CharField(max_length=45, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    hash = models.CharField(max_length=64, unique=True)
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["seq"]
+        indexes = [models.Index(fields=["actor_id", "occurred_at"])]
+
+    def __str__(self) -> str:
+        return f"audit #{self.seq} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("Audit events are append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> NoReturn:
+        raise PermissionError("Audit events are append-only.")
+
+
+class AuditChainHead(models.Model):
+    """One row: the sequence number and hash of the newest event.
+
+    Writers lock it, so events are chained one at a time; and it shows when rows
+    were removed from the end of the chain.
+    """
+
+    seq = models.PositiveBigIntegerField(default=0)
+    hash = models.CharField(max_length=64, default=GENESIS_HASH)
+
+    def __str__(self) -> str:
+        return f"audit head #{self.seq}"

@@ -1,0 +1,42 @@
+"""Sign-in events come from Django's and allauth's signals: their views are not ours."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from allauth.account.signals import password_changed, password_reset
+from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+from django.http import HttpRequest
+
+from alliance.audit.models import Action
+from alliance.audit.services import audit_record
+
+
+def _logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    audit_record(actor=user, action=Action.LOGGED_IN, request=request)
+
+
+def _logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if user is not None:
+        audit_record(actor=user, action=Action.LOGGED_OUT, request=request)
+
+
+def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kw: Any) -> None:
+    # The attempted e-mail address is not stored: it may be a client's.
+    audit_record(actor=None, action=Action.LOGIN_FAILED, request=request)
+
+
+def _password_changed(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    audit_record(actor=user, action=Action.PASSWORD_CHANGED, request=request)
+
+
+def _password_reset(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
+    audit_record(actor=user, action=Action.PASSWORD_RESET, request=request)
+
+
+def connect() -> None:
+    user_logged_in.connect(_logged_in, dispatch_uid="alliance-audit-login")
+    user_logged_out.connect(_logged_out, dispatch_uid="alliance-audit-logout")
+    user_login_failed.connect(_login_failed, dispatch_uid="alliance-audit-login-failed")
+    password_changed.connect(_password_changed, dispatch_uid="alliance-audit-password-changed")
+    password_reset.connect(_password_reset, dispatch_uid="alliance-audit-password-reset")

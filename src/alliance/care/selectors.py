@@ -1,0 +1,43 @@
+"""Reads that cross models; each starts from what the access policy lets a person reach."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, Max, Min, Q, QuerySet
+from django.utils import timezone
+
+from alliance.care.access import episodes_reachable_by
+from alliance.care.models import Episode, Session
+
+if TYPE_CHECKING:
+    from alliance.accounts.models import User
+
+
+def caseload_for(user: User) -> QuerySet[Episode]:
+    """The episodes a clinician treats or supervises, with their session summary.
+
+    One query whatever the caseload size: the counts and dates are annotations.
+    """
+    now = timezone.now()
+    return (
+        episodes_reachable_by(user)
+        .annotate(
+            sessions_held=Count("sessions", filter=Q(sessions__starts_at__lte=now)),
+            next_session_at=Min("sessions__starts_at", filter=Q(sessions__starts_at__gt=now)),
+            last_session_at=Max("sessions__starts_at", filter=Q(sessions__starts_at__lte=now)),
+        )
+        .order_by("status", "client__preferred_name", "-opened_at")
+    )
+
+
+def sessions_of(episodes: tuple[Episode, ...] | list[Episode]) -> QuerySet[Session]:
+    return Session.objects.filter(episode__in=episodes).order_by("episode_id", "number")
+
+
+def next_session_for(episode: Episode) -> Session | None:
+    return (
+        Session.objects.filter(episode=episode, starts_at__gt=timezone.now())
+        .order_by("starts_at")
+        .first()
+    )

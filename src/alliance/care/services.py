@@ -1,0 +1,102 @@
+"""Writes to episodes of care and sessions, each one transaction with its audit event."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from alliance.accounts.models import Role
+from alliance.audit.models import Action
+from alliance.audit.services import audit_record
+from alliance.care.models import Episode, EpisodeStatus, Session
+
+if TYPE_CHECKING:
+    from alliance.accounts.models import User
+
+
+@transaction.atomic
+def episode_open(
+    *,
+    actor: User,
+    client: User,
+    therapist: User,
+    supervisor: User | None = None,
+    request: HttpRequest | None = None,
+) -> Episode:
+    if client.role != Role.CLIENT:
+        raise ValidationError(_("An episode of care is opened for a client."))
+    if therapist.role != Role.THERAPIST or not therapist.is_active:
+        raise ValidationError(_("An episode of care needs an active treating therapist."))
+    if supervisor is not None and (supervisor.role != Role.SUPERVISOR or not supervisor.is_active):
+        raise ValidationError(_("The supervisor must be an active supervisor."))
+    episode = Episode(client=client, therapist=therapist, supervisor=supervisor)
+    episode.full_clean()
+    episode.save()
+    audit_record(
+        actor=actor,
+        action=Action.EPISODE_OPENED,
+        client_id=client.pk,
+        target_type="episode",
+        target_id=episode.pk,
+        request=request,
+    )
+    return episode
+
+
+@transaction.atomic
+def episode_close(*, actor: User, episode: Episode, request: HttpRequest | None = None) -> Episode:
+    episode = Episode.objects.select_for_update().get(pk=episode.pk)
+    if not episode.is_open:
+        raise ValidationError(_("This episode of care is already closed."))
+    episode.status = EpisodeStatus.CLOSED
+    episode.closed_at = timezone.now()
+    episode.full_clean()
+    episode.save(update_fields=["status", "closed_at"])
+    audit_record(
+        actor=actor,
+        action=Action.EPISODE_CLOSED,
+        client_id=episode.client_id,
+        target_type="episode",
+        target_id=episode.pk,
+        request=request,
+    )
+    return episode
+
+
+@transaction.atomic
+def session_schedule(
+    *,
+    actor: User,
+    episode: Episode,
+    starts_at: datetime,
+    request: HttpRequest | None = None,
+) -> Session:
+    """Add the next session to an open episode; sessions are numbered in order."""
+    episode = Episode.objects.select_for_update().get(pk=episode.pk)
+    if not episode.is_open:
+        raise ValidationError(_("Sessions can only be added to an open episode of care."))
+    latest = episode.sessions.order_by("-number").first()
+    if latest is not None and starts_at <= latest.starts_at:
+        raise ValidationError(
+            _("Sessions are numbered in order: this one must start after session %(n)s.")
+            % {"n": latest.number}
+        )
+    last = latest.number if latest is not None else 0
+    session = Session(episode=episode, number=last + 1, starts_at=starts_at)
+    session.full_clean()
+    session.save()
+    audit_record(
+        actor=actor,
+        action=Action.SESSION_SCHEDULED,
+        client_id=episode.client_id,
+        target_type="session",
+        target_id=session.pk,
+        request=request,
+    )
+    return session

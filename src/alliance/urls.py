@@ -1,0 +1,43 @@
+from django.urls import include, path
+
+from alliance.web.views import portal, practice, profile, public, workspace
+
+urlpatterns = [
+    path("", public.home, name="home"),
+    path("healthz", public.healthz, name="healthz"),
+    path("language/", public.language_switch, name="language_switch"),
+    path("invitations/<str:token>/", public.invitation_accept, name="invitation_accept"),
+    path("accounts/", include("allauth.account.urls")),
+    path("profile/", profile.profile_edit, name="profile"),
+    # Client portal
+    path("me/", portal.portal_home, name="portal_home"),
+    # Clinician workspace
+    path("clinic/", workspace.caseload, name="caseload"),
+    path("clinic/invite/", workspace.client_invite, name="client_invite"),
+    path("clinic/clients/<int:client_id>/", workspace.client_record, name="client_record"),
+    path(
+        "clinic/episodes/<int:episode_id>/sessions/new/",
+        workspace.session_add,
+        name="session_add",
+    ),
+    path("clinic/episodes/<int:episode_id>/close/", workspace.episode_close, name="episode_close"),
+    # Practice administration
+    path("practice/", practice.people, name="practice_people"),
+    path("practice/invite/", practice.staff_invite, name="staff_invite"),
+    path(
+        "practice/invitations/<int:invitation_id>/withdraw/",
+        practice.invitation_withdraw,
+        name="invitation_withdraw",
+    ),
+    path(
+        "practice/people/<int:user_id>/active/",
+        practice.person_set_active,
+        name="person_set_active",
+    ),
+    path("practice/audit/", practice.audit_log, name="audit_log"),
+]
+
+handler400 = "alliance.web.views.errors.bad_request"
+handler403 = "alliance.web.views.errors.permission_denied"
+handler404 = "alliance.web.views.errors.page_not_found"
+handler500 = "alliance.web.views.errors.server_error"

@@ -1,0 +1,164 @@
+"""The demo practice: realistic people and history, made through the real services.
+
+Loading is idempotent: an account that already exists is kept as it is, and an
+episode or session that exists is not made again.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from django.db import transaction
+from django.utils import timezone
+
+from alliance.accounts.models import Role, User
+from alliance.accounts.services import user_create
+from alliance.care.models import Episode
+from alliance.care.services import episode_close, episode_open, session_schedule
+
+DEMO_PASSWORD = "demo-password"  # noqa: S105 - published on purpose: it is the demo
+
+# (preferred name, pronouns, language)
+STAFF = {
+    "admin@demo.test": ("Morgan Lee", "they/them", "en", Role.ADMIN),
+    "supervisor@demo.test": ("Dr. Samira Haddad", "she/her", "en", Role.SUPERVISOR),
+    "therapist1@demo.test": ("Jordan Okafor", "he/him", "en", Role.THERAPIST),
+    "therapist2@demo.test": ("Lucía Fernández", "she/her", "es", Role.THERAPIST),
+    "therapist3@demo.test": ("Riley Nakamura", "they/them", "en", Role.THERAPIST),
+}
+
+CLIENTS = [
+    ("Dana Whitfield", "she/her", "en"),
+    ("Mateo Álvarez", "he/him", "es"),
+    ("Priya Raman", "she/her", "en"),
+    ("Kwame Mensah", "he/him", "en"),
+    ("Sol Navarro", "they/them", "es"),
+    ("Aiyana Redcloud", "she/her", "en"),
+    ("Tomás Herrera", "he/him", "es"),
+    ("Mei Chen", "she/her", "en"),
+    ("Elliot Brooks", "he/they", "en"),
+    ("Fatima Zahra Benali", "she/her", "en"),
+    ("Grace O'Connell", "she/her", "en"),
+    ("Haruto Sato", "he/him", "en"),
+    ("Isabel Cruz", "she/her", "es"),
+    ("Jamal Washington", "he/him", "en"),
+    ("Kai Kahananui", "they/them", "en"),
+    ("Leila Karimi", "she/her", "en"),
+    ("Marisol Quispe", "she/her", "es"),
+    ("Noah Goldberg", "he/him", "en"),
+    ("Olusegun Adeyemi", "he/him", "en"),
+    ("Paz Domínguez", "she/they", "es"),
+    ("Quinn Murphy", "", "en"),
+    ("Rosa Jiménez", "she/her", "es"),
+    ("Sami Virtanen", "he/him", "en"),
+    ("Tala Ibrahim", "she/her", "en"),
+    ("Uriel Castillo", "he/him", "es"),
+    ("Valentina Rossi", "she/her", "en"),
+    ("Wren Abernathy", "they/them", "en"),
+    ("Ximena Flores", "she/her", "es"),
+    ("Yusuf Demir", "he/him", "en"),
+    ("Zoe Papadopoulos", "she/her", "en"),
+]
+
+# Which episodes the demo closes, to show read-only records.
+CLOSED_CLIENTS = frozenset({28})
+
+
+def therapist_number_for(client_number: int) -> int:
+    if client_number in (1, 2):
+        return 1
+    return (client_number % 3) + 1
+
+
+def supervised(client_number: int) -> bool:
+    return client_number in (1, 2) or client_number % 4 == 0
+
+
+@dataclass
+class DemoResult:
+    created_people: int = 0
+    created_episodes: int = 0
+    created_sessions: int = 0
+    logins: list[tuple[str, str]] = field(default_factory=list)
+
+    def summary(self) -> str:
+        return (
+            f"Demo practice ready: {self.created_people} people, {self.created_episodes} "
+            f"episodes of care and {self.created_sessions} sessions added this run."
+        )
+
+    def login_lines(self) -> list[str]:
+        width = max(len(email) for email, _ in self.logins)
+        return [f"{email.ljust(width)}  {label}" for email, label in self.logins]
+
+
+def _person(
+    email: str, name: str, pronouns: str, language: str, role: str, result: DemoResult
+) -> User:
+    existing = User.objects.filter(email=email).first()
+    if existing is not None:
+        return existing
+    result.created_people += 1
+    return user_create(
+        actor=None,
+        email=email,
+        password=DEMO_PASSWORD,
+        preferred_name=name,
+        pronouns=pronouns,
+        language=language,
+        role=role,
+    )
+
+
+def _history(
+    episode: Episode, therapist: User, rng: random.Random, now: datetime, result: DemoResult
+) -> None:
+    """Weekly sessions over the past weeks, and the next one booked."""
+    if episode.sessions.exists():
+        return
+    weeks = rng.randint(4, 30)
+    first = (now - timedelta(weeks=weeks)).replace(
+        hour=rng.choice([9, 10, 11, 14, 15, 16, 17]), minute=0, second=0, microsecond=0
+    )
+    for week in range(weeks + 1):
+        session_schedule(actor=therapist, episode=episode, starts_at=first + timedelta(weeks=week))
+        result.created_sessions += 1
+
+
+@transaction.atomic
+def load_demo_practice(progress: Callable[[str], None] = lambda line: None) -> DemoResult:
+    result = DemoResult()
+    rng = random.Random(20261125)  # the same practice every time
+    now = timezone.now()
+    progress("Creating staff accounts…")
+    staff = {}
+    for email, (name, pronouns, language, role) in STAFF.items():
+        staff[email] = _person(email, name, pronouns, language, role, result)
+        result.logins.append((email, f"{role.label} — {name}"))
+    supervisor = staff["supervisor@demo.test"]
+    progress("Creating 30 clients with their episodes of care and sessions…")
+    for number, (name, pronouns, language) in enumerate(CLIENTS, start=1):
+        email = f"client{number}@demo.test"
+        client = _person(email, name, pronouns, language, Role.CLIENT, result)
+        therapist = staff[f"therapist{therapist_number_for(number)}@demo.test"]
+        episode = Episode.objects.filter(client=client).first()
+        if episode is None:
+            episode = episode_open(
+                actor=therapist,
+                client=client,
+                therapist=therapist,
+                supervisor=supervisor if supervised(number) else None,
+            )
+            result.created_episodes += 1
+        _history(episode, therapist, rng, now, result)
+        if number in CLOSED_CLIENTS and episode.is_open:
+            episode_close(actor=therapist, episode=episode)
+        if number % 10 == 0:
+            progress(f"  {number} of 30 clients")
+    result.logins.append(("client1@demo.test … client30@demo.test", "Clients"))
+    result.logins.append(("client1@demo.test", "Client (English) — Dana Whitfield"))
+    result.logins.append(("client2@demo.test", "Client (Spanish) — Mateo Álvarez"))
+    return result

@@ -1,0 +1,106 @@
+"""Forms: they check input and say what is wrong in plain words; services do the writing."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from django import forms
+from django.contrib.auth import password_validation
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from alliance.accounts.models import Language, Role, User
+
+PRONOUN_SUGGESTIONS = ["she/her", "he/him", "they/them", "she/they", "he/they"]
+
+
+class ProfileForm(forms.Form):
+    preferred_name = forms.CharField(
+        label=_("Preferred name"),
+        max_length=100,
+        help_text=_("The name you would like us to use when we address you."),
+    )
+    pronouns = forms.CharField(
+        label=_("Pronouns"),
+        max_length=40,
+        required=False,
+        help_text=_("For example she/her, he/him or they/them. Leave empty if you prefer."),
+    )
+    language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+
+    def clean_preferred_name(self) -> str:
+        name: str = self.cleaned_data["preferred_name"].strip()
+        if not name:
+            raise forms.ValidationError(_("Please tell us what to call you."))
+        return name
+
+
+class AcceptInvitationForm(ProfileForm):
+    password1 = forms.CharField(
+        label=_("Choose a password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+        help_text=_("At least 10 characters; not a common password."),
+    )
+    password2 = forms.CharField(
+        label=_("Type the password again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def __init__(self, *args: Any, email: str, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.email = email
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        first, second = data.get("password1"), data.get("password2")
+        if first and second and first != second:
+            self.add_error("password2", _("The two passwords are not the same."))
+        elif first:
+            probe = User(email=self.email, preferred_name=data.get("preferred_name", ""))
+            try:
+                password_validation.validate_password(first, probe)
+            except forms.ValidationError as error:
+                self.add_error("password1", error)
+        return data
+
+
+class InviteClientForm(forms.Form):
+    email = forms.EmailField(label=_("Client's e-mail address"))
+    supervisor = forms.ModelChoiceField(
+        label=_("Supervisor"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("No supervisor"),
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["supervisor"]
+        assert isinstance(field, forms.ModelChoiceField)
+        field.queryset = User.objects.filter(role=Role.SUPERVISOR, is_active=True)
+
+
+class InviteStaffForm(forms.Form):
+    email = forms.EmailField(label=_("E-mail address"))
+    role = forms.ChoiceField(
+        label=_("Role"),
+        choices=[(r.value, r.label) for r in (Role.THERAPIST, Role.SUPERVISOR, Role.ADMIN)],
+    )
+
+
+class SessionForm(forms.Form):
+    starts_at = forms.DateTimeField(
+        label=_("Date and time"),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+        help_text=_("In the practice's time zone."),
+    )
+
+    def clean_starts_at(self) -> Any:
+        value = self.cleaned_data["starts_at"]
+        if value.year < 2000 or value > timezone.now() + timedelta(days=730):
+            raise forms.ValidationError(_("Please enter a date within the next two years."))
+        return value

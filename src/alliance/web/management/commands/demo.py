@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandParser
+
+from alliance.web.demo import DEMO_PASSWORD, load_demo_practice
+
+
+class Command(BaseCommand):
+    help = (
+        "Load the demo practice into the configured database (idempotently), then serve it "
+        "on http://127.0.0.1:8000 and print the logins. --no-serve only loads."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--no-serve", action="store_true", help="load the demo, don't serve")
+        parser.add_argument(
+            "--addrport", default="127.0.0.1:8000", help="where to serve (default 127.0.0.1:8000)"
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        call_command("migrate", interactive=False, verbosity=0)
+        result = load_demo_practice(progress=lambda line: self.stdout.write(line))
+        self.stdout.write(self.style.SUCCESS(result.summary()))
+        self.stdout.write("")
+        url = f"http://{options['addrport']}/"
+        self.stdout.write(self.style.SUCCESS(f"Alliance demo: {url}"))
+        self.stdout.write(f"Every demo account's password is: {DEMO_PASSWORD}")
+        for line in result.login_lines():
+            self.stdout.write(f"  {line}")
+        if options["no_serve"]:
+            return
+        self.stdout.write("")
+        self.stdout.write(f"Serving on {url} — press Ctrl-C to stop.")
+        call_command("runserver", options["addrport"], use_reloader=False, use_threading=True)

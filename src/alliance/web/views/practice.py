@@ -1,0 +1,106 @@
+"""Practice administration: people, invitations and the audit log — no clinical content."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from alliance.accounts.models import Invitation, User
+from alliance.accounts.services import (
+    invitation_create,
+    invitation_link,
+    invitation_revoke,
+    user_set_active,
+)
+from alliance.audit.models import AuditEvent
+from alliance.care import access
+from alliance.web.forms import InviteStaffForm
+from alliance.web.http import AuthedRequest
+
+
+@require_GET
+def people(request: AuthedRequest) -> HttpResponse:
+    access.require(access.may_manage_accounts(request.user))
+    page = Paginator(User.objects.order_by("role", "preferred_name"), 50).get_page(
+        request.GET.get("page")
+    )
+    invitations = Invitation.objects.select_related("invited_by").filter(
+        accepted_at__isnull=True, revoked_at__isnull=True
+    )[:100]
+    return render(request, "web/practice/people.html", {"page": page, "invitations": invitations})
+
+
+@require_http_methods(["GET", "POST"])
+def staff_invite(request: AuthedRequest) -> HttpResponse:
+    access.require(access.may_manage_accounts(request.user))
+    form = InviteStaffForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            issued = invitation_create(
+                actor=request.user,
+                email=form.cleaned_data["email"],
+                role=form.cleaned_data["role"],
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error("email", error)
+        else:
+            return render(
+                request,
+                "web/invitation_sent.html",
+                {
+                    "invitation": issued.invitation,
+                    "link": invitation_link(issued.token, request),
+                },
+            )
+    status = 400 if request.method == "POST" else 200
+    return render(request, "web/practice/staff_invite.html", {"form": form}, status=status)
+
+
+@require_POST
+def invitation_withdraw(request: AuthedRequest, invitation_id: int) -> HttpResponse:
+    access.require(access.may_manage_accounts(request.user))
+    invitation = Invitation.objects.filter(pk=invitation_id).first()
+    if invitation is None:
+        raise Http404
+    try:
+        invitation_revoke(actor=request.user, invitation=invitation, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The invitation is withdrawn; its link no longer works."))
+    return redirect("practice_people")
+
+
+@require_POST
+def person_set_active(request: AuthedRequest, user_id: int) -> HttpResponse:
+    access.require(access.may_manage_accounts(request.user))
+    person = User.objects.filter(pk=user_id).first()
+    if person is None:
+        raise Http404
+    wanted = request.POST.get("active")
+    if wanted not in ("true", "false"):
+        messages.error(request, _("Choose whether the account should be active."))
+        return redirect("practice_people")
+    try:
+        user_set_active(actor=request.user, user=person, active=wanted == "true", request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The account is updated."))
+    return redirect("practice_people")
+
+
+@require_GET
+def audit_log(request: AuthedRequest) -> HttpResponse:
+    access.require(access.may_manage_accounts(request.user))
+    page = Paginator(AuditEvent.objects.order_by("-seq"), 100).get_page(request.GET.get("page"))
+    actor_ids = {event.actor_id for event in page.object_list if event.actor_id}
+    names = {u.pk: u for u in User.objects.filter(pk__in=actor_ids)}
+    rows = [(event, names.get(event.actor_id or 0)) for event in page.object_list]
+    return render(request, "web/practice/audit_log.html", {"page": page, "rows": rows})

@@ -1,0 +1,33 @@
+from __future__ import annotations
+
+from django.contrib import messages
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
+
+from alliance.accounts.services import user_update_profile
+from alliance.web.forms import ProfileForm
+from alliance.web.http import AuthedRequest
+
+
+@require_http_methods(["GET", "POST"])
+def profile_edit(request: AuthedRequest) -> HttpResponse:
+    user = request.user
+    form = ProfileForm(
+        request.POST or None,
+        initial={
+            "preferred_name": user.preferred_name,
+            "pronouns": user.pronouns,
+            "language": user.language,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        user_update_profile(actor=user, request=request, **form.cleaned_data)
+        translation.activate(form.cleaned_data["language"])
+        messages.success(request, _("Your profile is saved."))
+        return redirect("profile")
+    status = 400 if request.method == "POST" else 200
+    base = "web/portal_base.html" if request.user.is_client else "web/workspace_base.html"
+    return render(request, "web/profile.html", {"form": form, "base_template": base}, status=status)

@@ -1,0 +1,128 @@
+"""Pages anyone may open: the front door, the language switch and invitations."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import translation
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from alliance.accounts import services as account_services
+from alliance.accounts.models import Role, User
+from alliance.web.forms import AcceptInvitationForm
+from alliance.web.http import AuthedRequest
+
+
+@require_GET
+def home(request: AuthedRequest) -> HttpResponse:
+    role = request.user.role
+    if role == Role.CLIENT:
+        return redirect("portal_home")
+    if role == Role.ADMIN:
+        return redirect("practice_people")
+    return redirect("caseload")
+
+
+@login_not_required
+@require_GET
+def healthz(request: HttpRequest) -> HttpResponse:
+    return HttpResponse("ok", content_type="text/plain")
+
+
+@login_not_required
+@require_POST
+def language_switch(request: HttpRequest) -> HttpResponse:
+    language = request.POST.get("language", "")
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = "/"
+    if language not in dict(settings.LANGUAGES):
+        messages.error(request, _("Please choose a language from the list."))
+        return HttpResponseRedirect(next_url)
+    user = request.user
+    if isinstance(user, User) and user.language != language:
+        account_services.user_update_profile(
+            actor=user,
+            preferred_name=user.preferred_name,
+            pronouns=user.pronouns,
+            language=language,
+            request=request,
+        )
+    translation.activate(language)
+    response = HttpResponseRedirect(next_url)
+    response.set_cookie(
+        settings.LANGUAGE_COOKIE_NAME,
+        language,
+        max_age=settings.LANGUAGE_COOKIE_AGE,
+        secure=settings.LANGUAGE_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+UNUSABLE_STATUS = {"unknown": 404, "used": 410, "revoked": 410, "expired": 410}
+
+
+@login_not_required
+@require_http_methods(["GET", "POST"])
+def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    try:
+        invitation = account_services.invitation_for_token(token)
+    except account_services.InvitationUnusable as unusable:
+        return render(
+            request,
+            "web/invitation_unusable.html",
+            {"reason": unusable.reason},
+            status=UNUSABLE_STATUS[unusable.reason],
+        )
+    if request.user.is_authenticated:
+        return render(request, "web/invitation_signed_in.html", status=409)
+    form = AcceptInvitationForm(
+        request.POST or None,
+        email=invitation.email,
+        initial={"language": translation.get_language() or "en"},
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = account_services.invitation_accept(
+                token=token,
+                password=form.cleaned_data["password1"],
+                preferred_name=form.cleaned_data["preferred_name"],
+                pronouns=form.cleaned_data["pronouns"],
+                language=form.cleaned_data["language"],
+                request=request,
+            )
+        except account_services.InvitationUnusable as unusable:
+            return render(
+                request,
+                "web/invitation_unusable.html",
+                {"reason": unusable.reason},
+                status=UNUSABLE_STATUS[unusable.reason],
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+            with translation.override(user.language):
+                messages.success(
+                    request,
+                    _("Welcome, %(name)s. Your account is ready.") % {"name": user.preferred_name},
+                )
+            return redirect(reverse("home"))
+    return render(
+        request,
+        "web/invitation_accept.html",
+        {"form": form, "invitation": invitation},
+        status=400 if request.method == "POST" else 200,
+    )

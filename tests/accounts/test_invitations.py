@@ -1,0 +1,219 @@
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.core.exceptions import ValidationError
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from alliance.accounts.models import Invitation, User, hash_token
+from alliance.accounts.services import invitation_create, invitation_revoke
+from alliance.audit.models import AuditEvent
+from alliance.care.models import Episode
+from tests.conftest import Cast
+
+GOOD = {
+    "preferred_name": "Frankie",
+    "pronouns": "they/them",
+    "language": "es",
+    "password1": "a-long-and-unusual-passphrase",
+    "password2": "a-long-and-unusual-passphrase",
+}
+
+
+def invite_client(cast: Cast, django_capture_on_commit_callbacks: Any, **extra: Any) -> Any:
+    with django_capture_on_commit_callbacks(execute=True):
+        return invitation_create(
+            actor=cast.alice, email="Frankie@Example.test", role="client", **extra
+        )
+
+
+def test_only_a_hash_of_the_token_is_stored(
+    cast: Cast, django_capture_on_commit_callbacks: Any
+) -> None:
+    issued = invite_client(cast, django_capture_on_commit_callbacks)
+    stored = Invitation.objects.get()
+    assert stored.token_hash == hash_token(issued.token)
+    assert issued.token not in str(Invitation.objects.values().get())
+
+
+def test_invitation_email_carries_the_link_and_no_health_information(
+    cast: Cast, django_capture_on_commit_callbacks: Any
+) -> None:
+    issued = invite_client(cast, django_capture_on_commit_callbacks)
+    (message,) = mail.outbox
+    assert message.to == ["frankie@example.test"]
+    assert issued.token in message.body
+    for word in ("therap", "Alice", "episode", "clinic", "health", "mental"):
+        assert word.lower() not in (message.subject + message.body).lower()
+
+
+def test_therapist_invites_clients_only(cast: Cast) -> None:
+    with pytest.raises(ValidationError):
+        invitation_create(actor=cast.alice, email="x@example.test", role="therapist")
+    with pytest.raises(ValidationError):
+        invitation_create(actor=cast.sam, email="x@example.test", role="client")
+    with pytest.raises(ValidationError):
+        invitation_create(actor=cast.dana, email="x@example.test", role="client")
+    assert not Invitation.objects.exists()
+
+
+def test_admin_invites_staff_only(cast: Cast) -> None:
+    invitation_create(actor=cast.ada, email="new@example.test", role="supervisor")
+    with pytest.raises(ValidationError):
+        invitation_create(actor=cast.ada, email="c@example.test", role="client")
+    with pytest.raises(ValidationError):
+        invitation_create(actor=cast.ada, email="z@example.test", role="wizard")
+    assert Invitation.objects.count() == 1
+
+
+def test_existing_account_or_open_invitation_is_refused(cast: Cast) -> None:
+    with pytest.raises(ValidationError, match="already has an account"):
+        invitation_create(actor=cast.alice, email="DANA@example.test", role="client")
+    invitation_create(actor=cast.alice, email="new@example.test", role="client")
+    with pytest.raises(ValidationError, match="still open"):
+        invitation_create(actor=cast.alice, email="new@example.test", role="client")
+
+
+def test_accepting_creates_the_account_and_opens_the_episode(cast: Cast) -> None:
+    issued = invitation_create(
+        actor=cast.alice, email="frankie@example.test", role="client", supervisor=cast.sam
+    )
+    client = Client()
+    url = reverse("invitation_accept", args=[issued.token])
+    assert client.get(url).status_code == 200
+    response = client.post(url, GOOD)
+    assert response.status_code == 302
+    user = User.objects.get(email="frankie@example.test")
+    assert (user.preferred_name, user.pronouns, user.language, user.role) == (
+        "Frankie",
+        "they/them",
+        "es",
+        "client",
+    )
+    assert user.check_password(GOOD["password1"])
+    episode = Episode.objects.get(client=user)
+    assert (episode.therapist, episode.supervisor, episode.status) == (cast.alice, cast.sam, "open")
+    assert Invitation.objects.get().accepted_user == user
+    assert client.get(reverse("portal_home")).status_code == 200
+    actions = list(AuditEvent.objects.values_list("action", flat=True).order_by("seq"))
+    assert actions[-4:] == ["invitation_accepted", "episode_opened", "logged_in", "viewed"]
+
+
+def test_accepting_a_staff_invitation_opens_no_episode(cast: Cast) -> None:
+    issued = invitation_create(actor=cast.ada, email="pat@example.test", role="therapist")
+    response = Client().post(reverse("invitation_accept", args=[issued.token]), GOOD)
+    assert response.status_code == 302
+    user = User.objects.get(email="pat@example.test")
+    assert user.role == "therapist"
+    assert not Episode.objects.filter(client=user).exists()
+
+
+def test_a_used_link_gets_a_clear_page_and_changes_nothing(cast: Cast) -> None:
+    issued = invitation_create(actor=cast.alice, email="frankie@example.test", role="client")
+    url = reverse("invitation_accept", args=[issued.token])
+    Client().post(url, GOOD)
+    users = User.objects.count()
+    response = Client().post(url, {**GOOD, "preferred_name": "Someone else"})
+    assert response.status_code == 410
+    assert b"already been used" in response.content
+    assert User.objects.count() == users
+    assert User.objects.get(email="frankie@example.test").preferred_name == "Frankie"
+
+
+def test_an_expired_link_gets_a_clear_page_and_changes_nothing(cast: Cast) -> None:
+    issued = invitation_create(actor=cast.alice, email="frankie@example.test", role="client")
+    Invitation.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
+    response = Client().post(reverse("invitation_accept", args=[issued.token]), GOOD)
+    assert response.status_code == 410
+    assert b"expired" in response.content
+    assert not User.objects.filter(email="frankie@example.test").exists()
+
+
+def test_a_withdrawn_link_gets_a_clear_page(cast: Cast) -> None:
+    issued = invitation_create(actor=cast.alice, email="frankie@example.test", role="client")
+    invitation_revoke(actor=cast.ada, invitation=issued.invitation, request=None)
+    response = Client().get(reverse("invitation_accept", args=[issued.token]))
+    assert response.status_code == 410
+    assert b"withdrawn" in response.content
+
+
+@pytest.mark.parametrize("token", ["forged", "x" * 43, "%00", "a.b-c_d~"])
+def test_a_forged_link_gets_a_clear_page(cast: Cast, token: str) -> None:
+    response = Client().post(f"/invitations/{token}/", GOOD)
+    assert response.status_code == 404
+    assert b"recognise this link" in response.content
+    assert not User.objects.filter(email="frankie@example.test").exists()
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"password2": "something-different-entirely"}, b"not the same"),
+        ({"password1": "short", "password2": "short"}, b"too short"),
+        ({"password1": "password123", "password2": "password123"}, b"too common"),
+        ({"preferred_name": "   "}, b"This field is required"),
+        ({"language": "fr"}, b"Select a valid choice"),
+    ],
+)
+def test_bad_input_on_accepting_changes_nothing(
+    cast: Cast, change: dict[str, str], message: bytes
+) -> None:
+    issued = invitation_create(actor=cast.alice, email="frankie@example.test", role="client")
+    response = Client().post(reverse("invitation_accept", args=[issued.token]), {**GOOD, **change})
+    assert response.status_code == 400
+    assert message in response.content
+    assert not User.objects.filter(email="frankie@example.test").exists()
+    assert Invitation.objects.get().accepted_at is None
+
+
+def test_a_signed_in_person_cannot_accept(cast: Cast) -> None:
+    issued = invitation_create(actor=cast.alice, email="frankie@example.test", role="client")
+    client = Client()
+    client.force_login(cast.dana)
+    response = client.post(reverse("invitation_accept", args=[issued.token]), GOOD)
+    assert response.status_code == 409
+    assert not User.objects.filter(email="frankie@example.test").exists()
+
+
+def test_therapist_invites_a_client_through_the_page(cast: Cast) -> None:
+    client = Client()
+    client.force_login(cast.alice)
+    response = client.post(
+        reverse("client_invite"), {"email": "new@example.test", "supervisor": cast.sam.pk}
+    )
+    assert response.status_code == 200
+    assert b"/invitations/" in response.content
+    invitation = Invitation.objects.get()
+    assert (invitation.email, invitation.role, invitation.supervisor) == (
+        "new@example.test",
+        "client",
+        cast.sam,
+    )
+
+
+def test_invite_page_refuses_a_non_supervisor_as_supervisor(cast: Cast) -> None:
+    client = Client()
+    client.force_login(cast.alice)
+    response = client.post(
+        reverse("client_invite"), {"email": "new@example.test", "supervisor": cast.charlie.pk}
+    )
+    assert response.status_code == 400
+    assert not Invitation.objects.exists()
+
+
+def test_admin_invites_staff_through_the_page(cast: Cast) -> None:
+    client = Client()
+    client.force_login(cast.ada)
+    response = client.post(reverse("staff_invite"), {"email": "bad address", "role": "therapist"})
+    assert response.status_code == 400
+    assert not Invitation.objects.exists()
+    response = client.post(
+        reverse("staff_invite"), {"email": "t@example.test", "role": "therapist"}
+    )
+    assert response.status_code == 200
+    assert Invitation.objects.get().role == "therapist"

@@ -1,0 +1,129 @@
+"""Configuration from the environment: strict, and safe in production."""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from django.db import connection
+
+from alliance.lib.env import ConfigError, env_bool, env_int, env_list, parse_field_keys
+
+KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
+PRODUCTION = {
+    "ALLIANCE_SECRET_KEY": "s" * 20 + "-production-secret-with-enough-length-0123456789",
+    "ALLIANCE_FIELD_KEYS": KEY,
+    "ALLIANCE_ALLOWED_HOSTS": "alliance.example.org",
+    "ALLIANCE_DEBUG": "false",
+}
+
+
+@pytest.mark.parametrize("word", ["1", "true", "TRUE", "yes", "on", " On "])
+def test_true_words(word: str) -> None:
+    assert env_bool("X", default=False, environ={"X": word}) is True
+
+
+@pytest.mark.parametrize("word", ["0", "false", "no", "off"])
+def test_false_words(word: str) -> None:
+    assert env_bool("X", default=True, environ={"X": word}) is False
+
+
+@pytest.mark.parametrize("word", ["ture", "2", "y", "enabled", "-"])
+def test_unrecognised_boolean_is_an_error(word: str) -> None:
+    with pytest.raises(ConfigError, match="is not a boolean"):
+        env_bool("X", default=False, environ={"X": word})
+
+
+def test_unset_boolean_takes_the_default() -> None:
+    assert env_bool("X", default=True, environ={}) is True
+
+
+def test_int_and_list_are_strict() -> None:
+    assert env_int("N", 3, environ={"N": "15"}) == 15
+    with pytest.raises(ConfigError):
+        env_int("N", 3, environ={"N": "fifteen"})
+    assert env_list("L", [], environ={"L": "a.example, b.example"}) == ["a.example", "b.example"]
+    with pytest.raises(ConfigError):
+        env_list("L", [], environ={"L": "a.example,,b"})
+
+
+def test_field_keys_are_parsed_and_checked() -> None:
+    other = base64.urlsafe_b64encode(b"o" * 32).decode()
+    assert parse_field_keys(f"{KEY},{other}") == [b"k" * 32, b"o" * 32]
+    with pytest.raises(ConfigError, match="32 bytes"):
+        parse_field_keys(base64.urlsafe_b64encode(b"short").decode())
+    with pytest.raises(ConfigError, match="not valid base64"):
+        parse_field_keys("***")
+    with pytest.raises(ConfigError, match="same key twice"):
+        parse_field_keys(f"{KEY},{KEY}")
+
+
+def run_alliance(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(("ALLIANCE_", "DJANGO_"))}
+    clean["ALLIANCE_VAR_DIR"] = env.pop("ALLIANCE_VAR_DIR", "/tmp/alliance-settings-test")
+    return subprocess.run(
+        [sys.executable, "-m", "alliance", *args],
+        env={**clean, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"ALLIANCE_SECRET_KEY": ""}, "ALLIANCE_SECRET_KEY must be set"),
+        (
+            {"ALLIANCE_SECRET_KEY": "insecure-development-key-do-not-use-in-production"},
+            "ALLIANCE_SECRET_KEY must be set",
+        ),
+        ({"ALLIANCE_FIELD_KEYS": ""}, "ALLIANCE_FIELD_KEYS must be set"),
+        ({"ALLIANCE_DEBUG": "ture"}, "is not a boolean"),
+        ({"ALLIANCE_ALLOWED_HOSTS": ""}, "ALLIANCE_ALLOWED_HOSTS must name"),
+    ],
+)
+def test_production_refuses_to_start_unsafely(change: dict[str, str], message: str) -> None:
+    result = run_alliance({**PRODUCTION, **change}, "check")
+    assert result.returncode != 0
+    assert message in result.stderr
+
+
+def test_production_settings_pass_the_deploy_check(tmp_path: Any) -> None:
+    result = run_alliance(
+        {**PRODUCTION, "ALLIANCE_VAR_DIR": str(tmp_path)},
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+    )
+    assert result.returncode == 0, result.stderr + result.stdout
+    assert "no issues" in result.stdout
+
+
+def test_sqlite_runs_in_wal_mode(db: Any) -> None:
+    if connection.vendor != "sqlite":
+        pytest.skip("SQLite only")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA journal_mode")
+        mode = cursor.fetchone()[0]
+    # The test database may live in memory, where WAL does not apply.
+    assert mode in ("wal", "memory")
+
+
+def test_default_database_file_uses_wal(tmp_path: Any) -> None:
+    result = run_alliance(
+        {"ALLIANCE_DEBUG": "true", "ALLIANCE_VAR_DIR": str(tmp_path)},
+        "shell",
+        "-c",
+        "from django.db import connection; c = connection.cursor(); "
+        "c.execute('PRAGMA journal_mode'); print(c.fetchone()[0])",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "wal"
+    assert (tmp_path / "alliance.sqlite3").exists()

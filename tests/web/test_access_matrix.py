@@ -1,0 +1,179 @@
+"""Every URL, every role: the expected status, or the suite fails.
+
+A new URL pattern without a row here fails ``test_every_url_has_a_row``. The record
+URLs point at Dana's record: Alice treats her, Sam supervises; Charlie, Eve and Ada
+have no business there and get 404 — never a hint that the record exists.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.test import Client
+from django.urls import URLPattern, URLResolver, get_resolver
+
+from tests.conftest import Cast
+
+ROLES = ("anon", "client", "other_client", "therapist", "other_therapist", "supervisor", "admin")
+
+
+def everyone(code: int) -> dict[str, int]:
+    return dict.fromkeys(ROLES, code)
+
+
+def signed_in(code: int, anon: int = 302) -> dict[str, int]:
+    return {**dict.fromkeys(ROLES, code), "anon": anon}
+
+
+def only(allowed: dict[str, int], others: int = 404) -> dict[str, int]:
+    return {**signed_in(others), **allowed}
+
+
+LOGGED_IN_REDIRECT = signed_in(302, anon=200)
+
+# url name -> (kwargs maker, {method: {role: status}})
+MATRIX: dict[str, tuple[Any, dict[str, dict[str, int]]]] = {
+    "home": (None, {"GET": signed_in(302), "POST": signed_in(405)}),
+    "healthz": (None, {"GET": everyone(200)}),
+    "language_switch": (None, {"GET": everyone(405), "POST": everyone(302)}),
+    "invitation_accept": (
+        lambda c: {"token": "not-a-real-token"},
+        {"GET": everyone(404), "POST": everyone(404)},
+    ),
+    "account_login": (None, {"GET": LOGGED_IN_REDIRECT}),
+    "account_logout": (None, {"GET": signed_in(200), "POST": everyone(302)}),
+    "account_inactive": (None, {"GET": everyone(200)}),
+    "account_signup": (None, {"GET": signed_in(302, anon=200)}),
+    "account_reauthenticate": (None, {"GET": signed_in(200)}),
+    "account_email": (None, {"GET": signed_in(200)}),
+    "account_email_verification_sent": (None, {"GET": everyone(200)}),
+    "account_change_password": (None, {"GET": signed_in(200)}),
+    "account_set_password": (None, {"GET": signed_in(302)}),
+    "account_reset_password": (None, {"GET": everyone(200)}),
+    "account_confirm_login_code": (None, {"GET": signed_in(302, anon=302)}),
+    "account_confirm_email": (lambda c: {"key": "forged-key"}, {"GET": everyone(200)}),
+    "account_reset_password_from_key_done": (None, {"GET": everyone(200)}),
+    "account_reset_password_from_key": (
+        lambda c: {"uidb36": "zz", "key": "forged-key"},
+        {"GET": everyone(200)},
+    ),
+    "account_reset_password_done": (None, {"GET": everyone(200)}),
+    "profile": (None, {"GET": signed_in(200), "POST": signed_in(400)}),
+    "portal_home": (
+        None,
+        {"GET": only({"client": 200, "other_client": 200}), "POST": signed_in(405)},
+    ),
+    "caseload": (
+        None,
+        {
+            "GET": only({"therapist": 200, "other_therapist": 200, "supervisor": 200}),
+            "POST": signed_in(405),
+        },
+    ),
+    "client_invite": (
+        None,
+        {
+            "GET": only({"therapist": 200, "other_therapist": 200}),
+            "POST": only({"therapist": 400, "other_therapist": 400}),
+        },
+    ),
+    "client_record": (
+        lambda c: {"client_id": c.dana.pk},
+        {
+            "GET": only({"therapist": 200, "supervisor": 200}),
+            "POST": signed_in(405),
+        },
+    ),
+    "session_add": (
+        lambda c: {"episode_id": c.dana_episode.pk},
+        {
+            "GET": only({"therapist": 200, "supervisor": 403, "client": 403}),
+            "POST": only({"therapist": 400, "supervisor": 403, "client": 403}),
+        },
+    ),
+    "episode_close": (
+        lambda c: {"episode_id": c.dana_episode.pk},
+        {"GET": only({"therapist": 200, "supervisor": 403, "client": 403})},
+    ),
+    "practice_people": (None, {"GET": only({"admin": 200}), "POST": signed_in(405)}),
+    "staff_invite": (None, {"GET": only({"admin": 200}), "POST": only({"admin": 400})}),
+    "invitation_withdraw": (
+        lambda c: {"invitation_id": 999999},
+        {"GET": signed_in(405), "POST": only({"admin": 404})},
+    ),
+    "person_set_active": (
+        lambda c: {"user_id": c.dana.pk},
+        {"GET": signed_in(405), "POST": only({"admin": 302})},
+    ),
+    "audit_log": (None, {"GET": only({"admin": 200}), "POST": signed_in(405)}),
+}
+
+
+def all_url_names() -> set[str]:
+    names: set[str] = set()
+
+    def walk(patterns: list[Any]) -> None:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                walk(pattern.url_patterns)
+            elif isinstance(pattern, URLPattern):
+                assert pattern.name, f"URL pattern {pattern.pattern} has no name"
+                names.add(pattern.name)
+
+    walk(get_resolver().url_patterns)
+    return names
+
+
+def test_every_url_has_a_row() -> None:
+    missing = all_url_names() - MATRIX.keys()
+    assert not missing, f"URLs with no expected outcome in the access matrix: {sorted(missing)}"
+    stale = MATRIX.keys() - all_url_names()
+    assert not stale, f"Rows for URLs that no longer exist: {sorted(stale)}"
+
+
+def user_for(cast: Cast, role: str) -> Any:
+    return {
+        "anon": None,
+        "client": cast.dana,
+        "other_client": cast.eve,
+        "therapist": cast.alice,
+        "other_therapist": cast.charlie,
+        "supervisor": cast.sam,
+        "admin": cast.ada,
+    }[role]
+
+
+CASES = [
+    (name, method, role)
+    for name, (_, methods) in MATRIX.items()
+    for method, outcomes in methods.items()
+    for role in ROLES
+    if role in outcomes
+]
+
+
+@pytest.mark.parametrize(("name", "method", "role"), CASES)
+def test_access_matrix(cast: Cast, name: str, method: str, role: str) -> None:
+    from django.urls import reverse
+
+    make_kwargs, methods = MATRIX[name]
+    url = reverse(name, kwargs=make_kwargs(cast) if make_kwargs else None)
+    client = Client()
+    user = user_for(cast, role)
+    if user is not None:
+        client.force_login(user)
+    response = client.get(url) if method == "GET" else client.post(url, {})
+    expected = methods[method][role]
+    assert response.status_code == expected, (
+        f"{method} {url} as {role}: expected {expected}, got {response.status_code}"
+    )
+    if expected in (403, 404) and role not in ("client",):
+        # Nothing of the record leaks into a refusal.
+        assert cast.dana.preferred_name.encode() not in response.content
+
+
+def test_every_role_is_asked_about_every_url_method() -> None:
+    for name, (_, methods) in MATRIX.items():
+        for method, outcomes in methods.items():
+            assert set(outcomes) == set(ROLES), f"{name} {method} misses a role"

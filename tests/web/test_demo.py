@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management import call_command
+from django.test import Client
+
+from alliance.accounts.models import User
+from alliance.audit.services import verify_chain
+from alliance.care.models import Episode, Session
+from alliance.web.demo import DEMO_PASSWORD, load_demo_practice
+
+
+def test_demo_practice_has_the_promised_people(db: Any) -> None:
+    load_demo_practice()
+    emails = set(User.objects.values_list("email", flat=True))
+    expected = {"admin@demo.test", "supervisor@demo.test"}
+    expected |= {f"therapist{n}@demo.test" for n in (1, 2, 3)}
+    expected |= {f"client{n}@demo.test" for n in range(1, 31)}
+    assert emails == expected
+    for email in expected:
+        assert User.objects.get(email=email).check_password(DEMO_PASSWORD), email
+    roles = dict(User.objects.values_list("email", "role"))
+    assert roles["admin@demo.test"] == "admin"
+    assert roles["supervisor@demo.test"] == "supervisor"
+    assert roles["therapist2@demo.test"] == "therapist"
+    assert roles["client30@demo.test"] == "client"
+    languages = dict(User.objects.values_list("email", "language"))
+    assert (languages["therapist1@demo.test"], languages["client1@demo.test"]) == ("en", "en")
+    assert languages["client2@demo.test"] == "es"
+    assert len(set(User.objects.values_list("pronouns", flat=True))) >= 4
+
+
+def test_every_demo_client_is_in_an_episode_and_client1_2_are_therapist1s(db: Any) -> None:
+    load_demo_practice()
+    for number in range(1, 31):
+        assert Episode.objects.filter(client__email=f"client{number}@demo.test").count() == 1
+    for number in (1, 2):
+        episode = Episode.objects.get(client__email=f"client{number}@demo.test")
+        assert episode.therapist.email == "therapist1@demo.test"
+        assert episode.supervisor is not None
+        assert episode.supervisor.email == "supervisor@demo.test"
+    assert Episode.objects.filter(status="closed").exists()
+    assert Session.objects.count() > 30 * 4
+
+
+def test_loading_twice_changes_nothing(db: Any) -> None:
+    first = load_demo_practice()
+    counts = (User.objects.count(), Episode.objects.count(), Session.objects.count())
+    second = load_demo_practice()
+    assert (User.objects.count(), Episode.objects.count(), Session.objects.count()) == counts
+    assert first.created_people == 35 and second.created_people == 0
+    assert second.created_sessions == 0
+    assert verify_chain().ok
+
+
+def test_demo_command_without_serving_prints_the_logins(db: Any, capsys: Any) -> None:
+    call_command("demo", "--no-serve")
+    out = capsys.readouterr().out
+    assert "http://127.0.0.1:8000/" in out
+    assert "demo-password" in out
+    for email in (
+        "admin@demo.test",
+        "supervisor@demo.test",
+        "therapist3@demo.test",
+        "client1@demo.test",
+        "client30@demo.test",
+    ):
+        assert email in out
+
+
+def test_demo_logins_work(db: Any) -> None:
+    load_demo_practice()
+    client = Client()
+    response = client.post(
+        "/accounts/login/", {"login": "client2@demo.test", "password": DEMO_PASSWORD}
+    )
+    assert response.status_code == 302
+    page = client.get("/me/").content.decode()
+    assert "Hola, Mateo" in page and "Jordan Okafor" in page

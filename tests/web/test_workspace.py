@@ -1,0 +1,132 @@
+from __future__ import annotations
+
+from datetime import timedelta
+
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from alliance.audit.models import AuditEvent
+from alliance.care.models import Episode, Session
+from alliance.care.services import episode_close, session_schedule
+from tests.conftest import Cast
+
+
+def signed_in(user: object) -> Client:
+    client = Client()
+    client.force_login(user)  # type: ignore[arg-type]
+    return client
+
+
+def test_caseload_lists_treated_and_supervised_clients(cast: Cast) -> None:
+    session_schedule(
+        actor=cast.alice, episode=cast.dana_episode, starts_at=timezone.now() + timedelta(days=2)
+    )
+    page = signed_in(cast.alice).get(reverse("caseload")).content.decode()
+    assert "Dana (they/them)" in page and "Eve" in page
+    sam_page = signed_in(cast.sam).get(reverse("caseload")).content.decode()
+    assert "Dana (they/them)" in sam_page and "Eve" not in sam_page
+    assert "Dana" not in signed_in(cast.charlie).get(reverse("caseload")).content.decode()
+
+
+def test_caseload_query_count_does_not_grow_with_clients(
+    cast: Cast, django_assert_max_num_queries: object
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from alliance.care.services import episode_open
+    from tests.conftest import make_user
+
+    def count() -> int:
+        client = signed_in(cast.alice)
+        with CaptureQueriesContext(connection) as queries:
+            client.get(reverse("caseload"))
+        return len(queries)
+
+    before = count()
+    for n in range(10):
+        person = make_user(f"c{n}@example.test", f"Client {n}", "client")
+        episode = episode_open(actor=cast.alice, client=person, therapist=cast.alice)
+        session_schedule(actor=cast.alice, episode=episode, starts_at=timezone.now())
+    assert count() == before
+
+
+def test_opening_a_record_writes_a_viewed_event(cast: Cast) -> None:
+    signed_in(cast.sam).get(reverse("client_record", args=[cast.dana.pk]))
+    event = AuditEvent.objects.order_by("-seq").first()
+    assert event is not None
+    assert (event.action, event.actor_id, event.actor_role, event.client_id) == (
+        "viewed",
+        cast.sam.pk,
+        "supervisor",
+        cast.dana.pk,
+    )
+
+
+def test_refused_record_writes_no_viewed_event(cast: Cast) -> None:
+    client = signed_in(cast.charlie)
+    before = AuditEvent.objects.count()
+    client.get(reverse("client_record", args=[cast.dana.pk]))
+    assert AuditEvent.objects.count() == before
+
+
+def test_therapist_adds_a_session(cast: Cast) -> None:
+    client = signed_in(cast.alice)
+    when = (timezone.localtime() + timedelta(days=3)).strftime("%Y-%m-%dT%H:%M")
+    response = client.post(reverse("session_add", args=[cast.dana_episode.pk]), {"starts_at": when})
+    assert response.status_code == 302
+    session = Session.objects.get()
+    assert (session.episode, session.number) == (cast.dana_episode, 1)
+    page = client.get(reverse("client_record", args=[cast.dana.pk])).content.decode()
+    assert "Session 1 is scheduled." in page
+
+
+def test_bad_session_date_changes_nothing(cast: Cast) -> None:
+    client = signed_in(cast.alice)
+    for value in ("", "tomorrow", "1999-01-01T10:00", "2400-01-01T10:00"):
+        response = client.post(
+            reverse("session_add", args=[cast.dana_episode.pk]), {"starts_at": value}
+        )
+        assert response.status_code == 400
+    assert not Session.objects.exists()
+
+
+def test_out_of_order_session_shows_the_reason(cast: Cast) -> None:
+    session_schedule(
+        actor=cast.alice, episode=cast.dana_episode, starts_at=timezone.now() + timedelta(days=5)
+    )
+    when = timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+    response = signed_in(cast.alice).post(
+        reverse("session_add", args=[cast.dana_episode.pk]), {"starts_at": when}
+    )
+    assert response.status_code == 400
+    assert b"must start after session 1" in response.content
+    assert Session.objects.count() == 1
+
+
+def test_therapist_closes_an_episode_and_it_becomes_read_only(cast: Cast) -> None:
+    client = signed_in(cast.alice)
+    assert client.get(reverse("episode_close", args=[cast.dana_episode.pk])).status_code == 200
+    response = client.post(reverse("episode_close", args=[cast.dana_episode.pk]))
+    assert response.status_code == 302
+    assert Episode.objects.get(pk=cast.dana_episode.pk).status == "closed"
+    page = client.get(reverse("client_record", args=[cast.dana.pk])).content.decode()
+    assert "closed: its record can be read but not changed" in page
+    assert client.post(reverse("episode_close", args=[cast.dana_episode.pk])).status_code == 403
+    assert client.get(reverse("session_add", args=[cast.dana_episode.pk])).status_code == 403
+
+
+def test_supervisor_sees_no_write_buttons(cast: Cast) -> None:
+    page = signed_in(cast.sam).get(reverse("client_record", args=[cast.dana.pk])).content.decode()
+    assert reverse("session_add", args=[cast.dana_episode.pk]) not in page
+    alice_page = (
+        signed_in(cast.alice).get(reverse("client_record", args=[cast.dana.pk])).content.decode()
+    )
+    assert reverse("session_add", args=[cast.dana_episode.pk]) in alice_page
+
+
+def test_closed_episode_record_stays_readable_to_the_client(cast: Cast) -> None:
+    episode_close(actor=cast.alice, episode=cast.dana_episode)
+    page = signed_in(cast.dana).get(reverse("portal_home")).content.decode()
+    assert "no current course of care" in page
