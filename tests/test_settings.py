@@ -21,6 +21,9 @@ PRODUCTION = {
     "ALLIANCE_DEBUG": "false",
 }
 
+# Variables of this run that must not leak into a child process with its own settings.
+LOCAL_SETTINGS = ("ALLIANCE_", "DJANGO_", "DATABASE_URL")
+
 
 @pytest.mark.parametrize("word", ["1", "true", "TRUE", "yes", "on", " On "])
 def test_true_words(word: str) -> None:
@@ -63,7 +66,7 @@ def test_field_keys_are_parsed_and_checked() -> None:
 
 
 def run_alliance(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("ALLIANCE_", "DJANGO_"))}
+    clean = {k: v for k, v in os.environ.items() if not k.startswith(LOCAL_SETTINGS)}
     clean["ALLIANCE_VAR_DIR"] = env.pop("ALLIANCE_VAR_DIR", "/tmp/alliance-settings-test")
     return subprocess.run(
         [sys.executable, "-m", "alliance", *args],

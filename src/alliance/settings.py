@@ -47,6 +47,7 @@ try:
     EMAIL_USE_SSL = env_bool("ALLIANCE_EMAIL_USE_SSL", default=False)
     HSTS_PRELOAD = env_bool("ALLIANCE_HSTS_PRELOAD", default=True)
     PRACTICE_NAME = env_str("ALLIANCE_PRACTICE_NAME", "Alliance practice")
+    PRACTICE_COUNTRY = env_str("ALLIANCE_PRACTICE_COUNTRY", "US").upper()
 except ConfigError as error:
     raise ImproperlyConfigured(str(error)) from None
 
@@ -79,6 +80,8 @@ INSTALLED_APPS = [
     "alliance.accounts",
     "alliance.audit",
     "alliance.care",
+    "alliance.measures",
+    "alliance.alerts",
     "alliance.web",
     "allauth",
     "allauth.account",

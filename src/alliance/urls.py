@@ -11,6 +11,8 @@ urlpatterns = [
     path("profile/", profile.profile_edit, name="profile"),
     # Client portal
     path("me/", portal.portal_home, name="portal_home"),
+    path("me/check-ins/<int:administration_id>/", portal.checkin_fill, name="checkin_fill"),
+    path("me/check-ins/<int:administration_id>/done/", portal.checkin_done, name="checkin_done"),
     # Clinician workspace
     path("clinic/", workspace.caseload, name="caseload"),
     path("clinic/invite/", workspace.client_invite, name="client_invite"),
@@ -21,6 +23,21 @@ urlpatterns = [
         name="session_add",
     ),
     path("clinic/episodes/<int:episode_id>/close/", workspace.episode_close, name="episode_close"),
+    path(
+        "clinic/episodes/<int:episode_id>/questionnaires/new/",
+        workspace.questionnaire_request,
+        name="questionnaire_request",
+    ),
+    path("clinic/responses/<int:response_id>/", workspace.response_detail, name="response_detail"),
+    path("clinic/responses/<int:response_id>/fhir/", workspace.response_fhir, name="response_fhir"),
+    path("clinic/alerts/", workspace.alert_list, name="alert_list"),
+    path("clinic/alerts/<int:alert_id>/", workspace.alert_detail, name="alert_detail"),
+    path(
+        "clinic/alerts/<int:alert_id>/acknowledge/",
+        workspace.alert_acknowledge,
+        name="alert_acknowledge",
+    ),
+    path("clinic/alerts/<int:alert_id>/resolve/", workspace.alert_resolve, name="alert_resolve"),
     # Practice administration
     path("practice/", practice.people, name="practice_people"),
     path("practice/invite/", practice.staff_invite, name="staff_invite"),

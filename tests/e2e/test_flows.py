@@ -123,6 +123,16 @@ def test_admin_invites_staff_and_reads_the_audit_log(cast: Any, visit: Any) -> N
 
 
 def test_every_page_passes_axe(cast: Any, visit: Any) -> None:
+    from alliance.measures.services import administration_request, response_submit
+
+    waiting = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="session-feedback"
+    )
+    done = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
+    )
+    response = response_submit(actor=cast.dana, administration=done, answers=[1] * 9)
+    alert = response.alerts.get()
     pages = {
         None: [
             "/accounts/login/",
@@ -131,13 +141,23 @@ def test_every_page_passes_axe(cast: Any, visit: Any) -> None:
             "/invitations/unknown-token/",
             "/no-such-page/",
         ],
-        "dana@example.test": ["/me/", "/profile/", "/accounts/password/change/"],
+        "dana@example.test": [
+            "/me/",
+            "/profile/",
+            "/accounts/password/change/",
+            f"/me/check-ins/{waiting.pk}/",
+            f"/me/check-ins/{done.pk}/done/",
+        ],
         "alice@example.test": [
             "/clinic/",
             f"/clinic/clients/{cast.dana.pk}/",
             f"/clinic/episodes/{cast.dana_episode.pk}/sessions/new/",
             f"/clinic/episodes/{cast.dana_episode.pk}/close/",
             "/clinic/invite/",
+            f"/clinic/episodes/{cast.dana_episode.pk}/questionnaires/new/",
+            f"/clinic/responses/{response.pk}/",
+            "/clinic/alerts/",
+            f"/clinic/alerts/{alert.pk}/",
             "/profile/",
             "/accounts/logout/",
         ],

@@ -7,6 +7,7 @@ have no business there and get 404 — never a hint that the record exists.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -32,13 +33,13 @@ def only(allowed: dict[str, int], others: int = 404) -> dict[str, int]:
 
 LOGGED_IN_REDIRECT = signed_in(302, anon=200)
 
-# url name -> (kwargs maker, {method: {role: status}})
+# url name -> (kwargs maker taking the cast and Records, {method: {role: status}})
 MATRIX: dict[str, tuple[Any, dict[str, dict[str, int]]]] = {
     "home": (None, {"GET": signed_in(302), "POST": signed_in(405)}),
     "healthz": (None, {"GET": everyone(200)}),
     "language_switch": (None, {"GET": everyone(405), "POST": everyone(302)}),
     "invitation_accept": (
-        lambda c: {"token": "not-a-real-token"},
+        lambda c, r: {"token": "not-a-real-token"},
         {"GET": everyone(404), "POST": everyone(404)},
     ),
     "account_login": (None, {"GET": LOGGED_IN_REDIRECT}),
@@ -52,10 +53,10 @@ MATRIX: dict[str, tuple[Any, dict[str, dict[str, int]]]] = {
     "account_set_password": (None, {"GET": signed_in(302)}),
     "account_reset_password": (None, {"GET": everyone(200)}),
     "account_confirm_login_code": (None, {"GET": signed_in(302, anon=302)}),
-    "account_confirm_email": (lambda c: {"key": "forged-key"}, {"GET": everyone(200)}),
+    "account_confirm_email": (lambda c, r: {"key": "forged-key"}, {"GET": everyone(200)}),
     "account_reset_password_from_key_done": (None, {"GET": everyone(200)}),
     "account_reset_password_from_key": (
-        lambda c: {"uidb36": "zz", "key": "forged-key"},
+        lambda c, r: {"uidb36": "zz", "key": "forged-key"},
         {"GET": everyone(200)},
     ),
     "account_reset_password_done": (None, {"GET": everyone(200)}),
@@ -79,31 +80,70 @@ MATRIX: dict[str, tuple[Any, dict[str, dict[str, int]]]] = {
         },
     ),
     "client_record": (
-        lambda c: {"client_id": c.dana.pk},
+        lambda c, r: {"client_id": c.dana.pk},
         {
             "GET": only({"therapist": 200, "supervisor": 200}),
             "POST": signed_in(405),
         },
     ),
     "session_add": (
-        lambda c: {"episode_id": c.dana_episode.pk},
+        lambda c, r: {"episode_id": c.dana_episode.pk},
         {
             "GET": only({"therapist": 200, "supervisor": 403, "client": 403}),
             "POST": only({"therapist": 400, "supervisor": 403, "client": 403}),
         },
     ),
     "episode_close": (
-        lambda c: {"episode_id": c.dana_episode.pk},
+        lambda c, r: {"episode_id": c.dana_episode.pk},
         {"GET": only({"therapist": 200, "supervisor": 403, "client": 403})},
+    ),
+    "checkin_fill": (
+        lambda c, r: {"administration_id": r.pending.pk},
+        {"GET": only({"client": 200}), "POST": only({"client": 400})},
+    ),
+    "checkin_done": (
+        lambda c, r: {"administration_id": r.done.pk},
+        {"GET": only({"client": 200}), "POST": signed_in(405)},
+    ),
+    "questionnaire_request": (
+        lambda c, r: {"episode_id": c.dana_episode.pk},
+        {
+            "GET": only({"therapist": 200, "supervisor": 403, "client": 403}),
+            "POST": only({"therapist": 400, "supervisor": 403, "client": 403}),
+        },
+    ),
+    "response_detail": (
+        lambda c, r: {"response_id": r.response.pk},
+        {"GET": only({"therapist": 200, "supervisor": 200}), "POST": signed_in(405)},
+    ),
+    "response_fhir": (
+        lambda c, r: {"response_id": r.response.pk},
+        {"GET": only({"therapist": 200, "supervisor": 200}), "POST": signed_in(405)},
+    ),
+    "alert_list": (
+        None,
+        {"GET": only({"therapist": 200, "other_therapist": 200, "supervisor": 200})},
+    ),
+    "alert_detail": (
+        lambda c, r: {"alert_id": r.alert.pk},
+        {"GET": only({"therapist": 200, "supervisor": 200}), "POST": signed_in(405)},
+    ),
+    "alert_acknowledge": (
+        lambda c, r: {"alert_id": r.alert.pk},
+        {"GET": signed_in(405), "POST": only({"therapist": 400, "supervisor": 400, "client": 403})},
+    ),
+    "alert_resolve": (
+        lambda c, r: {"alert_id": r.alert.pk},
+        {"GET": signed_in(405), "POST": only({"therapist": 302, "supervisor": 302, "client": 403})},
     ),
     "practice_people": (None, {"GET": only({"admin": 200}), "POST": signed_in(405)}),
     "staff_invite": (None, {"GET": only({"admin": 200}), "POST": only({"admin": 400})}),
     "invitation_withdraw": (
-        lambda c: {"invitation_id": 999999},
+        lambda c, r: {"invitation_id": 999999},
         {"GET": signed_in(405), "POST": only({"admin": 404})},
     ),
     "person_set_active": (
-        lambda c: {"user_id": c.dana.pk},
+        lambda c, r: {"user_id": c.dana.pk},
         {"GET": signed_in(405), "POST": only({"admin": 302})},
     ),
     "audit_log": (None, {"GET": only({"admin": 200}), "POST": signed_in(405)}),
@@ -153,12 +193,37 @@ CASES = [
 ]
 
 
+@dataclass
+class Records:
+    pending: Any
+    done: Any
+    response: Any
+    alert: Any
+
+
+@pytest.fixture
+def records(cast: Cast) -> Records:
+    """Dana has one questionnaire waiting and one answered with a risk item (so an alert)."""
+    from alliance.measures.services import administration_request, response_submit
+
+    pending = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
+    )
+    done = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
+    )
+    response = response_submit(
+        actor=cast.dana, administration=done, answers=[0, 0, 0, 0, 0, 0, 0, 0, 1]
+    )
+    return Records(pending, done, response, response.alerts.get())
+
+
 @pytest.mark.parametrize(("name", "method", "role"), CASES)
-def test_access_matrix(cast: Cast, name: str, method: str, role: str) -> None:
+def test_access_matrix(cast: Cast, records: Records, name: str, method: str, role: str) -> None:
     from django.urls import reverse
 
     make_kwargs, methods = MATRIX[name]
-    url = reverse(name, kwargs=make_kwargs(cast) if make_kwargs else None)
+    url = reverse(name, kwargs=make_kwargs(cast, records) if make_kwargs else None)
     client = Client()
     user = user_for(cast, role)
     if user is not None:

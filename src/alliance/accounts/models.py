@@ -62,6 +62,8 @@ class User(AbstractBaseUser, PermissionsMixin):
         _("language"), max_length=5, choices=Language.choices, default=Language.ENGLISH
     )
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
+    # Where the person is, for crisis resources; empty means the practice's country.
+    country = models.CharField(_("country"), max_length=2, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
 

@@ -146,6 +146,7 @@ def invitation_accept(
     preferred_name: str,
     pronouns: str,
     language: str,
+    country: str = "",
     request: HttpRequest | None = None,
 ) -> User:
     """Create the account the invitation promised; for a client, open their episode."""
@@ -161,6 +162,7 @@ def invitation_accept(
         preferred_name=preferred_name.strip(),
         pronouns=pronouns.strip(),
         language=language,
+        country=country,
         role=invitation.role,
     )
     user.set_password(password)
@@ -210,13 +212,16 @@ def user_update_profile(
     preferred_name: str,
     pronouns: str,
     language: str,
+    country: str | None = None,
     request: HttpRequest | None = None,
 ) -> User:
     actor.preferred_name = preferred_name.strip()
     actor.pronouns = pronouns.strip()
     actor.language = language
+    if country is not None:
+        actor.country = country
     actor.full_clean()
-    actor.save(update_fields=["preferred_name", "pronouns", "language"])
+    actor.save(update_fields=["preferred_name", "pronouns", "language", "country"])
     audit_record(
         actor=actor,
         action=Action.PROFILE_UPDATED,

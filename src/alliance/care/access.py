@@ -15,10 +15,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Q, QuerySet
+from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from alliance.accounts.models import Role
@@ -34,8 +34,11 @@ class Act(Enum):
     READ = "read"
     # Clinical writes a treating therapist makes (sessions, closing the episode…).
     TREAT = "treat"
-    # Writes a client makes to their own record (check-ins, later issues).
+    # Writes a client makes to their own record (check-ins…).
     CONTRIBUTE = "contribute"
+    # Acknowledging and resolving alerts: the treating therapist or the supervisor,
+    # also once the episode is closed, so that no alert is left without an answer.
+    ATTEND = "attend"
 
 
 @dataclass(frozen=True)
@@ -65,6 +68,11 @@ def may_act_on_episode(user: User, episode: Episode, act: Act) -> bool:
         return False
     if act is Act.READ:
         return user.pk in (episode.client_id, episode.therapist_id, episode.supervisor_id)
+    if act is Act.ATTEND:
+        return user.role in (Role.THERAPIST, Role.SUPERVISOR) and user.pk in (
+            episode.therapist_id,
+            episode.supervisor_id,
+        )
     if not episode.is_open:
         return False
     if act is Act.TREAT:
@@ -84,6 +92,18 @@ def access_episode(user: User, episode_id: int, act: Act = Act.READ) -> Episode:
     if not may_act_on_episode(user, episode, act):
         raise PermissionDenied
     return episode
+
+
+T = TypeVar("T", bound=Model)
+
+
+def access_in_episode(user: User, queryset: QuerySet[T], pk: int, act: Act = Act.READ) -> T:
+    """Something that belongs to an episode (a response, an alert…), through that episode."""
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    access_episode(user, found.episode_id, act)  # type: ignore[attr-defined]
+    return found
 
 
 def access_client_record(user: User, client_id: int) -> RecordAccess:

@@ -5,6 +5,15 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 
+from alliance.accounts.models import CLINICIAN_ROLES
+
 
 def shell(request: HttpRequest) -> dict[str, Any]:
-    return {"practice_name": settings.PRACTICE_NAME}
+    context: dict[str, Any] = {"practice_name": settings.PRACTICE_NAME}
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated and user.role in CLINICIAN_ROLES:
+        from alliance.alerts.selectors import urgent_alerts_for
+
+        # The urgent banner stands on every workspace page until each alert is acknowledged.
+        context["urgent_alert_count"] = urgent_alerts_for(user).count()
+    return context

@@ -18,6 +18,7 @@ from alliance.accounts.models import Role, User
 from alliance.accounts.services import user_create
 from alliance.care.models import Episode
 from alliance.care.services import episode_close, episode_open, session_schedule
+from alliance.measures.services import administration_request, response_submit
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - published on purpose: it is the demo
 
@@ -82,12 +83,14 @@ class DemoResult:
     created_people: int = 0
     created_episodes: int = 0
     created_sessions: int = 0
+    created_responses: int = 0
     logins: list[tuple[str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
             f"Demo practice ready: {self.created_people} people, {self.created_episodes} "
-            f"episodes of care and {self.created_sessions} sessions added this run."
+            f"episodes of care, {self.created_sessions} sessions and {self.created_responses} "
+            "questionnaire responses added this run."
         )
 
     def login_lines(self) -> list[str]:
@@ -113,19 +116,123 @@ def _person(
     )
 
 
+# How each demo client's scores move, so that every chart and alert has an example.
+IMPROVING, FLAT, DETERIORATING, RUPTURE_AND_REPAIR = "improving", "flat", "deteriorating", "rupture"
+
+
+def course_for(number: int) -> str:
+    if number in (3, 11, 19):
+        return DETERIORATING
+    if number in (2, 9, 17, 25):
+        return RUPTURE_AND_REPAIR
+    if number % 5 == 0:
+        return FLAT
+    return IMPROVING
+
+
+def severity_path(course: str, weeks: int, rng: random.Random) -> list[float]:
+    """A PHQ-9-like total per week (0 to 27) for the course, with some noise."""
+    intake = rng.uniform(13, 20)
+    path = []
+    for week in range(weeks):
+        progress = week / max(weeks - 1, 1)
+        if course == DETERIORATING:
+            base = intake - 3 + 10 * progress
+        elif course == FLAT:
+            base = intake - 1
+        else:
+            base = intake * (1 - 0.6 * min(progress * 1.4, 1))
+        path.append(min(27.0, max(0.0, base + rng.uniform(-2, 2))))
+    return path
+
+
+def spread(total: int, items: int, top: int, rng: random.Random) -> list[int]:
+    """Item answers (0..top each) that add up to ``total``."""
+    values = [0] * items
+    for _ in range(min(total, items * top)):
+        choices = [i for i in range(items) if values[i] < top]
+        values[rng.choice(choices)] += 1
+    return values
+
+
+def phq9_answers(total: float, rng: random.Random, risk: bool = False) -> list[int]:
+    values = [*spread(round(total), 8, 3, rng), 0]
+    if risk:
+        values[8] = 1
+    return values
+
+
+def feedback_answers(course: str, week: int, weeks: int, rng: random.Random) -> dict[str, int]:
+    level = rng.randint(7, 10)
+    if course == RUPTURE_AND_REPAIR and week == weeks // 2:
+        level = 3  # the rupture: this session did not feel right
+    elif course == RUPTURE_AND_REPAIR and week == weeks // 2 + 1:
+        level = 6  # talked through, on the way back
+    return {link_id: max(0, min(10, level + rng.randint(-1, 1))) for link_id in FEEDBACK_ITEMS}
+
+
+FEEDBACK_ITEMS = ("sf-bond", "sf-goals", "sf-approach", "sf-respect", "sf-overall")
+
+
 def _history(
-    episode: Episode, therapist: User, rng: random.Random, now: datetime, result: DemoResult
+    number: int,
+    episode: Episode,
+    therapist: User,
+    rng: random.Random,
+    now: datetime,
+    result: DemoResult,
 ) -> None:
-    """Weekly sessions over the past weeks, and the next one booked."""
+    """Weekly sessions with check-ins before and feedback after, and the next session booked."""
     if episode.sessions.exists():
         return
     weeks = rng.randint(4, 30)
     first = (now - timedelta(weeks=weeks)).replace(
         hour=rng.choice([9, 10, 11, 14, 15, 16, 17]), minute=0, second=0, microsecond=0
     )
+    course = course_for(number)
+    depression = severity_path(course, weeks, rng)
     for week in range(weeks + 1):
-        session_schedule(actor=therapist, episode=episode, starts_at=first + timedelta(weeks=week))
+        starts_at = first + timedelta(weeks=week)
+        session_schedule(actor=therapist, episode=episode, starts_at=starts_at)
         result.created_sessions += 1
+        if week == weeks:
+            break  # the next session: its check-in is waiting for the client
+        before = starts_at - timedelta(hours=rng.randint(2, 20))
+        risk = number == 1 and week == weeks - 1
+        _answered(episode, therapist, "phq-9", phq9_answers(depression[week], rng, risk), before)
+        anxiety = spread(round(depression[week] * 0.7), 7, 3, rng)
+        _answered(episode, therapist, "gad-7", anxiety, before)
+        after = starts_at + timedelta(minutes=55)
+        _answered(
+            episode,
+            therapist,
+            "session-feedback",
+            feedback_answers(course, week, weeks, rng),
+            after,
+        )
+        result.created_responses += 3
+    for instrument_id in ("phq-9", "gad-7"):
+        administration_request(
+            actor=therapist,
+            episode=episode,
+            instrument_id=instrument_id,
+            due_at=first + timedelta(weeks=weeks),
+        )
+
+
+def _answered(
+    episode: Episode, therapist: User, instrument_id: str, answers: object, when: datetime
+) -> None:
+    administration = administration_request(
+        actor=therapist, episode=episode, instrument_id=instrument_id, created_at=when
+    )
+    response_submit(
+        actor=episode.client,
+        administration=administration,
+        answers=answers,  # type: ignore[arg-type]
+        started_at=when - timedelta(minutes=2),
+        submitted_at=when,
+    )
 
 
 @transaction.atomic
@@ -153,11 +260,10 @@ def load_demo_practice(progress: Callable[[str], None] = lambda line: None) -> D
                 supervisor=supervisor if supervised(number) else None,
             )
             result.created_episodes += 1
-        _history(episode, therapist, rng, now, result)
+        _history(number, episode, therapist, rng, now, result)
         if number in CLOSED_CLIENTS and episode.is_open:
             episode_close(actor=therapist, episode=episode)
-        if number % 10 == 0:
-            progress(f"  {number} of 30 clients")
+        progress(f"  {number} of 30 clients")
     result.logins.append(("client1@demo.test … client30@demo.test", "Clients"))
     result.logins.append(("client1@demo.test", "Client (English) — Dana Whitfield"))
     result.logins.append(("client2@demo.test", "Client (Spanish) — Mateo Álvarez"))

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alliance.accounts.models import Language, Role, User
+from alliance.safety.crisis import COUNTRY_CHOICES
 
 PRONOUN_SUGGESTIONS = ["she/her", "he/him", "they/them", "she/they", "he/they"]
 
@@ -28,6 +29,12 @@ class ProfileForm(forms.Form):
         help_text=_("For example she/her, he/him or they/them. Leave empty if you prefer."),
     )
     language = forms.ChoiceField(label=_("Language"), choices=Language.choices)
+    country = forms.ChoiceField(
+        label=_("Country"),
+        required=False,
+        choices=[("", _("The practice's country")), *COUNTRY_CHOICES, ("ZZ", _("Another country"))],
+        help_text=_("So that we can show you the right crisis lines if you ever need them."),
+    )
 
     def clean_preferred_name(self) -> str:
         name: str = self.cleaned_data["preferred_name"].strip()
@@ -65,6 +72,31 @@ class AcceptInvitationForm(ProfileForm):
             except forms.ValidationError as error:
                 self.add_error("password1", error)
         return data
+
+
+class AskQuestionnaireForm(forms.Form):
+    instrument = forms.ChoiceField(label=_("Questionnaire"))
+    due_at = forms.DateTimeField(
+        label=_("Due by"),
+        required=False,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+
+    def __init__(self, *args: Any, instruments: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["instrument"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [(inst.id, inst.title) for inst in instruments]
+
+
+class AlertNoteForm(forms.Form):
+    note = forms.CharField(
+        label=_("Note"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=4000,
+        help_text=_("What you did or will do. Kept encrypted; seen by the care team only."),
+    )
 
 
 class InviteClientForm(forms.Form):

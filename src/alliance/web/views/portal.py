@@ -2,16 +2,26 @@
 
 from __future__ import annotations
 
+from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.views.decorators.http import require_GET
+from django.utils.dateparse import parse_datetime
+from django.views.decorators.http import require_GET, require_http_methods
 
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
+from alliance.care.access import Act
 from alliance.care.selectors import sessions_of
+from alliance.measures.instruments import get_instrument
+from alliance.measures.models import Administration, Response
+from alliance.measures.selectors import due_administrations
+from alliance.measures.services import AlreadyCompleted, response_submit
+from alliance.safety.crisis import resources_for
 from alliance.web.http import AuthedRequest
+from alliance.web.questionnaire import QuestionnaireForm, form_language
 
 
 @require_GET
@@ -24,12 +34,98 @@ def portal_home(request: AuthedRequest) -> HttpResponse:
     now = timezone.now()
     sessions = list(sessions_of(episodes))
     current = next((e for e in episodes if e.is_open), None)
+    due = [
+        (
+            administration,
+            get_instrument(administration.instrument_id, administration.instrument_version),
+        )
+        for administration in due_administrations(episodes)
+    ]
     return render(
         request,
         "web/portal/home.html",
         {
             "current_episode": current,
+            "due": due,
             "upcoming": [s for s in sessions if s.starts_at > now and s.episode.is_open],
             "past_count": sum(1 for s in sessions if s.starts_at <= now),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def checkin_fill(request: AuthedRequest, administration_id: int) -> HttpResponse:
+    access.require(access.may_use_client_portal(request.user))
+    administration = access.access_in_episode(
+        request.user, Administration.objects.all(), administration_id, Act.CONTRIBUTE
+    )
+    if administration.is_completed:
+        # The back button or a second click: what was saved stays saved, once.
+        return redirect("checkin_done", administration_id=administration.pk)
+    instrument = get_instrument(administration.instrument_id, administration.instrument_version)
+    form = QuestionnaireForm(
+        request.POST or None, instrument=instrument, language=request.user.language
+    )
+    if request.method == "POST" and form.is_valid():
+        started = parse_datetime(request.POST.get("started_at", "")) or None
+        try:
+            response_submit(
+                actor=request.user,
+                administration=administration,
+                answers=form.answers(),
+                started_at=started,
+                request=request,
+            )
+        except AlreadyCompleted:
+            pass
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            return redirect("checkin_done", administration_id=administration.pk)
+        if not form.errors:
+            return redirect("checkin_done", administration_id=administration.pk)
+    return render(
+        request,
+        "web/portal/checkin.html",
+        {
+            "administration": administration,
+            "instrument": instrument,
+            "form": form,
+            "english_only": form_language(instrument, request.user.language)
+            != request.user.language,
+            "started_at": request.POST.get("started_at") or timezone.now().isoformat(),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_GET
+def checkin_done(request: AuthedRequest, administration_id: int) -> HttpResponse:
+    access.require(access.may_use_client_portal(request.user))
+    administration = access.access_in_episode(
+        request.user, Administration.objects.all(), administration_id, Act.READ
+    )
+    response = Response.objects.filter(administration=administration).first()
+    if response is None:
+        return redirect("checkin_fill", administration_id=administration.pk)
+    audit_record(
+        actor=request.user, action=Action.VIEWED, client_id=request.user.pk, request=request
+    )
+    instrument = get_instrument(response.instrument_id, response.instrument_version)
+    band = instrument.band_for(response.total)
+    country = request.user.country or settings.PRACTICE_COUNTRY
+    return render(
+        request,
+        "web/portal/checkin_done.html",
+        {
+            "response": response,
+            "instrument": instrument,
+            "summary": (
+                band.client_text.get(request.user.language) or band.client_text.get("en", "")
+                if band
+                else ""
+            ),
+            "risk": response.critical_tripped,
+            "crisis": resources_for(country) if response.critical_tripped else None,
         },
     )

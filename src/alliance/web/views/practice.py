@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Max
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
@@ -17,6 +18,7 @@ from alliance.accounts.services import (
     invitation_revoke,
     user_set_active,
 )
+from alliance.alerts.models import Alert, NotificationStatus
 from alliance.audit.models import AuditEvent
 from alliance.care import access
 from alliance.web.forms import InviteStaffForm
@@ -32,7 +34,18 @@ def people(request: AuthedRequest) -> HttpResponse:
     invitations = Invitation.objects.select_related("invited_by").filter(
         accepted_at__isnull=True, revoked_at__isnull=True
     )[:100]
-    return render(request, "web/practice/people.html", {"page": page, "invitations": invitations})
+    # The admin sees that alert e-mails failed (and when), never about whom or why.
+    failed = Alert.objects.filter(notification=NotificationStatus.FAILED)
+    return render(
+        request,
+        "web/practice/people.html",
+        {
+            "page": page,
+            "invitations": invitations,
+            "failed_notifications": failed.count(),
+            "last_failure": failed.aggregate(last=Max("notification_attempted_at"))["last"],
+        },
+    )
 
 
 @require_http_methods(["GET", "POST"])

@@ -21,6 +21,7 @@ def profile_edit(request: AuthedRequest) -> HttpResponse:
             "preferred_name": user.preferred_name,
             "pronouns": user.pronouns,
             "language": user.language,
+            "country": user.country,
         },
     )
     if request.method == "POST" and form.is_valid():

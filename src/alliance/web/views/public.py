@@ -101,6 +101,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 preferred_name=form.cleaned_data["preferred_name"],
                 pronouns=form.cleaned_data["pronouns"],
                 language=form.cleaned_data["language"],
+                country=form.cleaned_data["country"],
                 request=request,
             )
         except account_services.InvitationUnusable as unusable:

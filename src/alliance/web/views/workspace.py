@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import json
+from typing import Any
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.accounts.models import Role
 from alliance.accounts.services import invitation_create, invitation_link
+from alliance.alerts.models import Alert, AlertStatus
+from alliance.alerts.selectors import alerts_for_caseload
+from alliance.alerts.services import alert_acknowledge as alert_acknowledge_service
+from alliance.alerts.services import alert_resolve as alert_resolve_service
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
@@ -19,8 +26,13 @@ from alliance.care.access import Act
 from alliance.care.selectors import caseload_for, sessions_of
 from alliance.care.services import episode_close as close_episode
 from alliance.care.services import session_schedule
-from alliance.web.forms import InviteClientForm, SessionForm
+from alliance.measures.instruments import all_instruments, get_instrument
+from alliance.measures.models import Response
+from alliance.measures.selectors import due_administrations, responses_of
+from alliance.measures.services import administration_request, response_fhir_bundle
+from alliance.web.forms import AlertNoteForm, AskQuestionnaireForm, InviteClientForm, SessionForm
 from alliance.web.http import AuthedRequest
+from alliance.web.questionnaire import answer_rows, form_language
 
 
 @require_GET
@@ -43,11 +55,18 @@ def client_record(request: AuthedRequest, client_id: int) -> HttpResponse:
     record = access.access_client_record(request.user, client_id)
     audit_record(actor=request.user, action=Action.VIEWED, client_id=client_id, request=request)
     sessions = list(sessions_of(record.episodes))
+    responses = list(responses_of(record.episodes))
+    due = list(due_administrations(record.episodes))
+    alerts = list(
+        Alert.objects.filter(episode__in=record.episodes).exclude(status=AlertStatus.RESOLVED)
+    )
     now = timezone.now()
     episodes = [
         {
             "episode": episode,
             "sessions": [s for s in sessions if s.episode_id == episode.pk],
+            "responses": [r for r in responses if r.episode_id == episode.pk],
+            "due": [a for a in due if a.episode_id == episode.pk],
             "may_treat": access.may_act_on_episode(request.user, episode, Act.TREAT),
         }
         for episode in record.episodes
@@ -55,7 +74,12 @@ def client_record(request: AuthedRequest, client_id: int) -> HttpResponse:
     return render(
         request,
         "web/workspace/client_record.html",
-        {"client": record.client, "episodes": episodes, "now": now},
+        {
+            "client": record.client,
+            "episodes": episodes,
+            "alerts": alerts,
+            "now": now,
+        },
     )
 
 
@@ -121,3 +145,144 @@ def client_invite(request: AuthedRequest) -> HttpResponse:
             )
     status = 400 if request.method == "POST" else 200
     return render(request, "web/workspace/client_invite.html", {"form": form}, status=status)
+
+
+@require_http_methods(["GET", "POST"])
+def questionnaire_request(request: AuthedRequest, episode_id: int) -> HttpResponse:
+    episode = access.access_episode(request.user, episode_id, Act.TREAT)
+    form = AskQuestionnaireForm(request.POST or None, instruments=all_instruments())
+    if request.method == "POST" and form.is_valid():
+        try:
+            administration_request(
+                actor=request.user,
+                episode=episode,
+                instrument_id=form.cleaned_data["instrument"],
+                due_at=form.cleaned_data["due_at"],
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error("instrument", error)
+        else:
+            messages.success(request, _("The questionnaire is waiting for the client."))
+            return redirect("client_record", client_id=episode.client_id)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "web/workspace/questionnaire_request.html",
+        {"episode": episode, "form": form},
+        status=status,
+    )
+
+
+@require_GET
+def response_detail(request: AuthedRequest, response_id: int) -> HttpResponse:
+    access.require(access.may_see_caseload(request.user))
+    response = access.access_in_episode(
+        request.user, Response.objects.select_related("client"), response_id
+    )
+    audit_record(
+        actor=request.user, action=Action.VIEWED, client_id=response.client_id, request=request
+    )
+    instrument = get_instrument(response.instrument_id, response.instrument_version)
+    language = form_language(instrument, request.user.language)
+    return render(
+        request,
+        "web/workspace/response_detail.html",
+        {
+            "response": response,
+            "instrument": instrument,
+            "band": instrument.band_for(response.total),
+            "rows": answer_rows(
+                instrument, response.answers, response.text_answers, response.critical, language
+            ),
+            "alerts": response.alerts.all(),
+        },
+    )
+
+
+@require_GET
+def response_fhir(request: AuthedRequest, response_id: int) -> HttpResponse:
+    access.require(access.may_see_caseload(request.user))
+    response = access.access_in_episode(request.user, Response.objects.all(), response_id)
+    audit_record(
+        actor=request.user,
+        action=Action.RESPONSE_EXPORTED,
+        client_id=response.client_id,
+        target_type="response",
+        target_id=response.pk,
+        request=request,
+    )
+    body = json.dumps(response_fhir_bundle(response), indent=2, ensure_ascii=False)
+    download = HttpResponse(body, content_type="application/fhir+json; charset=utf-8")
+    download["Content-Disposition"] = f'attachment; filename="response-{response.pk}.json"'
+    return download
+
+
+@require_GET
+def alert_list(request: AuthedRequest) -> HttpResponse:
+    access.require(access.may_see_caseload(request.user))
+    alerts = alerts_for_caseload(request.user).exclude(status=AlertStatus.RESOLVED)
+    return render(request, "web/workspace/alert_list.html", {"alerts": alerts})
+
+
+@require_GET
+def alert_detail(request: AuthedRequest, alert_id: int) -> HttpResponse:
+    access.require(access.may_see_caseload(request.user))
+    alert = access.access_in_episode(
+        request.user, Alert.objects.select_related("client", "response", "episode"), alert_id
+    )
+    audit_record(
+        actor=request.user, action=Action.VIEWED, client_id=alert.client_id, request=request
+    )
+    return render(request, "web/workspace/alert_detail.html", _alert_context(request, alert))
+
+
+def _alert_context(
+    request: AuthedRequest, alert: Alert, form: AlertNoteForm | None = None
+) -> dict[str, Any]:
+    instrument = None
+    if alert.response is not None:
+        instrument = get_instrument(alert.response.instrument_id, alert.response.instrument_version)
+    return {
+        "alert": alert,
+        "instrument": instrument,
+        "may_attend": access.may_act_on_episode(request.user, alert.episode, Act.ATTEND),
+        "form": form or AlertNoteForm(),
+    }
+
+
+@require_POST
+def alert_acknowledge(request: AuthedRequest, alert_id: int) -> HttpResponse:
+    alert = access.access_in_episode(
+        request.user, Alert.objects.select_related("client", "episode"), alert_id, Act.ATTEND
+    )
+    form = AlertNoteForm(request.POST)
+    if form.is_valid():
+        try:
+            alert_acknowledge_service(
+                actor=request.user, alert=alert, note=form.cleaned_data["note"], request=request
+            )
+        except ValidationError as error:
+            form.add_error("note", error)
+        else:
+            messages.success(request, _("The alert is acknowledged."))
+            return redirect("alert_detail", alert_id=alert.pk)
+    return render(
+        request, "web/workspace/alert_detail.html", _alert_context(request, alert, form), status=400
+    )
+
+
+@require_POST
+def alert_resolve(request: AuthedRequest, alert_id: int) -> HttpResponse:
+    alert = access.access_in_episode(
+        request.user, Alert.objects.select_related("client", "episode"), alert_id, Act.ATTEND
+    )
+    try:
+        alert_resolve_service(
+            actor=request.user, alert=alert, note=request.POST.get("note", ""), request=request
+        )
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The alert is resolved."))
+    return redirect("alert_detail", alert_id=alert.pk)

@@ -1,0 +1,70 @@
+"""Alerts that reach the therapist, and their lifecycle: open → acknowledged → resolved."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from alliance.fields import EncryptedTextField
+
+
+class AlertKind(models.TextChoices):
+    RISK = "risk", _("Risk")
+    NOT_ON_TRACK = "not_on_track", _("Not on track")
+    RUPTURE = "rupture", _("Alliance rupture")
+    DISENGAGEMENT = "disengagement", _("Disengagement")
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", _("Open")
+    ACKNOWLEDGED = "acknowledged", _("Acknowledged")
+    RESOLVED = "resolved", _("Resolved")
+
+
+class NotificationStatus(models.TextChoices):
+    PENDING = "pending", _("Pending")
+    SENT = "sent", _("Sent")
+    FAILED = "failed", _("Could not be sent")
+    NONE = "none", _("Not needed")
+
+
+class Alert(models.Model):
+    episode = models.ForeignKey("care.Episode", on_delete=models.PROTECT, related_name="alerts")
+    client = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="alerts"
+    )
+    kind = models.CharField(max_length=20, choices=AlertKind.choices)
+    response = models.ForeignKey(
+        "measures.Response", on_delete=models.PROTECT, null=True, blank=True, related_name="alerts"
+    )
+    # What raised it, as data (instrument, item, value…), rendered for the clinician.
+    details = models.JSONField(default=dict)
+    status = models.CharField(max_length=20, choices=AlertStatus.choices, default="open")
+    created_at = models.DateTimeField(default=timezone.now)
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    acknowledgement_note = EncryptedTextField(blank=True)
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    resolution_note = EncryptedTextField(blank=True)
+    notification = models.CharField(
+        max_length=20, choices=NotificationStatus.choices, default="pending"
+    )
+    notification_attempted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        indexes = [models.Index(fields=["episode", "status"])]
+
+    def __str__(self) -> str:
+        return f"Alert {self.pk} ({self.kind})"
+
+    @property
+    def is_urgent(self) -> bool:
+        return self.kind == AlertKind.RISK and self.status == AlertStatus.OPEN

@@ -1,0 +1,132 @@
+"""Raising alerts and moving them through their lifecycle, each step audited."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from alliance.alerts.models import Alert, AlertKind, AlertStatus, NotificationStatus
+from alliance.audit.models import Action
+from alliance.audit.services import audit_record
+
+if TYPE_CHECKING:
+    from alliance.accounts.models import User
+    from alliance.measures.models import Response
+
+logger = logging.getLogger(__name__)
+
+
+def alert_raise_for_risk(*, response: Response) -> Alert:
+    """A critical item tripped: an urgent alert, in the caller's transaction."""
+    alert = Alert.objects.create(
+        episode=response.episode,
+        client=response.client,
+        kind=AlertKind.RISK,
+        response=response,
+        details={
+            "instrument_id": response.instrument_id,
+            "instrument_version": response.instrument_version,
+            "items": response.critical,
+        },
+    )
+    audit_record(
+        actor=None,
+        action=Action.ALERT_RAISED,
+        client_id=response.client_id,
+        target_type="alert",
+        target_id=alert.pk,
+    )
+    transaction.on_commit(lambda: alert_notify(alert.pk))
+    return alert
+
+
+def alert_notify(alert_id: int) -> None:
+    """E-mail the treating therapist — no health information, only "please sign in".
+
+    Runs after the alert is committed; if sending fails the alert still stands, and the
+    failure is recorded for the practice admin to see.
+    """
+    alert = Alert.objects.select_related("episode__therapist").get(pk=alert_id)
+    therapist = alert.episode.therapist
+    context: dict[str, Any] = {
+        "practice_name": settings.PRACTICE_NAME,
+        "name": therapist.preferred_name,
+    }
+    try:
+        with translation.override(therapist.language):
+            send_mail(
+                subject=_("A client needs your attention"),
+                message=render_to_string("alerts/email/attention.txt", context),
+                from_email=None,
+                recipient_list=[therapist.email],
+            )
+    except Exception:
+        # Nothing about the client goes into the log: only which alert and that it failed.
+        logger.exception("alert %s: notification e-mail could not be sent", alert_id)
+        status = NotificationStatus.FAILED
+    else:
+        status = NotificationStatus.SENT
+    Alert.objects.filter(pk=alert_id).update(
+        notification=status, notification_attempted_at=timezone.now()
+    )
+
+
+@transaction.atomic
+def alert_acknowledge(
+    *, actor: User, alert: Alert, note: str, request: HttpRequest | None = None
+) -> Alert:
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if alert.status != AlertStatus.OPEN:
+        raise ValidationError(_("This alert has already been acknowledged."))
+    if not note.strip():
+        raise ValidationError(_("Please write a note on what you did or will do."))
+    alert.status = AlertStatus.ACKNOWLEDGED
+    alert.acknowledged_at = timezone.now()
+    alert.acknowledged_by = actor
+    alert.acknowledgement_note = note.strip()
+    alert.save(
+        update_fields=["status", "acknowledged_at", "acknowledged_by", "acknowledgement_note"]
+    )
+    audit_record(
+        actor=actor,
+        action=Action.ALERT_ACKNOWLEDGED,
+        client_id=alert.client_id,
+        target_type="alert",
+        target_id=alert.pk,
+        request=request,
+    )
+    return alert
+
+
+@transaction.atomic
+def alert_resolve(
+    *, actor: User, alert: Alert, note: str = "", request: HttpRequest | None = None
+) -> Alert:
+    alert = Alert.objects.select_for_update().get(pk=alert.pk)
+    if alert.status == AlertStatus.OPEN:
+        raise ValidationError(_("Acknowledge the alert, with a note, before resolving it."))
+    if alert.status == AlertStatus.RESOLVED:
+        raise ValidationError(_("This alert is already resolved."))
+    alert.status = AlertStatus.RESOLVED
+    alert.resolved_at = timezone.now()
+    alert.resolved_by = actor
+    alert.resolution_note = note.strip()
+    alert.save(update_fields=["status", "resolved_at", "resolved_by", "resolution_note"])
+    audit_record(
+        actor=actor,
+        action=Action.ALERT_RESOLVED,
+        client_id=alert.client_id,
+        target_type="alert",
+        target_id=alert.pk,
+        request=request,
+    )
+    return alert

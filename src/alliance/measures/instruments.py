@@ -1,0 +1,73 @@
+"""The instruments this installation offers: the built-in ones plus the practice's imports.
+
+Imported Questionnaires are kept in the database so that every process (web server,
+worker, CLI) registers the same instruments under the same ids.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from django.db import transaction
+
+from alliance import instruments as engine
+from alliance.measures.models import PracticeInstrument
+
+_loaded: set[int] = set()
+
+
+def ensure_practice_instruments() -> None:
+    """Register, in this process, every imported instrument not registered yet."""
+    for row in PracticeInstrument.objects.exclude(pk__in=_loaded).order_by("pk"):
+        engine.import_questionnaire(row.questionnaire, instrument_id=row.instrument_id)
+        _loaded.add(row.pk)
+
+
+def get_instrument(instrument_id: str, version: str | None = None) -> engine.Instrument:
+    ensure_practice_instruments()
+    return engine.get_instrument(instrument_id, version)
+
+
+def all_instruments() -> list[engine.Instrument]:
+    ensure_practice_instruments()
+    return sorted(engine.list_instruments(), key=lambda inst: inst.id)
+
+
+def read_questionnaire_file(path: Path) -> dict[str, Any]:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise engine.QuestionnaireImportError(f"no such file: {path}") from None
+    except UnicodeDecodeError:
+        raise engine.QuestionnaireImportError(f"{path} is not UTF-8 text") from None
+    except json.JSONDecodeError as error:
+        raise engine.QuestionnaireImportError(
+            f"{path} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
+        ) from None
+    if not isinstance(data, dict):
+        raise engine.QuestionnaireImportError("not a Questionnaire: expected a JSON object")
+    return data
+
+
+@transaction.atomic
+def practice_instrument_import(
+    questionnaire: dict[str, Any], *, source_name: str = "", instrument_id: str | None = None
+) -> engine.Instrument:
+    """Validate and register a Questionnaire, and keep it for every process; all or nothing."""
+    ensure_practice_instruments()
+    instrument = engine.import_questionnaire(questionnaire, instrument_id=instrument_id)
+    if instrument.source == "builtin":
+        return instrument
+    row, _created = PracticeInstrument.objects.get_or_create(
+        instrument_id=instrument.id,
+        version=instrument.version,
+        defaults={
+            "title": instrument.title[:300],
+            "questionnaire": questionnaire,
+            "source_name": source_name[:300],
+        },
+    )
+    _loaded.add(row.pk)
+    return instrument

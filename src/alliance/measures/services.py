@@ -1,0 +1,189 @@
+"""Asking for questionnaires and storing responses, with their scores and alerts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from alliance import instruments as engine
+from alliance.alerts.services import alert_raise_for_risk
+from alliance.audit.models import Action
+from alliance.audit.services import audit_record
+from alliance.care.models import Episode
+from alliance.measures.instruments import get_instrument
+from alliance.measures.models import Administration, Response
+
+if TYPE_CHECKING:
+    from alliance.accounts.models import User
+
+
+class AlreadyCompleted(Exception):
+    """The questionnaire was already submitted (a second click, or the back button)."""
+
+    def __init__(self, response: Response) -> None:
+        super().__init__("already completed")
+        self.response = response
+
+
+@transaction.atomic
+def administration_request(
+    *,
+    actor: User,
+    episode: Episode,
+    instrument_id: str,
+    due_at: datetime | None = None,
+    created_at: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> Administration:
+    episode = Episode.objects.select_for_update().get(pk=episode.pk)
+    if not episode.is_open:
+        raise ValidationError(_("Questionnaires can only be asked for in an open episode of care."))
+    try:
+        instrument = get_instrument(instrument_id)
+    except engine.UnknownInstrument:
+        raise ValidationError(_("Choose a questionnaire from the list.")) from None
+    administration = Administration.objects.create(
+        episode=episode,
+        instrument_id=instrument.id,
+        instrument_version=instrument.version,
+        requested_by=actor,
+        due_at=due_at,
+        created_at=created_at or timezone.now(),
+    )
+    audit_record(
+        actor=actor,
+        action=Action.QUESTIONNAIRE_REQUESTED,
+        client_id=episode.client_id,
+        target_type="administration",
+        target_id=administration.pk,
+        request=request,
+    )
+    return administration
+
+
+def stored_answers(result: engine.ScoreResult) -> tuple[dict[str, Any], dict[str, str]]:
+    """Split validated answers into scored ones (stored as data) and free text (encrypted)."""
+    scored: dict[str, Any] = {}
+    text: dict[str, str] = {}
+    for link_id, answer in result.answers.items():
+        item = result.instrument.item(link_id)
+        if item.kind == "text":
+            if str(answer.value).strip():
+                text[link_id] = str(answer.value)
+            continue
+        entry: dict[str, Any] = {"value": answer.value}
+        if answer.option is not None:
+            entry["code"] = answer.option.code
+        scored[link_id] = entry
+    return scored, text
+
+
+@transaction.atomic
+def response_submit(
+    *,
+    actor: User,
+    administration: Administration,
+    answers: dict[str, Any],
+    started_at: datetime | None = None,
+    submitted_at: datetime | None = None,
+    request: HttpRequest | None = None,
+) -> Response:
+    """Score and store a response, and raise its alerts — all in one transaction.
+
+    A second submission of the same administration stores nothing and raises
+    ``AlreadyCompleted`` with the response already saved.
+    """
+    administration = (
+        Administration.objects.select_for_update()
+        .select_related("episode")
+        .get(pk=administration.pk)
+    )
+    existing = Response.objects.filter(administration=administration).first()
+    if existing is not None:
+        raise AlreadyCompleted(existing)
+    if not administration.episode.is_open:
+        raise ValidationError(_("This episode of care is closed, so nothing can be added to it."))
+    instrument = get_instrument(administration.instrument_id, administration.instrument_version)
+    try:
+        result = engine.score(instrument, answers)
+    except engine.InvalidAnswers as error:
+        raise ValidationError(str(error)) from None
+    if not result.completeness.complete:
+        raise ValidationError(_("Please answer every question that is not marked optional."))
+    scored, text = stored_answers(result)
+    # A past time only when history is brought in (the demo, an import).
+    now = submitted_at or timezone.now()
+    response = Response.objects.create(
+        administration=administration,
+        episode=administration.episode,
+        client=administration.episode.client,
+        instrument_id=instrument.id,
+        instrument_version=instrument.version,
+        answers=scored,
+        text_answers=text,
+        total=result.total,
+        band=result.band.code if result.band else "",
+        subscales=dict(result.subscales),
+        critical=[
+            {"link_id": hit.link_id, "position": hit.position, "value": hit.value}
+            for hit in result.critical
+        ],
+        answered=result.completeness.answered,
+        required=result.completeness.required,
+        started_at=started_at,
+        submitted_at=now,
+        submitted_by=actor,
+    )
+    administration.completed_at = now
+    administration.save(update_fields=["completed_at"])
+    audit_record(
+        actor=actor,
+        action=Action.RESPONSE_SUBMITTED,
+        client_id=response.client_id,
+        target_type="response",
+        target_id=response.pk,
+        request=request,
+    )
+    if result.critical:
+        alert_raise_for_risk(response=response)
+    return response
+
+
+def rescore(response: Response) -> engine.ScoreResult:
+    """The response scored again from its stored answers, with its own instrument version."""
+    instrument = get_instrument(response.instrument_id, response.instrument_version)
+    answers: dict[str, Any] = {k: v["value"] for k, v in response.answers.items()}
+    answers.update(response.text_answers or {})
+    return engine.score(instrument, answers)
+
+
+def response_fhir_bundle(response: Response) -> dict[str, Any]:
+    """The response as a FHIR R4 collection Bundle: a QuestionnaireResponse and its Observations."""
+    result = rescore(response)
+    subject = f"Patient/{response.client_id}"
+    authored = response.submitted_at.isoformat()
+    qr_id = f"response-{response.pk}"
+    qr_url = _urn(qr_id)
+    qr = engine.to_questionnaire_response(
+        result, subject=subject, authored=authored, response_id=qr_id
+    )
+    observations = engine.to_observations(
+        result, subject=subject, effective=authored, derived_from=qr_url
+    )
+    entries = [{"fullUrl": qr_url, "resource": qr}]
+    for number, observation in enumerate(observations, start=1):
+        observation["id"] = f"{qr_id}-obs-{number}"
+        entries.append({"fullUrl": _urn(observation["id"]), "resource": observation})
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+def _urn(local_id: str) -> str:
+    # Stable within an installation: the same response always exports the same ids.
+    return f"urn:uuid:{uuid.uuid5(uuid.NAMESPACE_URL, 'alliance:' + local_id)}"

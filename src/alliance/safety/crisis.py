@@ -1,0 +1,119 @@
+"""Crisis resources by country, shown whenever a response trips a risk item.
+
+Source: the project's clinical reference (shared/clinical/CRISIS_LINES.md). Entries
+marked ``confirmed=False`` were not confirmed against the service's own page when
+this table was written; check every release and update ``CHECKED_ON``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+CHECKED_ON = "2026-11-25"
+
+
+@dataclass(frozen=True)
+class Line:
+    name: str
+    how: str | Promise  # what to do: "call 988", _("text HOME to 741741")
+    tel: str = ""  # digits for a tel: link, when calling is the way
+    confirmed: bool = True
+
+
+@dataclass(frozen=True)
+class CountryResources:
+    code: str
+    name: str
+    emergency: str
+    emergency_tel: str
+    lines: tuple[Line, ...]
+    note: str = ""
+
+
+RESOURCES: dict[str, CountryResources] = {
+    "US": CountryResources(
+        "US",
+        "United States",
+        "911",
+        "911",
+        (
+            Line("988 Suicide & Crisis Lifeline", _("call or text 988, or chat online"), "988"),
+            Line("Crisis Text Line", _("text HOME to 741741"), confirmed=False),
+        ),
+    ),
+    "CA": CountryResources(
+        "CA",
+        "Canada",
+        "911",
+        "911",
+        (
+            Line(
+                "9-8-8 Suicide Crisis Helpline",
+                _("call or text 988, in English or French, 24/7"),
+                "988",
+            ),
+        ),
+    ),
+    "GB": CountryResources(
+        "GB",
+        "United Kingdom",
+        "999",
+        "999",
+        (
+            Line("Samaritans", _("call 116 123"), "116123"),
+            Line("NHS 111 (England)", _("call 111 and choose option 2 for mental health"), "111"),
+            Line("Shout", _("text SHOUT to 85258"), confirmed=False),
+        ),
+    ),
+    "IE": CountryResources(
+        "IE",
+        "Ireland",
+        "112 or 999",
+        "112",
+        (
+            Line("Samaritans", _("call 116 123"), "116123"),
+            Line("Pieta", _("call 1800 247 247"), "1800247247", confirmed=False),
+            Line("Text line", _("text 50808"), confirmed=False),
+        ),
+    ),
+    "AU": CountryResources(
+        "AU",
+        "Australia",
+        "000",
+        "000",
+        (
+            Line("Lifeline", _("call 13 11 14"), "131114", confirmed=False),
+            Line(
+                "Suicide Call Back Service", _("call 1300 659 467"), "1300659467", confirmed=False
+            ),
+        ),
+    ),
+    "ES": CountryResources(
+        "ES",
+        "Spain",
+        "112",
+        "112",
+        (
+            Line(
+                "Línea 024", "llame al 024 (atención a la conducta suicida)", "024", confirmed=False
+            ),
+        ),
+    ),
+    "MX": CountryResources(
+        "MX",
+        "Mexico",
+        "911",
+        "911",
+        (Line("Línea de la Vida", "llame al 800 911 2000", "8009112000", confirmed=False),),
+    ),
+}
+
+COUNTRY_CHOICES = [(code, resources.name) for code, resources in RESOURCES.items()]
+
+
+def resources_for(country: str) -> CountryResources | None:
+    """The resources for a country, or None: the page then gives the emergency advice only."""
+    return RESOURCES.get(country.upper()) if country else None

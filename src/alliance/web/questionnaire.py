@@ -1,0 +1,145 @@
+"""A questionnaire as an accessible form: one fieldset and legend per question."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from alliance import instruments as engine
+
+TRANSLATION_URL = "http://hl7.org/fhir/StructureDefinition/translation"
+
+
+def translated(node: Mapping[str, Any], field: str, language: str) -> str:
+    """A Questionnaire text in ``language`` (FHIR translation extension), else as written."""
+    for extension in (node.get(f"_{field}") or {}).get("extension", []):
+        if extension.get("url") != TRANSLATION_URL:
+            continue
+        parts = {part.get("url"): part for part in extension.get("extension", [])}
+        if parts.get("lang", {}).get("valueCode") == language:
+            return str(parts.get("content", {}).get("valueString", node.get(field, "")))
+    return str(node.get(field, ""))
+
+
+def form_language(instrument: engine.Instrument, wanted: str) -> str:
+    return wanted if wanted in instrument.languages else "en"
+
+
+def item_text(item: engine.Item, language: str) -> str:
+    return item.translations.get(language) or item.text
+
+
+def option_text(option: engine.AnswerOption, language: str) -> str:
+    return option.translations.get(language) or option.display
+
+
+def display_texts(instrument: engine.Instrument, language: str) -> dict[str, list[str]]:
+    """Display items (instructions) keyed by the answerable item they come before."""
+    before: dict[str, list[str]] = {}
+    pending: list[str] = []
+
+    def walk(nodes: Any) -> None:
+        for node in nodes or []:
+            if node.get("type") == "display":
+                pending.append(translated(node, "text", language))
+            elif node.get("type") == "group":
+                if node.get("text"):
+                    pending.append(translated(node, "text", language))
+                walk(node.get("item"))
+            elif node.get("linkId") in instrument.by_link_id and pending:
+                before[node["linkId"]] = list(pending)
+                pending.clear()
+
+    walk(instrument.questionnaire.get("item"))
+    return before
+
+
+class QuestionnaireForm(forms.Form):
+    """Built from the instrument's own definition; answers are validated again when scored."""
+
+    def __init__(self, *args: Any, instrument: engine.Instrument, language: str, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.instrument = instrument
+        self.language = form_language(instrument, language)
+        for item in instrument.items:
+            self.fields[item.link_id] = self._field(item)
+
+    def _field(self, item: engine.Item) -> forms.Field:
+        label = item_text(item, self.language)
+        if item.kind == "choice":
+            return forms.ChoiceField(
+                label=label,
+                required=item.required,
+                choices=[(o.code, option_text(o, self.language)) for o in item.options],
+                widget=forms.RadioSelect,
+                error_messages={"required": _("Please choose an answer.")},
+            )
+        if (
+            item.kind in ("integer", "decimal")
+            and item.min_value is not None
+            and item.max_value is not None
+        ):
+            values = range(int(item.min_value), int(item.max_value) + 1)
+            return forms.TypedChoiceField(
+                label=label,
+                required=item.required,
+                choices=[(str(v), str(v)) for v in values],
+                coerce=int,
+                widget=forms.RadioSelect(attrs={"class": "scale"}),
+                error_messages={"required": _("Please choose an answer.")},
+            )
+        return forms.CharField(
+            label=label,
+            required=item.required,
+            max_length=4000,
+            widget=forms.Textarea(attrs={"rows": 4}),
+        )
+
+    def answers(self) -> dict[str, Any]:
+        return {k: v for k, v in self.cleaned_data.items() if v not in (None, "")}
+
+    def questions(self) -> Iterator[tuple[list[str], forms.BoundField, engine.Item]]:
+        intros = display_texts(self.instrument, self.language)
+        for item in self.instrument.items:
+            yield intros.get(item.link_id, []), self[item.link_id], item
+
+
+@dataclass(frozen=True)
+class AnswerRow:
+    position: int
+    question: str
+    answer: str
+    value: Any
+    critical: bool
+
+
+def answer_rows(
+    instrument: engine.Instrument,
+    answers: Mapping[str, Any],
+    text_answers: Mapping[str, str],
+    critical: list[dict[str, Any]],
+    language: str,
+) -> list[AnswerRow]:
+    """Each question with the answer given, for the clinician's view of a response."""
+    tripped = {hit["link_id"] for hit in critical}
+    rows = []
+    for item in instrument.items:
+        stored = answers.get(item.link_id)
+        if item.kind == "text":
+            shown, value = text_answers.get(item.link_id, ""), None
+        elif stored is None:
+            shown, value = "", None
+        else:
+            value = stored.get("value")
+            option = next((o for o in item.options if o.code == stored.get("code")), None)
+            shown = option_text(option, language) if option else str(value)
+        rows.append(
+            AnswerRow(
+                item.position, item_text(item, language), shown, value, item.link_id in tripped
+            )
+        )
+    return rows

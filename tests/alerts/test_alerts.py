@@ -1,0 +1,116 @@
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from alliance.alerts.models import Alert
+from alliance.alerts.services import alert_acknowledge, alert_resolve
+from alliance.audit.models import AuditEvent
+from alliance.care.services import episode_close
+from alliance.measures.services import administration_request, response_submit
+from tests.conftest import Cast
+
+
+@pytest.fixture
+def alert(cast: Cast) -> Alert:
+    administration = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
+    )
+    response_submit(actor=cast.dana, administration=administration, answers=[0] * 8 + [1])
+    return Alert.objects.get()
+
+
+def signed_in(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_urgent_banner_on_every_workspace_page_until_acknowledged(cast: Cast, alert: Alert) -> None:
+    for user in (cast.alice, cast.sam):
+        for url in (reverse("caseload"), reverse("profile"), reverse("alert_list")):
+            assert "needs your attention now" in signed_in(user).get(url).content.decode()
+    assert (
+        "needs your attention"
+        not in signed_in(cast.charlie).get(reverse("caseload")).content.decode()
+    )
+    alert_acknowledge(actor=cast.alice, alert=alert, note="Called Dana; safety plan reviewed.")
+    assert (
+        "needs your attention"
+        not in signed_in(cast.alice).get(reverse("caseload")).content.decode()
+    )
+
+
+def test_acknowledging_needs_a_note(cast: Cast, alert: Alert) -> None:
+    client = signed_in(cast.alice)
+    response = client.post(reverse("alert_acknowledge", args=[alert.pk]), {"note": "   "})
+    assert response.status_code == 400
+    assert Alert.objects.get().status == "open"
+    with pytest.raises(ValidationError):
+        alert_acknowledge(actor=cast.alice, alert=alert, note="")
+
+
+def test_acknowledge_then_resolve_each_audited(cast: Cast, alert: Alert) -> None:
+    client = signed_in(cast.alice)
+    response = client.post(
+        reverse("alert_acknowledge", args=[alert.pk]), {"note": "Phoned the same day."}
+    )
+    assert response.status_code == 302
+    stored = Alert.objects.get()
+    assert (stored.status, stored.acknowledged_by, stored.acknowledgement_note) == (
+        "acknowledged",
+        cast.alice,
+        "Phoned the same day.",
+    )
+    client.post(reverse("alert_resolve", args=[alert.pk]), {"note": "Risk assessed as low."})
+    assert Alert.objects.get().status == "resolved"
+    actions = list(AuditEvent.objects.order_by("seq").values_list("action", flat=True))
+    assert actions.index("alert_acknowledged") < actions.index("alert_resolved")
+    event = AuditEvent.objects.get(action="alert_acknowledged")
+    assert (event.actor_id, event.client_id, event.target_id) == (
+        cast.alice.pk,
+        cast.dana.pk,
+        alert.pk,
+    )
+
+
+def test_cannot_resolve_before_acknowledging_or_twice(cast: Cast, alert: Alert) -> None:
+    with pytest.raises(ValidationError, match="Acknowledge"):
+        alert_resolve(actor=cast.alice, alert=alert)
+    alert_acknowledge(actor=cast.alice, alert=alert, note="Seen.")
+    with pytest.raises(ValidationError, match="already been acknowledged"):
+        alert_acknowledge(actor=cast.alice, alert=alert, note="Again.")
+    alert_resolve(actor=cast.alice, alert=alert)
+    with pytest.raises(ValidationError, match="already resolved"):
+        alert_resolve(actor=cast.alice, alert=alert)
+
+
+def test_supervisor_may_acknowledge_and_closed_episode_alerts_can_still_be_answered(
+    cast: Cast, alert: Alert
+) -> None:
+    episode_close(actor=cast.alice, episode=cast.dana_episode)
+    response = signed_in(cast.sam).post(
+        reverse("alert_acknowledge", args=[alert.pk]), {"note": "Covered for Alice."}
+    )
+    assert response.status_code == 302
+    assert Alert.objects.get().acknowledged_by == cast.sam
+
+
+def test_acknowledgement_note_is_encrypted_at_rest(cast: Cast, alert: Alert) -> None:
+    alert_acknowledge(actor=cast.alice, alert=alert, note="SENTINEL-note-77")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT acknowledgement_note FROM alerts_alert")
+        raw = cursor.fetchone()[0]
+    assert "SENTINEL" not in raw
+
+
+def test_alert_page_explains_and_links_to_the_answers(cast: Cast, alert: Alert) -> None:
+    page = signed_in(cast.alice).get(reverse("alert_detail", args=[alert.pk])).content.decode()
+    assert "risk item on the Patient Health Questionnaire-9" in page
+    assert reverse("response_detail", args=[alert.response_id]) in page
+    assert "proper risk assessment" in page

@@ -1,0 +1,173 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core import mail
+from django.test import Client
+from django.urls import reverse
+
+from alliance.alerts.models import Alert
+from alliance.measures.models import Response
+from alliance.measures.services import administration_request
+from tests.conftest import Cast
+
+LA = {0: "LA6568-5", 1: "LA6569-3", 2: "LA6570-1", 3: "LA6571-9"}
+
+
+def phq9_post(values: list[int]) -> dict[str, str]:
+    return {f"phq9-{n}": LA[v] for n, v in enumerate(values, start=1)}
+
+
+def client_for(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_due_questionnaire_shows_on_the_client_home(cast: Cast) -> None:
+    administration = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="gad-7"
+    )
+    page = client_for(cast.dana).get(reverse("portal_home")).content.decode()
+    assert reverse("checkin_fill", args=[administration.pk]) in page
+    assert "Ready for you" in page
+
+
+def test_form_has_a_fieldset_and_legend_per_question(cast: Cast) -> None:
+    administration = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
+    )
+    page = (
+        client_for(cast.dana)
+        .get(reverse("checkin_fill", args=[administration.pk]))
+        .content.decode()
+    )
+    assert page.count("<fieldset") == 10 and page.count("<legend") == 10
+    assert "Over the last 2 weeks" in page
+    assert 'type="radio"' in page
+
+
+def test_spanish_client_gets_the_official_spanish_form(cast: Cast) -> None:
+    episode = cast.eve_episode
+    administration = administration_request(
+        actor=cast.alice, episode=episode, instrument_id="phq-9"
+    )
+    page = (
+        client_for(cast.eve).get(reverse("checkin_fill", args=[administration.pk])).content.decode()
+    )
+    assert "Poco interés o placer en hacer cosas" in page
+
+
+def test_english_only_instrument_says_so(cast: Cast) -> None:
+    administration = administration_request(
+        actor=cast.alice, episode=cast.eve_episode, instrument_id="audit-c"
+    )
+    page = (
+        client_for(cast.eve).get(reverse("checkin_fill", args=[administration.pk])).content.decode()
+    )
+    assert "disponible en inglés" in page
+
+
+def test_submitting_shows_a_plain_language_result(cast: Cast) -> None:
+    administration = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
+    )
+    client = client_for(cast.dana)
+    response = client.post(
+        reverse("checkin_fill", args=[administration.pk]), phq9_post([2, 2, 2, 1, 1, 1, 1, 1, 0])
+    )
+    assert response.status_code == 302
+    page = client.get(response.url).content.decode()  # type: ignore[attr-defined]
+    assert "your answers are saved" in page
+    assert "things have been hard lately" in page
+    assert "988" not in page
+    assert Response.objects.get().total == 11
+
+
+def test_missing_answers_are_explained_and_nothing_is_saved(cast: Cast) -> None:
+    administration = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
+    )
+    data = phq9_post([1] * 9)
+    del data["phq9-4"]
+    data["phq9-5"] = "not-a-code"
+    response = client_for(cast.dana).post(reverse("checkin_fill", args=[administration.pk]), data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert "Please choose an answer." in page
+    assert "Select a valid choice" in page
+    assert not Response.objects.exists()
+
+
+def test_double_submit_and_back_button_save_once(cast: Cast) -> None:
+    administration = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
+    )
+    client = client_for(cast.dana)
+    url = reverse("checkin_fill", args=[administration.pk])
+    first = client.post(url, phq9_post([1] * 9))
+    second = client.post(url, phq9_post([3] * 9))
+    assert first.status_code == second.status_code == 302
+    assert second.url == reverse("checkin_done", args=[administration.pk])  # type: ignore[attr-defined]
+    assert client.get(url).status_code == 302
+    assert Response.objects.count() == 1 and Response.objects.get().total == 9
+
+
+def test_risk_answer_brings_crisis_resources_and_an_email_without_health_information(
+    cast: Cast, django_capture_on_commit_callbacks: Any
+) -> None:
+    administration = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
+    )
+    client = client_for(cast.dana)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("checkin_fill", args=[administration.pk]), phq9_post([0] * 8 + [1])
+        )
+    page = client.get(response.url).content.decode()  # type: ignore[attr-defined]
+    assert "You don&#x27;t have to face this alone" in page or "face this alone" in page
+    assert 'href="tel:988"' in page and 'href="tel:911"' in page
+    alert = Alert.objects.get()
+    assert alert.notification == "sent"
+    (message,) = mail.outbox
+    assert message.to == ["alice@example.test"]
+    text = (message.subject + message.body).lower()
+    assert "attention" in text and "sign in" in text
+    for word in ("dana", "phq", "risk", "suicid", "item", "depress"):
+        assert word not in text
+
+
+def test_crisis_resources_follow_the_clients_country(cast: Cast) -> None:
+    cast.dana.country = "GB"
+    cast.dana.save()
+    administration = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
+    )
+    client = client_for(cast.dana)
+    response = client.post(
+        reverse("checkin_fill", args=[administration.pk]), phq9_post([0] * 8 + [2])
+    )
+    page = client.get(response.url).content.decode()  # type: ignore[attr-defined]
+    assert "Samaritans" in page and 'href="tel:999"' in page and "988" not in page
+
+
+def test_alert_stands_when_email_fails(
+    cast: Cast, django_capture_on_commit_callbacks: Any, settings: Any
+) -> None:
+    settings.EMAIL_BACKEND = "tests.web.failing_email.Backend"
+    administration = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
+    )
+    client = client_for(cast.dana)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            reverse("checkin_fill", args=[administration.pk]), phq9_post([0] * 8 + [3])
+        )
+    assert response.status_code == 302
+    alert = Alert.objects.get()
+    assert (alert.status, alert.notification) == ("open", "failed")
+    assert Response.objects.count() == 1
+    banner = client_for(cast.alice).get(reverse("caseload")).content.decode()
+    assert "1 client needs your attention now." in banner
+    admin_page = client_for(cast.ada).get(reverse("practice_people")).content.decode()
+    assert "could not be sent" in admin_page
