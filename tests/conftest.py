@@ -52,3 +52,18 @@ def cast(db: Any) -> Cast:
     dana_episode = episode_open(actor=alice, client=dana, therapist=alice, supervisor=sam)
     eve_episode = episode_open(actor=alice, client=eve, therapist=alice)
     return Cast(alice, sam, charlie, dana, eve, ada, dana_episode, eve_episode)
+
+
+@pytest.fixture(autouse=True)
+def _audit_chain_head(request: pytest.FixtureRequest) -> None:
+    """Transactional tests flush every table afterwards, the migration's chain head too."""
+    marker = request.node.get_closest_marker("django_db")
+    transactional = bool(marker and marker.kwargs.get("transaction")) or any(
+        name in request.fixturenames for name in ("transactional_db", "live_server")
+    )
+    if not transactional:
+        return
+    request.getfixturevalue("transactional_db")
+    from alliance.audit.models import AuditChainHead
+
+    AuditChainHead.objects.get_or_create(pk=1)

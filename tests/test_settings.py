@@ -130,3 +130,13 @@ def test_default_database_file_uses_wal(tmp_path: Any) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1] == "wal"
     assert (tmp_path / "alliance.sqlite3").exists()
+
+
+def test_migrate_creates_the_cache_table_for_login_rate_limits(tmp_path: Any) -> None:
+    import sqlite3
+
+    result = run_alliance({"ALLIANCE_DEBUG": "true", "ALLIANCE_VAR_DIR": str(tmp_path)}, "migrate")
+    assert result.returncode == 0, result.stderr
+    with sqlite3.connect(tmp_path / "alliance.sqlite3") as db:
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
+    assert "alliance_cache" in tables

@@ -39,6 +39,9 @@ try:
     BEHIND_TLS_PROXY = env_bool("ALLIANCE_BEHIND_TLS_PROXY", default=False)
     STAFF_IDLE_MINUTES = env_int("ALLIANCE_STAFF_IDLE_MINUTES", 15)
     INVITATION_DAYS = env_int("ALLIANCE_INVITATION_DAYS", 7)
+    # Closed episodes a practice needs before its own fitted curves are used (blended in
+    # up to 500; TRAJECTORIES.md).
+    TRAJECTORY_MIN_EPISODES = env_int("ALLIANCE_TRAJECTORY_MIN_EPISODES", 200)
     EMAIL_HOST = env_str("ALLIANCE_EMAIL_HOST", "")
     EMAIL_PORT = env_int("ALLIANCE_EMAIL_PORT", 587)
     EMAIL_HOST_USER = env_str("ALLIANCE_EMAIL_USER", "")
@@ -82,10 +85,13 @@ INSTALLED_APPS = [
     "alliance.care",
     "alliance.measures",
     "alliance.alerts",
+    "alliance.notifications",
     "alliance.web",
     "allauth",
     "allauth.account",
     "csp",
+    "django_tasks",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -237,6 +243,16 @@ CONTENT_SECURITY_POLICY = {
         "object-src": [NONE],
         "manifest-src": [SELF],
     }
+}
+
+# Background work (alert e-mails, reminders, alert checks): a database-backed queue run by
+# `alliance worker`, no extra broker; tasks run at once in tests.
+TASKS: dict[str, dict[str, object]] = {
+    "default": (
+        {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}
+        if TESTING
+        else {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}
+    )
 }
 
 LANGUAGE_CODE = "en"

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from alliance.web.views import portal, practice, profile, public, workspace
+from alliance.web.views import portal, practice, profile, progress, public, workspace
 
 urlpatterns = [
     path("", public.home, name="home"),
@@ -11,6 +11,7 @@ urlpatterns = [
     path("profile/", profile.profile_edit, name="profile"),
     # Client portal
     path("me/", portal.portal_home, name="portal_home"),
+    path("me/progress/", progress.my_progress, name="my_progress"),
     path("me/check-ins/<int:administration_id>/", portal.checkin_fill, name="checkin_fill"),
     path("me/check-ins/<int:administration_id>/done/", portal.checkin_done, name="checkin_done"),
     # Clinician workspace
@@ -18,11 +19,19 @@ urlpatterns = [
     path("clinic/invite/", workspace.client_invite, name="client_invite"),
     path("clinic/clients/<int:client_id>/", workspace.client_record, name="client_record"),
     path(
+        "clinic/clients/<int:client_id>/progress/",
+        progress.client_progress,
+        name="client_progress",
+    ),
+    path(
         "clinic/episodes/<int:episode_id>/sessions/new/",
         workspace.session_add,
         name="session_add",
     ),
     path("clinic/episodes/<int:episode_id>/close/", workspace.episode_close, name="episode_close"),
+    path(
+        "clinic/episodes/<int:episode_id>/schedule/", workspace.schedule_edit, name="schedule_edit"
+    ),
     path(
         "clinic/episodes/<int:episode_id>/questionnaires/new/",
         workspace.questionnaire_request,

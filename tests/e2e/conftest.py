@@ -117,14 +117,6 @@ class Visitor:
         self.context.close()
 
 
-@pytest.fixture(autouse=True)
-def audit_chain_head(transactional_db: Any) -> None:
-    # A live-server test flushes every table afterwards, the migration's chain head too.
-    from alliance.audit.models import AuditChainHead
-
-    AuditChainHead.objects.get_or_create(pk=1)
-
-
 @pytest.fixture
 def visit(browser: Any, live_server: Any) -> Iterator[Any]:
     visitors: list[Visitor] = []

@@ -147,6 +147,7 @@ def test_every_page_passes_axe(cast: Any, visit: Any) -> None:
             "/accounts/password/change/",
             f"/me/check-ins/{waiting.pk}/",
             f"/me/check-ins/{done.pk}/done/",
+            "/me/progress/",
         ],
         "alice@example.test": [
             "/clinic/",
@@ -156,6 +157,8 @@ def test_every_page_passes_axe(cast: Any, visit: Any) -> None:
             "/clinic/invite/",
             f"/clinic/episodes/{cast.dana_episode.pk}/questionnaires/new/",
             f"/clinic/responses/{response.pk}/",
+            f"/clinic/clients/{cast.dana.pk}/progress/",
+            f"/clinic/episodes/{cast.dana_episode.pk}/schedule/",
             "/clinic/alerts/",
             f"/clinic/alerts/{alert.pk}/",
             "/profile/",

@@ -136,6 +136,21 @@ MATRIX: dict[str, tuple[Any, dict[str, dict[str, int]]]] = {
         lambda c, r: {"alert_id": r.alert.pk},
         {"GET": signed_in(405), "POST": only({"therapist": 302, "supervisor": 302, "client": 403})},
     ),
+    "client_progress": (
+        lambda c, r: {"client_id": c.dana.pk},
+        {"GET": only({"therapist": 200, "supervisor": 200}), "POST": signed_in(405)},
+    ),
+    "my_progress": (
+        None,
+        {"GET": only({"client": 200, "other_client": 200}), "POST": signed_in(405)},
+    ),
+    "schedule_edit": (
+        lambda c, r: {"episode_id": c.dana_episode.pk},
+        {
+            "GET": only({"therapist": 200, "supervisor": 403, "client": 403}),
+            "POST": only({"therapist": 302, "supervisor": 403, "client": 403}),
+        },
+    ),
     "practice_people": (None, {"GET": only({"admin": 200}), "POST": signed_in(405)}),
     "staff_invite": (None, {"GET": only({"admin": 200}), "POST": only({"admin": 400})}),
     "invitation_withdraw": (

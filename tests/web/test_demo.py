@@ -12,7 +12,7 @@ from alliance.web.demo import DEMO_PASSWORD, load_demo_practice
 
 
 def test_demo_practice_has_the_promised_people(db: Any) -> None:
-    load_demo_practice()
+    load_demo_practice(max_weeks=5)
     emails = set(User.objects.values_list("email", flat=True))
     expected = {"admin@demo.test", "supervisor@demo.test"}
     expected |= {f"therapist{n}@demo.test" for n in (1, 2, 3)}
@@ -32,7 +32,7 @@ def test_demo_practice_has_the_promised_people(db: Any) -> None:
 
 
 def test_every_demo_client_is_in_an_episode_and_client1_2_are_therapist1s(db: Any) -> None:
-    load_demo_practice()
+    load_demo_practice(max_weeks=5)
     for number in range(1, 31):
         assert Episode.objects.filter(client__email=f"client{number}@demo.test").count() == 1
     for number in (1, 2):
@@ -45,9 +45,9 @@ def test_every_demo_client_is_in_an_episode_and_client1_2_are_therapist1s(db: An
 
 
 def test_loading_twice_changes_nothing(db: Any) -> None:
-    first = load_demo_practice()
+    first = load_demo_practice(max_weeks=5)
     counts = (User.objects.count(), Episode.objects.count(), Session.objects.count())
-    second = load_demo_practice()
+    second = load_demo_practice(max_weeks=5)
     assert (User.objects.count(), Episode.objects.count(), Session.objects.count()) == counts
     assert first.created_people == 35 and second.created_people == 0
     assert second.created_sessions == 0
@@ -55,7 +55,7 @@ def test_loading_twice_changes_nothing(db: Any) -> None:
 
 
 def test_demo_command_without_serving_prints_the_logins(db: Any, capsys: Any) -> None:
-    call_command("demo", "--no-serve")
+    call_command("demo", "--no-serve", "--max-weeks", "4")
     out = capsys.readouterr().out
     assert "http://127.0.0.1:8000/" in out
     assert "demo-password" in out
@@ -70,7 +70,7 @@ def test_demo_command_without_serving_prints_the_logins(db: Any, capsys: Any) ->
 
 
 def test_demo_logins_work(db: Any) -> None:
-    load_demo_practice()
+    load_demo_practice(max_weeks=5)
     client = Client()
     response = client.post(
         "/accounts/login/", {"login": "client2@demo.test", "password": DEMO_PASSWORD}
@@ -78,3 +78,17 @@ def test_demo_logins_work(db: Any) -> None:
     assert response.status_code == 302
     page = client.get("/me/").content.decode()
     assert "Hola, Mateo" in page and "Jordan Okafor" in page
+
+
+def test_demo_shows_every_alert_type(db: Any) -> None:
+    from alliance.alerts.models import Alert
+
+    load_demo_practice(max_weeks=8)
+    kinds = set(Alert.objects.values_list("kind", flat=True))
+    assert {"risk", "disengagement", "rupture"} <= kinds
+    risk = Alert.objects.get(kind="risk")
+    assert (risk.client.email, risk.status) == ("client1@demo.test", "open")
+    assert Alert.objects.filter(kind="disengagement", client__email="client13@demo.test").exists()
+    assert Alert.objects.filter(
+        kind="rupture", status="open", client__email="client25@demo.test"
+    ).exists()

@@ -64,6 +64,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     # Where the person is, for crisis resources; empty means the practice's country.
     country = models.CharField(_("country"), max_length=2, blank=True)
+    reminders_enabled = models.BooleanField(_("reminders"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)
 

@@ -147,6 +147,7 @@ def invitation_accept(
     pronouns: str,
     language: str,
     country: str = "",
+    reminders_enabled: bool = True,
     request: HttpRequest | None = None,
 ) -> User:
     """Create the account the invitation promised; for a client, open their episode."""
@@ -163,6 +164,7 @@ def invitation_accept(
         pronouns=pronouns.strip(),
         language=language,
         country=country,
+        reminders_enabled=reminders_enabled,
         role=invitation.role,
     )
     user.set_password(password)
@@ -213,6 +215,7 @@ def user_update_profile(
     pronouns: str,
     language: str,
     country: str | None = None,
+    reminders_enabled: bool | None = None,
     request: HttpRequest | None = None,
 ) -> User:
     actor.preferred_name = preferred_name.strip()
@@ -220,8 +223,12 @@ def user_update_profile(
     actor.language = language
     if country is not None:
         actor.country = country
+    if reminders_enabled is not None:
+        actor.reminders_enabled = reminders_enabled
     actor.full_clean()
-    actor.save(update_fields=["preferred_name", "pronouns", "language", "country"])
+    actor.save(
+        update_fields=["preferred_name", "pronouns", "language", "country", "reminders_enabled"]
+    )
     audit_record(
         actor=actor,
         action=Action.PROFILE_UPDATED,

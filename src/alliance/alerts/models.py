@@ -68,3 +68,20 @@ class Alert(models.Model):
     @property
     def is_urgent(self) -> bool:
         return self.kind == AlertKind.RISK and self.status == AlertStatus.OPEN
+
+
+class PracticeTrajectory(models.Model):
+    """Expected-trajectory curves fitted from this practice's own closed episodes."""
+
+    instrument_id = models.CharField(max_length=120)
+    fitted_at = models.DateTimeField(default=timezone.now)
+    episodes = models.PositiveIntegerField()
+    # The fitted parameters (``FittedModel.as_dict()``); no client data.
+    parameters = models.JSONField()
+
+    class Meta:
+        ordering = ["-fitted_at"]
+        get_latest_by = "fitted_at"
+
+    def __str__(self) -> str:
+        return f"{self.instrument_id} curves fitted {self.fitted_at:%Y-%m-%d}"

@@ -37,6 +37,7 @@ def alert_raise_for_risk(*, response: Response) -> Alert:
             "instrument_version": response.instrument_version,
             "items": response.critical,
         },
+        created_at=response.submitted_at,
     )
     audit_record(
         actor=None,
@@ -45,7 +46,10 @@ def alert_raise_for_risk(*, response: Response) -> Alert:
         target_type="alert",
         target_id=alert.pk,
     )
-    transaction.on_commit(lambda: alert_notify(alert.pk))
+    # Local import: the task module imports this one.
+    from alliance.notifications.tasks import send_alert_notification
+
+    transaction.on_commit(lambda: send_alert_notification.enqueue(alert.pk))
     return alert
 
 

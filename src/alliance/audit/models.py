@@ -34,6 +34,7 @@ class Action(models.TextChoices):
     EPISODE_OPENED = "episode_opened", _("opened an episode of care")
     EPISODE_CLOSED = "episode_closed", _("closed an episode of care")
     SESSION_SCHEDULED = "session_scheduled", _("scheduled a session")
+    SCHEDULE_CHANGED = "schedule_changed", _("changed the check-in schedule")
     QUESTIONNAIRE_REQUESTED = "questionnaire_requested", _("asked for a questionnaire")
     RESPONSE_SUBMITTED = "response_submitted", _("submitted a questionnaire")
     RESPONSE_EXPORTED = "response_exported", _("exported a response")

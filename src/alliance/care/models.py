@@ -30,6 +30,8 @@ class Episode(models.Model):
     status = models.CharField(max_length=10, choices=EpisodeStatus.choices, default="open")
     opened_at = models.DateTimeField(default=timezone.now)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # The therapist may turn off the client's own progress chart (the default shows it).
+    client_sees_progress = models.BooleanField(default=True)
 
     class Meta:
         ordering = ["-opened_at"]

@@ -7,6 +7,8 @@ Free-text answers are encrypted at rest.
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -38,6 +40,39 @@ class PracticeInstrument(models.Model):
         return f"{self.instrument_id}@{self.version}"
 
 
+def default_before_session() -> list[str]:
+    return ["phq-9", "gad-7"]
+
+
+def default_after_session() -> list[str]:
+    return ["session-feedback"]
+
+
+class CheckinSchedule(models.Model):
+    """Which questionnaires an episode asks for, and when."""
+
+    episode = models.OneToOneField(
+        "care.Episode", on_delete=models.PROTECT, related_name="checkin_schedule"
+    )
+    before_session = models.JSONField(default=default_before_session)
+    after_session = models.JSONField(default=default_after_session)
+    weekly = models.JSONField(default=list)
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"Schedule of episode {self.episode_id}"
+
+
+class When(models.TextChoices):
+    BEFORE_SESSION = "before_session", "before a session"
+    AFTER_SESSION = "after_session", "after a session"
+    WEEKLY = "weekly", "weekly"
+    REQUESTED = "requested", "asked for by the therapist"
+
+
 class Administration(models.Model):
     """One questionnaire asked of a client within an episode: due, then completed once."""
 
@@ -52,13 +87,25 @@ class Administration(models.Model):
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    when = models.CharField(max_length=20, default=When.REQUESTED)
     created_at = models.DateTimeField(default=timezone.now)
+    # Shown to the client from this time (after-session feedback: once the session began).
+    available_from = models.DateTimeField(null=True, blank=True)
     due_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(null=True, blank=True)
+    # Withdrawn because the schedule changed; kept, never deleted.
+    cancelled_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
         indexes = [models.Index(fields=["episode", "completed_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["session", "instrument_id", "when"],
+                condition=models.Q(cancelled_at__isnull=True, session__isnull=False),
+                name="one_live_administration_per_session_instrument",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Administration {self.pk} ({self.instrument_id})"
@@ -66,6 +113,18 @@ class Administration(models.Model):
     @property
     def is_completed(self) -> bool:
         return self.completed_at is not None
+
+    def state(self, now: datetime) -> str:
+        """completed, cancelled, upcoming (not open yet), overdue or due."""
+        if self.completed_at is not None:
+            return "completed"
+        if self.cancelled_at is not None:
+            return "cancelled"
+        if self.available_from is not None and self.available_from > now:
+            return "upcoming"
+        if self.due_at is not None and self.due_at < now:
+            return "overdue"
+        return "due"
 
 
 class Response(models.Model):

@@ -1,15 +1,36 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from datetime import datetime
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from alliance.care.models import Episode
 from alliance.measures.models import Administration, Response
 
 
-def due_administrations(episodes: tuple[Episode, ...] | list[Episode]) -> QuerySet[Administration]:
-    return Administration.objects.filter(
-        episode__in=episodes, completed_at__isnull=True, episode__status="open"
-    ).order_by("due_at", "created_at")
+def due_administrations(
+    episodes: tuple[Episode, ...] | list[Episode], now: datetime | None = None
+) -> QuerySet[Administration]:
+    """Check-ins the client can fill in now: open, not withdrawn, not answered yet."""
+    now = now or timezone.now()
+    return (
+        Administration.objects.filter(
+            episode__in=episodes,
+            completed_at__isnull=True,
+            cancelled_at__isnull=True,
+            episode__status="open",
+        )
+        .filter(Q(available_from__isnull=True) | Q(available_from__lte=now))
+        .order_by("due_at", "created_at")
+    )
+
+
+def live_administrations(
+    episodes: tuple[Episode, ...] | list[Episode],
+) -> QuerySet[Administration]:
+    """Every check-in not withdrawn: due, upcoming, overdue or completed."""
+    return Administration.objects.filter(episode__in=episodes, cancelled_at__isnull=True)
 
 
 def responses_of(episodes: tuple[Episode, ...] | list[Episode]) -> QuerySet[Response]:

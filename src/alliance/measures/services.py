@@ -13,12 +13,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance import instruments as engine
+from alliance.alerts.rules import alerts_for_response
 from alliance.alerts.services import alert_raise_for_risk
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
-from alliance.care.models import Episode
+from alliance.care.models import Episode, Session
 from alliance.measures.instruments import get_instrument
-from alliance.measures.models import Administration, Response
+from alliance.measures.models import Administration, Response, When
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
@@ -40,6 +41,8 @@ def administration_request(
     instrument_id: str,
     due_at: datetime | None = None,
     created_at: datetime | None = None,
+    session: Session | None = None,
+    when: str = When.REQUESTED,
     request: HttpRequest | None = None,
 ) -> Administration:
     episode = Episode.objects.select_for_update().get(pk=episode.pk)
@@ -56,6 +59,8 @@ def administration_request(
         requested_by=actor,
         due_at=due_at,
         created_at=created_at or timezone.now(),
+        session=session,
+        when=when,
     )
     audit_record(
         actor=actor,
@@ -153,6 +158,7 @@ def response_submit(
     )
     if result.critical:
         alert_raise_for_risk(response=response)
+    alerts_for_response(response)
     return response
 
 

@@ -16,4 +16,8 @@ class WebConfig(AppConfig):
     verbose_name = "Web"
 
     def ready(self) -> None:
-        post_migrate.connect(_create_cache_table, sender=self)
+        from django.apps import apps
+
+        # post_migrate is sent only for apps with models; this one has none, so listen
+        # for the accounts app, which every installation migrates.
+        post_migrate.connect(_create_cache_table, sender=apps.get_app_config("accounts"))

@@ -16,8 +16,13 @@ from django.utils import timezone
 
 from alliance.accounts.models import Role, User
 from alliance.accounts.services import user_create
-from alliance.care.models import Episode
+from alliance.alerts.models import Alert
+from alliance.alerts.rules import disengagement_check
+from alliance.alerts.services import alert_acknowledge, alert_resolve
+from alliance.care.models import Episode, Session
 from alliance.care.services import episode_close, episode_open, session_schedule
+from alliance.measures.models import When
+from alliance.measures.schedules import schedule_sync
 from alliance.measures.services import administration_request, response_submit
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - published on purpose: it is the demo
@@ -63,6 +68,9 @@ CLIENTS = [
     ("Yusuf Demir", "he/him", "en"),
     ("Zoe Papadopoulos", "she/her", "en"),
 ]
+
+# Clients whose last two check-ins were not completed.
+DISENGAGING = frozenset({13})
 
 # Which episodes the demo closes, to show read-only records.
 CLOSED_CLIENTS = frozenset({28})
@@ -162,13 +170,17 @@ def phq9_answers(total: float, rng: random.Random, risk: bool = False) -> list[i
     return values
 
 
-def feedback_answers(course: str, week: int, weeks: int, rng: random.Random) -> dict[str, int]:
-    level = rng.randint(7, 10)
-    if course == RUPTURE_AND_REPAIR and week == weeks // 2:
+def feedback_answers(
+    course: str, week: int, weeks: int, rng: random.Random, recent: bool = False
+) -> dict[str, int]:
+    level = rng.randint(8, 9)
+    if recent and week == weeks - 1:
+        level = 3  # a rupture at the last session, not yet talked through
+    elif course == RUPTURE_AND_REPAIR and week == weeks // 2:
         level = 3  # the rupture: this session did not feel right
     elif course == RUPTURE_AND_REPAIR and week == weeks // 2 + 1:
         level = 6  # talked through, on the way back
-    return {link_id: max(0, min(10, level + rng.randint(-1, 1))) for link_id in FEEDBACK_ITEMS}
+    return {link_id: max(0, min(10, level + rng.randint(0, 1))) for link_id in FEEDBACK_ITEMS}
 
 
 FEEDBACK_ITEMS = ("sf-bond", "sf-goals", "sf-approach", "sf-respect", "sf-overall")
@@ -181,11 +193,12 @@ def _history(
     rng: random.Random,
     now: datetime,
     result: DemoResult,
+    max_weeks: int,
 ) -> None:
     """Weekly sessions with check-ins before and feedback after, and the next session booked."""
     if episode.sessions.exists():
         return
-    weeks = rng.randint(4, 30)
+    weeks = rng.randint(4, max_weeks)
     first = (now - timedelta(weeks=weeks)).replace(
         hour=rng.choice([9, 10, 11, 14, 15, 16, 17]), minute=0, second=0, microsecond=0
     )
@@ -193,38 +206,73 @@ def _history(
     depression = severity_path(course, weeks, rng)
     for week in range(weeks + 1):
         starts_at = first + timedelta(weeks=week)
+        if week == weeks:
+            # The next session is still to come: within three days its check-in is open.
+            soon = 2 if number in (1, 2) else rng.randint(1, 6)
+            starts_at = (now + timedelta(days=soon)).replace(
+                hour=starts_at.hour, minute=0, second=0, microsecond=0
+            )
         session_schedule(actor=therapist, episode=episode, starts_at=starts_at)
         result.created_sessions += 1
         if week == weeks:
             break  # the next session: its check-in is waiting for the client
+        session = episode.sessions.get(number=week + 1)
+        _answer_old_alerts(episode, therapist, before=starts_at - timedelta(days=10))
         before = starts_at - timedelta(hours=rng.randint(2, 20))
+        if number in DISENGAGING and week >= weeks - 2:
+            # The last two check-ins were asked for and not completed (disengagement).
+            for instrument_id in ("phq-9", "gad-7"):
+                administration_request(
+                    actor=therapist,
+                    episode=episode,
+                    instrument_id=instrument_id,
+                    created_at=before,
+                    session=session,
+                    when=When.BEFORE_SESSION,
+                    due_at=starts_at,
+                )
+            continue
         risk = number == 1 and week == weeks - 1
-        _answered(episode, therapist, "phq-9", phq9_answers(depression[week], rng, risk), before)
+        phq9 = phq9_answers(depression[week], rng, risk)
+        _answered(session, therapist, "phq-9", When.BEFORE_SESSION, phq9, before)
         anxiety = spread(round(depression[week] * 0.7), 7, 3, rng)
-        _answered(episode, therapist, "gad-7", anxiety, before)
+        _answered(session, therapist, "gad-7", When.BEFORE_SESSION, anxiety, before)
         after = starts_at + timedelta(minutes=55)
-        _answered(
-            episode,
-            therapist,
-            "session-feedback",
-            feedback_answers(course, week, weeks, rng),
-            after,
-        )
+        feedback = feedback_answers(course, week, weeks, rng, recent=number == 25)
+        _answered(session, therapist, "session-feedback", When.AFTER_SESSION, feedback, after)
         result.created_responses += 3
-    for instrument_id in ("phq-9", "gad-7"):
-        administration_request(
-            actor=therapist,
-            episode=episode,
-            instrument_id=instrument_id,
-            due_at=first + timedelta(weeks=weeks),
+    # The next session's check-ins, from the episode's (default) schedule.
+    schedule_sync(episode=episode, actor=therapist)
+    disengagement_check(episode, now)
+    Episode.objects.filter(pk=episode.pk).update(opened_at=first - timedelta(days=3))
+
+
+def _answer_old_alerts(episode: Episode, therapist: User, before: datetime) -> None:
+    """Alerts from weeks ago were answered at the time, as a therapist would have."""
+    for alert in Alert.objects.filter(episode=episode, status="open", created_at__lt=before):
+        alert_acknowledge(
+            actor=therapist, alert=alert, note="Talked it through in the next session."
         )
+        alert_resolve(actor=therapist, alert=alert, note="Plan adjusted together.")
 
 
 def _answered(
-    episode: Episode, therapist: User, instrument_id: str, answers: object, when: datetime
+    session: Session,
+    therapist: User,
+    instrument_id: str,
+    kind: str,
+    answers: object,
+    when: datetime,
 ) -> None:
+    episode = session.episode
     administration = administration_request(
-        actor=therapist, episode=episode, instrument_id=instrument_id, created_at=when
+        actor=therapist,
+        episode=episode,
+        instrument_id=instrument_id,
+        created_at=when,
+        session=session,
+        when=kind,
+        due_at=session.starts_at if kind == When.BEFORE_SESSION else None,
     )
     response_submit(
         actor=episode.client,
@@ -236,7 +284,10 @@ def _answered(
 
 
 @transaction.atomic
-def load_demo_practice(progress: Callable[[str], None] = lambda line: None) -> DemoResult:
+def load_demo_practice(
+    progress: Callable[[str], None] = lambda line: None, max_weeks: int = 30
+) -> DemoResult:
+    """Load the demo practice; ``max_weeks`` caps each client's history (4 to 30 weeks)."""
     result = DemoResult()
     rng = random.Random(20261125)  # the same practice every time
     now = timezone.now()
@@ -260,7 +311,7 @@ def load_demo_practice(progress: Callable[[str], None] = lambda line: None) -> D
                 supervisor=supervisor if supervised(number) else None,
             )
             result.created_episodes += 1
-        _history(number, episode, therapist, rng, now, result)
+        _history(number, episode, therapist, rng, now, result, max_weeks)
         if number in CLOSED_CLIENTS and episode.is_open:
             episode_close(actor=therapist, episode=episode)
         progress(f"  {number} of 30 clients")

@@ -35,6 +35,14 @@ class ProfileForm(forms.Form):
         choices=[("", _("The practice's country")), *COUNTRY_CHOICES, ("ZZ", _("Another country"))],
         help_text=_("So that we can show you the right crisis lines if you ever need them."),
     )
+    reminders_enabled = forms.BooleanField(
+        label=_("E-mail reminders"),
+        required=False,
+        help_text=_(
+            "A short e-mail the day before a session and when a check-in is waiting. It never "
+            "says anything about your health or your answers."
+        ),
+    )
 
     def clean_preferred_name(self) -> str:
         name: str = self.cleaned_data["preferred_name"].strip()
@@ -88,6 +96,29 @@ class AskQuestionnaireForm(forms.Form):
         field = self.fields["instrument"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [(inst.id, inst.title) for inst in instruments]
+
+
+class ScheduleForm(forms.Form):
+    before_session = forms.MultipleChoiceField(
+        label=_("Before each session"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    after_session = forms.MultipleChoiceField(
+        label=_("After each session"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    weekly = forms.MultipleChoiceField(
+        label=_("Every week"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    client_sees_progress = forms.BooleanField(
+        label=_("Show the client their own progress chart"), required=False
+    )
+
+    def __init__(self, *args: Any, instruments: list[Any], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        choices = [(inst.id, inst.title) for inst in instruments]
+        for name in ("before_session", "after_session", "weekly"):
+            field = self.fields[name]
+            assert isinstance(field, forms.MultipleChoiceField)
+            field.choices = choices
 
 
 class AlertNoteForm(forms.Form):

@@ -45,6 +45,9 @@ class UserLanguageMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         if user is not None and user.is_authenticated and user.language:
-            translation.activate(user.language)
             request.LANGUAGE_CODE = user.language
+            with translation.override(user.language):
+                response = self.get_response(request)
+            response.headers.setdefault("Content-Language", user.language)
+            return response
         return self.get_response(request)

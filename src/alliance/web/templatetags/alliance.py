@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+from typing import Any
+
 from django import template
+from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from alliance import instruments as engine
 from alliance.measures.instruments import get_instrument
@@ -22,3 +26,25 @@ def score(value: float | None) -> str:
     if value is None:
         return "—"
     return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+
+
+@register.filter
+def state(administration: Any) -> str:
+    """An administration's state now: due, overdue, upcoming, completed or cancelled."""
+    return str(administration.state(timezone.now()))
+
+
+@register.filter
+def instrument_short(instrument_id: str) -> str:
+    """The short name clinicians use: PHQ-9, GAD-7…"""
+    return instrument_id.upper() if instrument_id else ""
+
+
+@register.filter
+def trend(episode: Any) -> str:
+    """Change since the previous score of the same instrument: an arrow and the points."""
+    change = (episode.latest_total or 0) - (episode.previous_total or 0)
+    if change == 0:
+        return str(_("(no change)"))
+    arrow = "↓" if change < 0 else "↑"
+    return f"({arrow}{score(abs(change))})"

@@ -17,6 +17,7 @@ from alliance.care.access import Act
 from alliance.care.selectors import sessions_of
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Administration, Response
+from alliance.measures.schedules import schedule_sync
 from alliance.measures.selectors import due_administrations
 from alliance.measures.services import AlreadyCompleted, response_submit
 from alliance.safety.crisis import resources_for
@@ -34,6 +35,9 @@ def portal_home(request: AuthedRequest) -> HttpResponse:
     now = timezone.now()
     sessions = list(sessions_of(episodes))
     current = next((e for e in episodes if e.is_open), None)
+    if current is not None:
+        # Weekly check-ins come into being when they fall due; this is idempotent.
+        schedule_sync(episode=current)
     due = [
         (
             administration,

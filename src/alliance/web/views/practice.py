@@ -13,8 +13,6 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from alliance.accounts.models import Invitation, User
 from alliance.accounts.services import (
-    invitation_create,
-    invitation_link,
     invitation_revoke,
     user_set_active,
 )
@@ -23,6 +21,7 @@ from alliance.audit.models import AuditEvent
 from alliance.care import access
 from alliance.web.forms import InviteStaffForm
 from alliance.web.http import AuthedRequest
+from alliance.web.views.invitations import invitation_form_page
 
 
 @require_GET
@@ -51,28 +50,12 @@ def people(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def staff_invite(request: AuthedRequest) -> HttpResponse:
     access.require(access.may_manage_accounts(request.user))
-    form = InviteStaffForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            issued = invitation_create(
-                actor=request.user,
-                email=form.cleaned_data["email"],
-                role=form.cleaned_data["role"],
-                request=request,
-            )
-        except ValidationError as error:
-            form.add_error("email", error)
-        else:
-            return render(
-                request,
-                "web/invitation_sent.html",
-                {
-                    "invitation": issued.invitation,
-                    "link": invitation_link(issued.token, request),
-                },
-            )
-    status = 400 if request.method == "POST" else 200
-    return render(request, "web/practice/staff_invite.html", {"form": form}, status=status)
+    return invitation_form_page(
+        request,
+        InviteStaffForm(request.POST or None),
+        "web/practice/staff_invite.html",
+        lambda data: {"role": data["role"]},
+    )
 
 
 @require_POST

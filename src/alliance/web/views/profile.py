@@ -16,18 +16,19 @@ from alliance.web.http import AuthedRequest
 def profile_edit(request: AuthedRequest) -> HttpResponse:
     user = request.user
     form = ProfileForm(
-        request.POST or None,
+        request.POST if request.method == "POST" else None,
         initial={
             "preferred_name": user.preferred_name,
             "pronouns": user.pronouns,
             "language": user.language,
             "country": user.country,
+            "reminders_enabled": user.reminders_enabled,
         },
     )
     if request.method == "POST" and form.is_valid():
         user_update_profile(actor=user, request=request, **form.cleaned_data)
-        translation.activate(form.cleaned_data["language"])
-        messages.success(request, _("Your profile is saved."))
+        with translation.override(form.cleaned_data["language"]):
+            messages.success(request, _("Your profile is saved."))
         return redirect("profile")
     status = 400 if request.method == "POST" else 200
     base = "web/portal_base.html" if request.user.is_client else "web/workspace_base.html"

@@ -58,7 +58,6 @@ def language_switch(request: HttpRequest) -> HttpResponse:
             language=language,
             request=request,
         )
-    translation.activate(language)
     response = HttpResponseRedirect(next_url)
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
@@ -91,7 +90,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     form = AcceptInvitationForm(
         request.POST or None,
         email=invitation.email,
-        initial={"language": translation.get_language() or "en"},
+        initial={"language": translation.get_language() or "en", "reminders_enabled": True},
     )
     if request.method == "POST" and form.is_valid():
         try:
@@ -102,6 +101,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 pronouns=form.cleaned_data["pronouns"],
                 language=form.cleaned_data["language"],
                 country=form.cleaned_data["country"],
+                reminders_enabled=form.cleaned_data["reminders_enabled"],
                 request=request,
             )
         except account_services.InvitationUnusable as unusable:

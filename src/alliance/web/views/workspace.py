@@ -14,31 +14,37 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.accounts.models import Role
-from alliance.accounts.services import invitation_create, invitation_link
 from alliance.alerts.models import Alert, AlertStatus
-from alliance.alerts.selectors import alerts_for_caseload
+from alliance.alerts.selectors import alerts_for_caseload, caseload_by_need
 from alliance.alerts.services import alert_acknowledge as alert_acknowledge_service
 from alliance.alerts.services import alert_resolve as alert_resolve_service
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
 from alliance.care.access import Act
-from alliance.care.selectors import caseload_for, sessions_of
+from alliance.care.selectors import sessions_of
 from alliance.care.services import episode_close as close_episode
-from alliance.care.services import session_schedule
 from alliance.measures.instruments import all_instruments, get_instrument
 from alliance.measures.models import Response
-from alliance.measures.selectors import due_administrations, responses_of
+from alliance.measures.schedules import schedule_for, schedule_update, session_plan
+from alliance.measures.selectors import live_administrations, responses_of
 from alliance.measures.services import administration_request, response_fhir_bundle
-from alliance.web.forms import AlertNoteForm, AskQuestionnaireForm, InviteClientForm, SessionForm
+from alliance.web.forms import (
+    AlertNoteForm,
+    AskQuestionnaireForm,
+    InviteClientForm,
+    ScheduleForm,
+    SessionForm,
+)
 from alliance.web.http import AuthedRequest
 from alliance.web.questionnaire import answer_rows, form_language
+from alliance.web.views.invitations import invitation_form_page
 
 
 @require_GET
 def caseload(request: AuthedRequest) -> HttpResponse:
     access.require(access.may_see_caseload(request.user))
-    episodes = list(caseload_for(request.user))
+    episodes = list(caseload_by_need(request.user))
     return render(
         request,
         "web/workspace/caseload.html",
@@ -56,7 +62,13 @@ def client_record(request: AuthedRequest, client_id: int) -> HttpResponse:
     audit_record(actor=request.user, action=Action.VIEWED, client_id=client_id, request=request)
     sessions = list(sessions_of(record.episodes))
     responses = list(responses_of(record.episodes))
-    due = list(due_administrations(record.episodes))
+    waiting = [
+        administration
+        for administration in live_administrations(record.episodes)
+        .filter(completed_at__isnull=True)
+        .order_by("due_at")
+        if administration.state(timezone.now()) in ("due", "overdue", "upcoming")
+    ]
     alerts = list(
         Alert.objects.filter(episode__in=record.episodes).exclude(status=AlertStatus.RESOLVED)
     )
@@ -66,7 +78,8 @@ def client_record(request: AuthedRequest, client_id: int) -> HttpResponse:
             "episode": episode,
             "sessions": [s for s in sessions if s.episode_id == episode.pk],
             "responses": [r for r in responses if r.episode_id == episode.pk],
-            "due": [a for a in due if a.episode_id == episode.pk],
+            "waiting": [a for a in waiting if a.episode_id == episode.pk],
+            "schedule": schedule_for(episode),
             "may_treat": access.may_act_on_episode(request.user, episode, Act.TREAT),
         }
         for episode in record.episodes
@@ -89,7 +102,7 @@ def session_add(request: AuthedRequest, episode_id: int) -> HttpResponse:
     form = SessionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            session = session_schedule(
+            session = session_plan(
                 actor=request.user,
                 episode=episode,
                 starts_at=form.cleaned_data["starts_at"],
@@ -121,30 +134,12 @@ def episode_close(request: AuthedRequest, episode_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def client_invite(request: AuthedRequest) -> HttpResponse:
     access.require(access.may_invite_clients(request.user))
-    form = InviteClientForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        try:
-            issued = invitation_create(
-                actor=request.user,
-                email=form.cleaned_data["email"],
-                role=Role.CLIENT,
-                supervisor=form.cleaned_data["supervisor"],
-                request=request,
-            )
-        except ValidationError as error:
-            form.add_error("email", error)
-        else:
-            # Shown once, now: only a hash of the token is stored.
-            return render(
-                request,
-                "web/invitation_sent.html",
-                {
-                    "invitation": issued.invitation,
-                    "link": invitation_link(issued.token, request),
-                },
-            )
-    status = 400 if request.method == "POST" else 200
-    return render(request, "web/workspace/client_invite.html", {"form": form}, status=status)
+    return invitation_form_page(
+        request,
+        InviteClientForm(request.POST or None),
+        "web/workspace/client_invite.html",
+        lambda data: {"role": Role.CLIENT, "supervisor": data["supervisor"]},
+    )
 
 
 @require_http_methods(["GET", "POST"])
@@ -286,3 +281,37 @@ def alert_resolve(request: AuthedRequest, alert_id: int) -> HttpResponse:
     else:
         messages.success(request, _("The alert is resolved."))
     return redirect("alert_detail", alert_id=alert.pk)
+
+
+@require_http_methods(["GET", "POST"])
+def schedule_edit(request: AuthedRequest, episode_id: int) -> HttpResponse:
+    episode = access.access_episode(request.user, episode_id, Act.TREAT)
+    schedule = schedule_for(episode)
+    form = ScheduleForm(
+        # Bound on every POST: unticking every box sends no fields at all.
+        request.POST if request.method == "POST" else None,
+        instruments=all_instruments(),
+        initial={
+            "before_session": schedule.before_session,
+            "after_session": schedule.after_session,
+            "weekly": schedule.weekly,
+            "client_sees_progress": episode.client_sees_progress,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            schedule_update(
+                actor=request.user, episode=episode, request=request, **form.cleaned_data
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The check-in schedule is saved."))
+            return redirect("client_record", client_id=episode.client_id)
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request,
+        "web/workspace/schedule_edit.html",
+        {"episode": episode, "form": form},
+        status=status,
+    )

@@ -19,10 +19,20 @@ class Command(BaseCommand):
         parser.add_argument(
             "--addrport", default="127.0.0.1:8000", help="where to serve (default 127.0.0.1:8000)"
         )
+        parser.add_argument(
+            "--max-weeks",
+            type=int,
+            default=30,
+            choices=range(4, 31),
+            metavar="4-30",
+            help="longest history a demo client gets, in weeks (default 30)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         call_command("migrate", interactive=False, verbosity=0)
-        result = load_demo_practice(progress=lambda line: self.stdout.write(line))
+        result = load_demo_practice(
+            progress=lambda line: self.stdout.write(line), max_weeks=options["max_weeks"]
+        )
         self.stdout.write(self.style.SUCCESS(result.summary()))
         self.stdout.write("")
         url = f"http://{options['addrport']}/"

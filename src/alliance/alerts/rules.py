@@ -1,0 +1,168 @@
+"""When a response or a missed check-in raises an alert: the not-on-track, rupture and
+disengagement rules applied to stored data. The rules themselves are pure functions in
+``alliance.instruments.trajectories`` and ``alliance.instruments.alert_rules``."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from django.utils import timezone
+
+from alliance import instruments as engine
+from alliance.alerts.models import Alert, AlertKind, AlertStatus, PracticeTrajectory
+from alliance.audit.models import Action
+from alliance.audit.services import audit_record
+from alliance.care.models import Episode
+from alliance.instruments.alert_rules import rupture_cutoff, rupture_status
+from alliance.instruments.trajectories import FittedModel, track_status
+from alliance.measures.instruments import get_instrument
+from alliance.measures.models import Administration, Response, When
+
+if TYPE_CHECKING:
+    from alliance.instruments.trajectories import TrajectoryModel
+
+
+def _raise(
+    episode: Episode, kind: str, details: dict[str, Any], response: Response | None
+) -> Alert | None:
+    # One open alert of a kind per episode: a second would only repeat the first.
+    if Alert.objects.filter(episode=episode, kind=kind, status=AlertStatus.OPEN).exists():
+        return None
+    alert = Alert.objects.create(
+        episode=episode,
+        client_id=episode.client_id,
+        kind=kind,
+        response=response,
+        details=details,
+        notification="none",
+        # As of the response that raised it (history brought in keeps its own dates).
+        created_at=response.submitted_at if response is not None else timezone.now(),
+    )
+    audit_record(
+        actor=None,
+        action=Action.ALERT_RAISED,
+        client_id=episode.client_id,
+        target_type="alert",
+        target_id=alert.pk,
+    )
+    return alert
+
+
+def practice_model_for(instrument_id: str) -> TrajectoryModel | None:
+    """The practice's latest fitted curves for this instrument, if it has any."""
+    fit = (
+        PracticeTrajectory.objects.filter(instrument_id=instrument_id)
+        .order_by("-fitted_at")
+        .first()
+    )
+    return FittedModel.from_dict(fit.parameters) if fit is not None else None
+
+
+def alerts_for_response(response: Response) -> list[Alert]:
+    """Not-on-track and rupture alerts for a new response, in the caller's transaction."""
+    instrument = get_instrument(response.instrument_id, response.instrument_version)
+    if response.total is None:
+        return []
+    earlier = [
+        (float(total or 0), submitted_at)
+        for total, submitted_at in Response.objects.filter(
+            episode_id=response.episode_id,
+            instrument_id=response.instrument_id,
+            submitted_at__lt=response.submitted_at,
+            total__isnull=False,
+        )
+        .order_by("submitted_at")
+        .values_list("total", "submitted_at")
+    ]
+    raised: list[Alert | None] = []
+    if rupture_cutoff(instrument) is not None:
+        status = rupture_status(instrument, [total for total, _ in earlier], response.total)
+        if status is not None:
+            raised.append(
+                _raise(
+                    response.episode,
+                    AlertKind.RUPTURE,
+                    {
+                        "instrument_id": instrument.id,
+                        "latest": status.latest,
+                        "reasons": list(status.reasons),
+                        "method": status.method,
+                    },
+                    response,
+                )
+            )
+    elif _trackable(instrument) and earlier:
+        intake, intake_at = earlier[0]
+        k = len(earlier) + 1  # the intake is session 1, one check-in per session
+        weeks = (response.submitted_at - intake_at).total_seconds() / (7 * 24 * 3600)
+        status_ = track_status(
+            instrument,
+            intake,
+            k,
+            response.total,
+            weeks_since_intake=weeks,
+            model=practice_model_for(instrument.id),
+        )
+        if status_.level == "red":
+            raised.append(
+                _raise(
+                    response.episode,
+                    AlertKind.NOT_ON_TRACK,
+                    {
+                        "instrument_id": instrument.id,
+                        "session": k,
+                        "intake": intake,
+                        "latest": response.total,
+                        "expected": round(status_.expected, 1),
+                        "reasons": list(status_.reasons),
+                        "model_name": status_.model_name,
+                        "method": status_.method,
+                    },
+                    response,
+                )
+            )
+    return [alert for alert in raised if alert is not None]
+
+
+def _trackable(instrument: engine.Instrument) -> bool:
+    return (
+        instrument.direction == "higher_is_worse"
+        and instrument.reliable_change is not None
+        and instrument.clinical_cutoff is not None
+    )
+
+
+def disengagement_check(episode: Episode, now: datetime | None = None) -> Alert | None:
+    """Two due check-ins in a row not completed raise a disengagement alert.
+
+    A "check-in" is one occasion — the questionnaires before one session, or one weekly
+    check-in — and counts as completed when any of its questionnaires was answered.
+    """
+    now = now or timezone.now()
+    if not episode.is_open:
+        return None
+    past = (
+        Administration.objects.filter(
+            episode=episode,
+            cancelled_at__isnull=True,
+            due_at__lt=now,
+            when__in=[When.BEFORE_SESSION, When.WEEKLY],
+        )
+        .order_by("-due_at")
+        .values_list("session_id", "due_at", "completed_at")
+    )
+    occasions: dict[Any, bool] = {}
+    for session_id, due_at, completed_at in past:
+        key = session_id or (due_at.date() if due_at else None)
+        if key not in occasions and len(occasions) == 2:
+            break
+        occasions[key] = occasions.get(key, False) or completed_at is not None
+    if len(occasions) < 2 or any(occasions.values()):
+        return None
+    return _raise(
+        episode,
+        AlertKind.DISENGAGEMENT,
+        {"missed": 2, "checked_at": now.isoformat()},
+        None,
+    )

@@ -1,0 +1,1 @@
+"""Reminders and e-mail sent by the task-queue worker, with no health information."""

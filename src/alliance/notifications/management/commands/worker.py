@@ -1,0 +1,149 @@
+"""`alliance worker`: the database-backed task worker, plus the periodic reminder round."""
+
+from __future__ import annotations
+
+import signal
+import time
+from types import FrameType
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils.crypto import get_random_string
+from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, task_backends
+from django_tasks.signals import task_finished
+
+from alliance.notifications.tasks import check_alerts, send_due_reminders
+
+# How often the queue is looked at for work (alert e-mails) between periodic rounds.
+POLL_SECONDS = 1.0
+
+
+def _positive(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise ValueError(value)
+    return number
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the background worker: it sends queued e-mails (alerts) and, every --interval "
+        "seconds, queues the session and check-in reminders and the disengagement check. "
+        "Stops cleanly on Ctrl+C or SIGTERM. --once runs one round and exits (for cron)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--interval",
+            type=_positive,
+            default=60.0,
+            help="Seconds between reminder rounds (default 60).",
+        )
+        parser.add_argument(
+            "--once",
+            action="store_true",
+            help="Run one round now (reminders, disengagement check, queued tasks) and exit.",
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        self.stopping = False
+        backend = task_backends[DEFAULT_TASK_BACKEND_ALIAS]
+        from django_tasks_db import DatabaseBackend
+
+        has_queue = isinstance(backend, DatabaseBackend)
+        if options["once"]:
+            self._round_now()
+            if has_queue:
+                self._drain()
+            return
+        if not has_queue:
+            raise CommandError(
+                "`alliance worker` needs the database task queue: set TASKS to "
+                '{"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}.'
+            )
+        self._serve(options["interval"])
+
+    def _round_now(self) -> None:
+        """One round, run here and now rather than through the queue."""
+        self._report("send_due_reminders", send_due_reminders.call())
+        self._report("check_alerts", check_alerts.call())
+
+    def _report(self, name: str, result: Any) -> None:
+        if name == "send_due_reminders" and isinstance(result, dict):
+            self.stdout.write(
+                f"send_due_reminders: {result.get('sessions', 0)} session and "
+                f"{result.get('checkins', 0)} check-in reminders sent, "
+                f"{result.get('failed', 0)} could not be sent"
+            )
+        elif name == "check_alerts" and isinstance(result, dict):
+            self.stdout.write(
+                f"check_alerts: {result.get('episodes', 0)} open episodes checked, "
+                f"{result.get('raised', 0)} disengagement alerts raised"
+            )
+        else:
+            self.stdout.write(f"{name}: done")
+
+    def _on_task_finished(self, sender: Any, task_result: Any, **kwargs: Any) -> None:
+        name = task_result.task.name
+        if task_result.status == "SUCCESSFUL":
+            self._report(name, task_result.return_value)
+        else:
+            # The traceback is stored with the task result; nothing about a client here.
+            self.stderr.write(f"{name}: failed (task {task_result.id})")
+
+    def _worker(self) -> Any:
+        from django_tasks_db.management.commands.db_worker import Worker
+
+        return Worker(
+            queue_names=[DEFAULT_TASK_QUEUE_NAME],
+            interval=0,
+            batch=True,  # run() returns once the queue is empty
+            backend_name=DEFAULT_TASK_BACKEND_ALIAS,
+            startup_delay=False,
+            max_tasks=None,
+            worker_id=get_random_string(32),
+            excluded_queue_names=[],
+        )
+
+    def _drain(self, worker: Any | None = None) -> None:
+        worker = worker or self._worker()
+        task_finished.connect(self._on_task_finished, dispatch_uid="alliance-worker-report")
+        try:
+            worker.running = not self.stopping
+            worker.run()
+        finally:
+            task_finished.disconnect(dispatch_uid="alliance-worker-report")
+
+    def _stop(self, signum: int, frame: FrameType | None) -> None:
+        if self.stopping:
+            raise SystemExit(1)  # asked twice: stop now
+        self.stdout.write(
+            f"{signal.strsignal(signum)}: stopping after the current task "
+            "(press Ctrl+C again to force)"
+        )
+        self.stopping = True
+        if self.worker is not None:
+            self.worker.running = False
+
+    def _serve(self, interval: float) -> None:
+        self.worker = self._worker()
+        previous = {
+            signum: signal.signal(signum, self._stop) for signum in (signal.SIGINT, signal.SIGTERM)
+        }
+        self.stdout.write(f"Worker started; reminder rounds every {interval:g} s.")
+        next_round = time.monotonic()
+        while not self.stopping:
+            if time.monotonic() >= next_round:
+                send_due_reminders.enqueue()
+                check_alerts.enqueue()
+                self.stdout.write("queued send_due_reminders and check_alerts")
+                next_round = time.monotonic() + interval
+            self._drain(self.worker)
+            wait_until = time.monotonic() + min(POLL_SECONDS, interval)
+            while not self.stopping and time.monotonic() < wait_until:
+                time.sleep(0.1)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+        self.stdout.write("Worker stopped.")
+
+    worker: Any = None

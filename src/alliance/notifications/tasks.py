@@ -1,0 +1,198 @@
+"""Work done by the task-queue worker (`alliance worker`).
+
+Every e-mail here is free of health information: no instrument, score, answer, alert or
+therapist is named, only "you have a session on …" or "a check-in is waiting". Logs name
+only ids and the kind of error.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q, QuerySet
+from django.template.loader import render_to_string
+from django.utils import formats, timezone, translation
+from django.utils.translation import gettext as _
+from django_tasks import task
+
+from alliance.alerts.rules import disengagement_check
+from alliance.alerts.services import alert_notify
+from alliance.care.models import Episode, EpisodeStatus, Session
+from alliance.measures.models import Administration
+from alliance.notifications.models import ReminderKind, ReminderSent, ReminderStatus
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from alliance.accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+# A session is reminded once, within the day before it starts.
+SESSION_WINDOW = timedelta(hours=24)
+# Check-ins overdue for longer than this are not reminded (nor, on the first run, a backlog).
+CHECKIN_LOOKBACK = timedelta(days=7)
+# A reminder whose e-mail failed is tried again on later rounds, this many times in all.
+MAX_ATTEMPTS = 3
+
+
+@task()
+def send_alert_notification(alert_id: int) -> None:
+    """The risk-alert e-mail to the therapist; `alert_notify` records sent or failed."""
+    alert_notify(alert_id)
+
+
+@task()
+def send_due_reminders() -> dict[str, int]:
+    return due_reminders_send()
+
+
+@task()
+def check_alerts() -> dict[str, int]:
+    return alerts_check()
+
+
+def alerts_check() -> dict[str, int]:
+    """Disengagement over every open episode of care."""
+    checked = raised = 0
+    for episode in Episode.objects.filter(status=EpisodeStatus.OPEN).iterator():
+        with transaction.atomic():
+            raised += disengagement_check(episode) is not None
+        checked += 1
+    return {"episodes": checked, "raised": raised}
+
+
+def due_reminders_send(now: datetime | None = None) -> dict[str, int]:
+    """Remind clients of sessions in the next 24 hours and of overdue check-ins.
+
+    Each session or check-in is reminded once; a failed e-mail is recorded and the rest
+    still go.
+    """
+    now = now or timezone.now()
+    counts = {"sessions": 0, "checkins": 0, "failed": 0}
+
+    for session in _sessions_due(now):
+        client = session.episode.client
+        if not _claim(ReminderKind.SESSION, session.pk, client, now):
+            continue
+        ok = _send(client, "notifications/email/session.txt", {"when": session.starts_at})
+        _finish(ReminderKind.SESSION, [session.pk], ok, now)
+        counts["sessions" if ok else "failed"] += 1
+
+    # One e-mail per client, however many of their questionnaires are waiting.
+    by_client: dict[int, list[Administration]] = defaultdict(list)
+    for administration in _checkins_overdue(now):
+        by_client[administration.episode.client_id].append(administration)
+    for administrations in by_client.values():
+        client = administrations[0].episode.client
+        claimed = [a.pk for a in administrations if _claim(ReminderKind.CHECKIN, a.pk, client, now)]
+        if not claimed:
+            continue
+        ok = _send(client, "notifications/email/checkin.txt", {})
+        _finish(ReminderKind.CHECKIN, claimed, ok, now)
+        counts["checkins" if ok else "failed"] += 1
+    return counts
+
+
+def _reminded(kind: str) -> QuerySet[ReminderSent, int]:
+    """Ids already reminded (or being reminded, or given up on after MAX_ATTEMPTS)."""
+    return (
+        ReminderSent.objects.filter(kind=kind)
+        .filter(
+            Q(status__in=[ReminderStatus.SENDING, ReminderStatus.SENT])
+            | Q(attempts__gte=MAX_ATTEMPTS)
+        )
+        .values_list("object_id", flat=True)
+    )
+
+
+def _reachable() -> Q:
+    """An open episode whose client is active and wants reminders."""
+    return Q(
+        episode__status=EpisodeStatus.OPEN,
+        episode__client__is_active=True,
+        episode__client__reminders_enabled=True,
+    )
+
+
+def _sessions_due(now: datetime) -> QuerySet[Session]:
+    return (
+        Session.objects.filter(_reachable(), starts_at__gt=now, starts_at__lte=now + SESSION_WINDOW)
+        .exclude(pk__in=_reminded(ReminderKind.SESSION))
+        .select_related("episode__client")
+        .order_by("starts_at", "pk")
+    )
+
+
+def _checkins_overdue(now: datetime) -> QuerySet[Administration]:
+    return (
+        Administration.objects.filter(
+            _reachable(),
+            Q(available_from__isnull=True) | Q(available_from__lte=now),
+            completed_at__isnull=True,
+            cancelled_at__isnull=True,
+            due_at__lt=now,
+            due_at__gte=now - CHECKIN_LOOKBACK,
+        )
+        .exclude(pk__in=_reminded(ReminderKind.CHECKIN))
+        .select_related("episode__client")
+        .order_by("due_at", "pk")
+    )
+
+
+def _claim(kind: str, object_id: int, user: User, now: datetime) -> bool:
+    """Take the reminder for this worker, so that two workers never both send it."""
+    try:
+        with transaction.atomic():
+            ReminderSent.objects.create(kind=kind, object_id=object_id, user=user, sent_at=now)
+    except IntegrityError:
+        # Already there: ours to retry only if it failed and has attempts left.
+        retried = ReminderSent.objects.filter(
+            kind=kind,
+            object_id=object_id,
+            status=ReminderStatus.FAILED,
+            attempts__lt=MAX_ATTEMPTS,
+        ).update(status=ReminderStatus.SENDING)
+        return retried == 1
+    return True
+
+
+def _finish(kind: str, object_ids: list[int], ok: bool, now: datetime) -> None:
+    ReminderSent.objects.filter(kind=kind, object_id__in=object_ids).update(
+        status=ReminderStatus.SENT if ok else ReminderStatus.FAILED,
+        attempts=F("attempts") + 1,
+        sent_at=now,
+    )
+
+
+def _send(user: User, template: str, context: dict[str, Any]) -> bool:
+    try:
+        with translation.override(user.language):
+            if "when" in context:
+                context["when"] = formats.date_format(
+                    timezone.localtime(context["when"]), "DATETIME_FORMAT"
+                )
+            send_mail(
+                subject=_("A reminder from %(practice)s") % {"practice": settings.PRACTICE_NAME},
+                message=render_to_string(
+                    template,
+                    {
+                        **context,
+                        "name": user.preferred_name,
+                        "practice_name": settings.PRACTICE_NAME,
+                    },
+                ),
+                from_email=None,
+                recipient_list=[user.email],
+            )
+    except Exception as error:
+        # Only the user's id and the kind of error: never the address or the content.
+        logger.warning("reminder to user %s could not be sent (%s)", user.pk, type(error).__name__)
+        return False
+    return True

@@ -1,0 +1,553 @@
+"""Progress over time: charts of a client's scores, each with a table of the same numbers.
+
+The clinician sees every instrument in the episodes they reach, with bands, the clinical
+cut-off and the reliable change since intake (Jacobson & Truax, from the instrument's
+definition). The client sees their own scores in plain words, unless their therapist has
+chosen to go through progress with them in session instead (``client_sees_progress``).
+
+All responses of the episodes shown are fetched in one query and grouped here, so the
+number of queries does not grow with the number of check-ins.
+"""
+
+from __future__ import annotations
+
+import statistics
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+from django.http import HttpResponse
+from django.shortcuts import render
+from django.utils import formats, timezone, translation
+from django.utils.functional import Promise
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET
+
+from alliance import instruments as engine
+from alliance.audit.models import Action
+from alliance.audit.services import audit_record
+from alliance.care import access
+from alliance.care.models import Episode
+from alliance.measures.instruments import get_instrument
+from alliance.measures.models import Response
+from alliance.web import charts
+from alliance.web.http import AuthedRequest
+
+Audience = Literal["clinician", "client"]
+
+SESSION_FEEDBACK = "session-feedback"
+# Outcome measures in the order clinicians usually read them; others follow by id, and
+# session feedback comes last.
+OUTCOME_ORDER = ("phq-9", "gad-7", "pcl-5", "phq-15", "audit-c", "phq-2", "gad-2")
+# The client's own baseline on session feedback: there are no norms, so the first
+# ratings are the yardstick for later ones.
+BASELINE_COUNT = 3
+
+CATEGORY_LABELS: dict[str, Promise] = {
+    "recovered": gettext_lazy("recovered"),
+    "reliably improved": gettext_lazy("reliably improved"),
+    "no reliable change": gettext_lazy("no reliable change"),
+    "reliably deteriorated": gettext_lazy("reliably deteriorated"),
+}
+
+# The portal never uses the clinical category names (DESIGN.md, "Wording").
+CLIENT_CHANGE_SENTENCES: dict[str, Promise] = {
+    "recovered": gettext_lazy(
+        "Your scores have moved into the range most people without these difficulties report."
+    ),
+    "reliably improved": gettext_lazy("Your scores show a real improvement since you started."),
+    "no reliable change": gettext_lazy("Your scores have stayed about the same so far."),
+    "reliably deteriorated": gettext_lazy(
+        "Your scores suggest things have been harder lately. "
+        "It may help to talk about this with your therapist."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Series:
+    """One instrument's scores in one episode, oldest first, and what they add up to."""
+
+    instrument: engine.Instrument
+    responses: list[Response]
+    change: engine.ChangeResult | None
+    change_available: bool
+    baseline: tuple[float, float] | None  # (mean, sd) of the first scores
+
+    @property
+    def is_feedback(self) -> bool:
+        return self.instrument.id == SESSION_FEEDBACK
+
+    @property
+    def by_session(self) -> bool:
+        """Every score belongs to a session, so the x axis can be session numbers."""
+        return all(r.administration.session_id is not None for r in self.responses)
+
+
+@dataclass(frozen=True)
+class Row:
+    when: datetime
+    cells: list[str]
+
+
+@dataclass
+class Section:
+    """What the chart-and-table include renders for one instrument."""
+
+    chart_id: str
+    heading: str
+    svg: SafeString
+    # (swatch SVG, text) pairs, written on the page where the text keeps its size.
+    legend: list[tuple[SafeString, str]]
+    caption: str
+    columns: list[str]
+    rows: list[Row]
+    summary: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+@require_GET
+def client_progress(request: AuthedRequest, client_id: int) -> HttpResponse:
+    access.require(access.may_see_caseload(request.user))
+    record = access.access_client_record(request.user, client_id)
+    audit_record(actor=request.user, action=Action.VIEWED, client_id=client_id, request=request)
+    language = _language()
+    grouped = _series_by_episode(record.episodes)
+    episodes = [
+        {
+            "episode": episode,
+            "sections": [
+                _clinician_section(series, episode, language)
+                for series in grouped.get(episode.pk, [])
+            ],
+        }
+        for episode in record.episodes
+    ]
+    return render(
+        request,
+        "web/workspace/client_progress.html",
+        {"client": record.client, "episodes": episodes},
+    )
+
+
+@require_GET
+def my_progress(request: AuthedRequest) -> HttpResponse:
+    access.require(access.may_use_client_portal(request.user))
+    episodes = tuple(access.episodes_reachable_by(request.user))
+    audit_record(
+        actor=request.user, action=Action.VIEWED, client_id=request.user.pk, request=request
+    )
+    # The current course of care; once it is closed, the most recent one.
+    episode = next((e for e in episodes if e.is_open), episodes[0] if episodes else None)
+    shown = episode is not None and episode.client_sees_progress
+    sections: list[Section] = []
+    if episode is not None and shown:
+        language = _language()
+        sections = [
+            _client_section(series, language)
+            for series in _series_by_episode((episode,)).get(episode.pk, [])
+        ]
+    return render(
+        request,
+        "web/portal/progress.html",
+        {"episode": episode, "shown": shown, "sections": sections},
+    )
+
+
+# Grouping and numbers
+
+
+def _series_by_episode(episodes: Sequence[Episode]) -> dict[int, list[Series]]:
+    responses = (
+        Response.objects.filter(episode__in=episodes, total__isnull=False)
+        .select_related("administration__session")
+        .order_by("submitted_at", "pk")
+    )
+    groups: dict[tuple[int, str], list[Response]] = {}
+    for response in responses:
+        groups.setdefault((response.episode_id, response.instrument_id), []).append(response)
+    instruments: dict[tuple[str, str], engine.Instrument | None] = {}
+    result: dict[int, list[Series]] = {}
+    for (episode_id, instrument_id), group in groups.items():
+        # The newest version scored this client last; it gives the bands drawn.
+        key = (instrument_id, group[-1].instrument_version)
+        if key not in instruments:
+            instruments[key] = _instrument(*key)
+        instrument = instruments[key]
+        if instrument is None:
+            continue
+        result.setdefault(episode_id, []).append(_series(instrument, group))
+    for series_list in result.values():
+        series_list.sort(key=lambda s: _instrument_order(s.instrument.id))
+    return result
+
+
+def _instrument(instrument_id: str, version: str) -> engine.Instrument | None:
+    for wanted in (version, None):
+        try:
+            return get_instrument(instrument_id, wanted)
+        except engine.UnknownInstrument:
+            continue
+    return None
+
+
+def _instrument_order(instrument_id: str) -> tuple[int, int, str]:
+    if instrument_id == SESSION_FEEDBACK:
+        return (2, 0, instrument_id)
+    if instrument_id in OUTCOME_ORDER:
+        return (0, OUTCOME_ORDER.index(instrument_id), instrument_id)
+    return (1, 0, instrument_id)
+
+
+def _series(instrument: engine.Instrument, responses: list[Response]) -> Series:
+    totals = [float(r.total) for r in responses if r.total is not None]
+    change: engine.ChangeResult | None = None
+    available = instrument.id != SESSION_FEEDBACK and instrument.reliable_change is not None
+    if available and len(totals) >= 2:
+        try:
+            change = engine.reliable_change(instrument, totals[0], totals[-1])
+        except engine.ReliableChangeUnavailable:
+            available = False
+    baseline = None
+    if instrument.id == SESSION_FEEDBACK and len(totals) >= BASELINE_COUNT:
+        first = totals[:BASELINE_COUNT]
+        baseline = (statistics.mean(first), statistics.stdev(first))
+    return Series(instrument, responses, change, available, baseline)
+
+
+# What the clinician reads
+
+
+def _clinician_section(series: Series, episode: Episode, language: str) -> Section:
+    instrument = series.instrument
+    responses = series.responses
+    first_total = _total(responses[0])
+    rows = [
+        Row(
+            when=r.submitted_at,
+            cells=[
+                _session_text(r),
+                charts.number(_total(r)),
+                _band_text(instrument, r.band, language),
+                _("intake") if index == 0 else _signed(_total(r) - first_total),
+            ],
+        )
+        for index, r in enumerate(responses)
+    ]
+    summary, notes = [], []
+    if series.is_feedback:
+        notes.append(_not_validated(instrument, language))
+        if series.baseline is not None:
+            mean, sd = series.baseline
+            summary.append(
+                _(
+                    "Baseline (mean of the first %(count)s scores ± 1 SD): %(mean)s ± %(sd)s. "
+                    "Later scores below the shaded range are lower than is usual for this client."
+                )
+                % {"count": BASELINE_COUNT, "mean": _one(mean), "sd": _one(sd)}
+            )
+        else:
+            summary.append(
+                _("The baseline is drawn once there are %(count)s scores.")
+                % {"count": BASELINE_COUNT}
+            )
+    else:
+        summary.append(_clinician_change(series))
+        if not instrument.validated:
+            notes.append(_not_validated(instrument, language))
+    chart_id = f"chart-{episode.pk}-{instrument.id}"
+    svg, legend = _chart(
+        series,
+        chart_id=chart_id,
+        title=_("%(instrument)s over time") % {"instrument": instrument.title},
+        audience="clinician",
+        language=language,
+    )
+    return Section(
+        chart_id=chart_id,
+        heading=instrument.title,
+        svg=svg,
+        legend=legend,
+        caption=_("%(instrument)s: every score") % {"instrument": instrument.title},
+        columns=[_("Date"), _("Session"), _("Total"), _("Band"), _("Change from intake")],
+        rows=rows,
+        summary=summary,
+        notes=notes,
+    )
+
+
+def _clinician_change(series: Series) -> str:
+    if not series.change_available:
+        return _(
+            "Reliable change since intake: not available (this instrument has no published "
+            "norms or reliable-change threshold)."
+        )
+    change = series.change
+    if change is None:
+        return _("Reliable change since intake: needs a second score.")
+    return _(
+        "Reliable change since intake: %(category)s (%(before)s to %(after)s, %(change)s "
+        "points; a change of %(threshold)s points or more is reliable. Source: %(source)s)."
+    ) % {
+        "category": CATEGORY_LABELS[change.category],
+        "before": charts.number(change.before),
+        "after": charts.number(change.after),
+        "change": _signed(change.change),
+        "threshold": _one(change.threshold_points),
+        "source": change.threshold_note,
+    }
+
+
+# What the client reads
+
+
+def _client_section(series: Series, language: str) -> Section:
+    instrument = series.instrument
+    heading = _("Your feedback on your sessions") if series.is_feedback else instrument.title
+    # A column of dashes says nothing to a client: it shows only where sessions are known.
+    with_sessions = any(r.administration.session_id is not None for r in series.responses)
+    rows = [
+        Row(
+            when=r.submitted_at,
+            cells=[
+                *([_session_text(r)] if with_sessions else []),
+                charts.number(_total(r)),
+                _band_text(instrument, r.band, language, with_range=False),
+            ],
+        )
+        for r in series.responses
+    ]
+    summary = [_direction_sentence(series)]
+    if series.is_feedback:
+        if series.baseline is not None:
+            summary.append(
+                _(
+                    "The shaded area shows the range of your first %(count)s ratings, so you "
+                    "can compare later sessions with how things started."
+                )
+                % {"count": BASELINE_COUNT}
+            )
+    elif series.change is not None:
+        summary.append(str(CLIENT_CHANGE_SENTENCES[series.change.category]))
+    elif series.change_available:
+        summary.append(_("After your next check-in you will be able to see how things change."))
+    chart_id = f"my-chart-{instrument.id}"
+    svg, legend = _chart(
+        series, chart_id=chart_id, title=heading, audience="client", language=language
+    )
+    return Section(
+        chart_id=chart_id,
+        heading=heading,
+        svg=svg,
+        legend=legend,
+        caption=_("Your scores, one row per check-in"),
+        columns=[
+            _("Date"),
+            *([_("Session")] if with_sessions else []),
+            _("Score"),
+            _("Range"),
+        ],
+        rows=rows,
+        summary=summary,
+    )
+
+
+def _direction_sentence(series: Series) -> str:
+    if series.is_feedback:
+        return _("Higher ratings mean a session felt more helpful to you.")
+    if series.instrument.direction == "higher_is_worse":
+        return _("Lower scores mean fewer difficulties.")
+    return _("Higher scores mean things are going better.")
+
+
+# Shared pieces
+
+
+def _chart(
+    series: Series, *, chart_id: str, title: str, audience: Audience, language: str
+) -> tuple[SafeString, list[tuple[SafeString, str]]]:
+    """The chart, and its legend as (swatch, text) pairs for the page."""
+    instrument = series.instrument
+    clinician = audience == "clinician"
+    cutoff = None
+    if instrument.clinical_cutoff is not None:
+        value = {"value": charts.number(instrument.clinical_cutoff.value)}
+        cutoff = charts.Cutoff(
+            float(instrument.clinical_cutoff.value),
+            _("Clinical cut-off (%(value)s)") % value
+            if clinician
+            else _(
+                "Dashed line: the usual dividing point between lower and higher scores (%(value)s)"
+            )
+            % value,
+        )
+    points = _points(series)
+    series_label = _("Total score") if clinician else _("Your scores")
+    bands = _shades(instrument, language)
+    baseline = _baseline(
+        series,
+        _("Client's baseline: mean ± 1 SD of the first scores")
+        if clinician
+        else _("Your first ratings"),
+    )
+    svg = charts.line_chart_svg(
+        chart_id=chart_id,
+        title=title,
+        description=_description(series, audience),
+        points=points,
+        y_min=float(instrument.total_min),
+        y_max=float(instrument.total_max),
+        series_label=series_label,
+        y_label=(_("Total (%(range)s)") if clinician else _("Score (%(range)s)"))
+        % {"range": _span(instrument.total_min, instrument.total_max)},
+        x_label=_("Session") if series.by_session else _("Check-in"),
+        bands=bands,
+        cutoff=cutoff,
+        baseline=baseline,
+        legend=False,
+    )
+    entries = charts.legend_entries(
+        points=points, series_label=series_label, bands=bands, cutoff=cutoff, baseline=baseline
+    )
+    return _safe(svg), [(_safe(charts.legend_swatch_svg(e)), e.label) for e in entries]
+
+
+def _points(series: Series) -> list[charts.Point]:
+    points = []
+    for order, response in enumerate(series.responses, start=1):
+        session = response.administration.session
+        name = (
+            _("Session %(number)s") % {"number": session.number}
+            if session is not None
+            else _("Check-in %(number)s") % {"number": order}
+        )
+        points.append(
+            charts.Point(
+                value=_total(response),
+                tick=str(session.number if series.by_session and session else order),
+                name=name,
+                date=formats.date_format(timezone.localtime(response.submitted_at), "j M Y"),
+            )
+        )
+    return points
+
+
+def _description(series: Series, audience: Audience) -> str:
+    responses = series.responses
+    values = {
+        "count": len(responses),
+        "first": charts.number(_total(responses[0])),
+        "latest": charts.number(_total(responses[-1])),
+        "first_date": formats.date_format(timezone.localtime(responses[0].submitted_at), "j M Y"),
+        "last_date": formats.date_format(timezone.localtime(responses[-1].submitted_at), "j M Y"),
+        **_range(series.instrument),
+    }
+    if len(responses) == 1:
+        text = (
+            _("One score so far: %(first)s on %(first_date)s, on a scale from %(min)s to %(max)s.")
+            if audience == "clinician"
+            else _(
+                "One check-in so far: %(first)s on %(first_date)s, on a scale from %(min)s "
+                "to %(max)s."
+            )
+        )
+    elif audience == "clinician":
+        text = _(
+            "%(count)s scores from %(first_date)s to %(last_date)s: first %(first)s, latest "
+            "%(latest)s, on a scale from %(min)s to %(max)s. The table lists every score."
+        )
+    else:
+        text = _(
+            "%(count)s check-ins from %(first_date)s to %(last_date)s: first %(first)s, "
+            "latest %(latest)s, on a scale from %(min)s to %(max)s. The table lists every score."
+        )
+    return text % values
+
+
+def _shades(instrument: engine.Instrument, language: str) -> list[charts.BandShade]:
+    """Bands as continuous ranges: each reaches up to where the next one starts."""
+    bands = instrument.bands
+    return [
+        charts.BandShade(
+            lower=float(band.lower),
+            upper=float(bands[index + 1].lower if index + 1 < len(bands) else band.upper),
+            label=_band_label(band, language, with_range=True),
+            colour=charts.band_colour(index),
+        )
+        for index, band in enumerate(bands)
+    ]
+
+
+def _baseline(series: Series, label: str) -> charts.Baseline | None:
+    if series.baseline is None:
+        return None
+    mean, sd = series.baseline
+    return charts.Baseline(mean=mean, sd=sd, label=label)
+
+
+def _band_label(band: engine.Band, language: str, *, with_range: bool) -> str:
+    label = band.label.get(language) or band.label.get("en") or band.code
+    if not with_range:
+        return label
+    return f"{label} ({_span(band.lower, band.upper)})"
+
+
+def _band_text(
+    instrument: engine.Instrument, code: str, language: str, *, with_range: bool = False
+) -> str:
+    for band in instrument.bands:
+        if band.code == code:
+            return _band_label(band, language, with_range=with_range)
+    return code or "—"
+
+
+def _not_validated(instrument: engine.Instrument, language: str) -> str:
+    notice = instrument.metadata.get("not_validated_notice") or {}
+    return str(
+        notice.get(language)
+        or notice.get("en")
+        or _("This is not a validated instrument: it has no norms.")
+    )
+
+
+def _session_text(response: Response) -> str:
+    session = response.administration.session
+    return str(session.number) if session is not None else "—"
+
+
+def _total(response: Response) -> float:
+    return float(response.total) if response.total is not None else 0.0
+
+
+def _range(instrument: engine.Instrument) -> dict[str, str]:
+    return {
+        "min": charts.number(instrument.total_min),
+        "max": charts.number(instrument.total_max),
+    }
+
+
+def _span(low: float, high: float) -> str:
+    return f"{charts.number(low)}\N{EN DASH}{charts.number(high)}"
+
+
+def _signed(value: float) -> str:
+    if value == 0:
+        return "0"
+    # U+2212 MINUS SIGN: read as "minus" by screen readers, unlike a hyphen.
+    return f"+{_one(value)}" if value > 0 else f"\N{MINUS SIGN}{_one(-value)}"
+
+
+def _one(value: float) -> str:
+    return charts.number(round(value, 1))
+
+
+def _language() -> str:
+    return (translation.get_language() or "en").split("-")[0]
+
+
+def _safe(svg: str) -> SafeString:
+    # charts.line_chart_svg escapes every text it is given.
+    return mark_safe(svg)  # noqa: S308
