@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from alliance.web.views import portal, practice, profile, progress, public, workspace
+from alliance.web.views import portal, practice, profile, progress, public, reports, workspace
 
 urlpatterns = [
     path("", public.home, name="home"),
@@ -61,6 +61,9 @@ urlpatterns = [
         name="person_set_active",
     ),
     path("practice/audit/", practice.audit_log, name="audit_log"),
+    # De-identified reports (supervisors and the practice admin)
+    path("reports/outcomes/", reports.practice_report, name="practice_report"),
+    path("reports/alert-accuracy/", reports.alert_accuracy, name="alert_accuracy"),
 ]
 
 handler400 = "alliance.web.views.errors.bad_request"

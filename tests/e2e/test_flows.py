@@ -164,7 +164,12 @@ def test_every_page_passes_axe(cast: Any, visit: Any) -> None:
             "/profile/",
             "/accounts/logout/",
         ],
-        "sam@example.test": ["/clinic/", f"/clinic/clients/{cast.dana.pk}/"],
+        "sam@example.test": [
+            "/clinic/",
+            f"/clinic/clients/{cast.dana.pk}/",
+            "/reports/outcomes/",
+            "/reports/alert-accuracy/",
+        ],
         "ada@example.test": [
             "/practice/",
             "/practice/invite/",

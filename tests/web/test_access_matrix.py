@@ -151,6 +151,14 @@ MATRIX: dict[str, tuple[Any, dict[str, dict[str, int]]]] = {
             "POST": only({"therapist": 302, "supervisor": 403, "client": 403}),
         },
     ),
+    "practice_report": (
+        None,
+        {"GET": only({"supervisor": 200, "admin": 200}), "POST": signed_in(405)},
+    ),
+    "alert_accuracy": (
+        None,
+        {"GET": only({"supervisor": 200, "admin": 200}), "POST": signed_in(405)},
+    ),
     "practice_people": (None, {"GET": only({"admin": 200}), "POST": signed_in(405)}),
     "staff_invite": (None, {"GET": only({"admin": 200}), "POST": only({"admin": 400})}),
     "invitation_withdraw": (

@@ -128,6 +128,11 @@ def may_see_caseload(user: User) -> bool:
     )
 
 
+def may_see_practice_reports(user: User) -> bool:
+    """De-identified practice outcomes: supervisors and the practice admin."""
+    return user.is_authenticated and user.is_active and user.role in (Role.SUPERVISOR, Role.ADMIN)
+
+
 def may_use_client_portal(user: User) -> bool:
     return user.is_authenticated and user.is_active and user.role == Role.CLIENT
 
