@@ -144,7 +144,8 @@ def test_chart_shows_bands_and_the_clinical_cutoff(cast: Cast) -> None:
     assert "Clinical cut-off (10)" in html
     # The key is page text, so it keeps its size when the chart shrinks on a phone.
     assert '<ul class="chart-legend"' in html
-    assert html.count('class="chart-swatch"') == 7  # the line, five bands, the cut-off
+    # The line, five bands, the cut-off and the expected course (the intake is clinical).
+    assert html.count('class="chart-swatch"') == 8
     assert "Moderate (10\N{EN DASH}14)" in html
 
 
@@ -380,3 +381,19 @@ def test_client_query_count_does_not_grow_with_the_number_of_scores(cast: Cast) 
     few = queries_for_page(cast.dana, reverse("my_progress"))
     submit_series(cast.dana_episode, "phq-9", [(week * 7) % 24 for week in range(27)])
     assert queries_for_page(cast.dana, reverse("my_progress")) == few
+
+
+def test_clinician_chart_draws_the_expected_course_for_a_clinical_intake(cast: Cast) -> None:
+    from alliance.measures.services import administration_request, response_submit
+
+    for total in ([3] * 6 + [2, 0, 0], [2] * 8 + [0]):  # intake 20, then 16
+        administration = administration_request(
+            actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
+        )
+        response_submit(actor=cast.dana, administration=administration, answers=total)
+    client = Client()
+    client.force_login(cast.alice)
+    page = client.get(reverse("client_progress", args=[cast.dana.pk])).content.decode()
+    assert "Expected course for this intake" in page
+    client.force_login(cast.dana)
+    assert "Expected course" not in client.get(reverse("my_progress")).content.decode()

@@ -31,6 +31,7 @@ from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
 from alliance.care.models import Episode
+from alliance.instruments.trajectories import expected_score
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Response
 from alliance.web import charts
@@ -393,6 +394,7 @@ def _chart(
         if clinician
         else _("Your first ratings"),
     )
+    expected = _expected(series) if clinician else None
     svg = charts.line_chart_svg(
         chart_id=chart_id,
         title=title,
@@ -407,12 +409,37 @@ def _chart(
         bands=bands,
         cutoff=cutoff,
         baseline=baseline,
+        expected=expected,
         legend=False,
     )
     entries = charts.legend_entries(
-        points=points, series_label=series_label, bands=bands, cutoff=cutoff, baseline=baseline
+        points=points,
+        series_label=series_label,
+        bands=bands,
+        cutoff=cutoff,
+        baseline=baseline,
+        expected=expected,
     )
     return _safe(svg), [(_safe(charts.legend_swatch_svg(e)), e.label) for e in entries]
+
+
+def _expected(series: Series) -> charts.Expected | None:
+    """The expected course for this client's intake (TRAJECTORIES.md default), where the
+    not-on-track rule applies: a symptom measure with a threshold and an intake at or
+    above its clinical cut-off."""
+    instrument = series.instrument
+    if (
+        instrument.direction != "higher_is_worse"
+        or instrument.clinical_cutoff is None
+        or instrument.reliable_change is None
+        or not series.responses
+    ):
+        return None
+    intake = series.responses[0].total
+    if intake is None or intake < instrument.clinical_cutoff.value:
+        return None
+    values = [expected_score(intake, k) for k in range(1, len(series.responses) + 1)]
+    return charts.Expected(values, _("Expected course for this intake (Alliance default curve)"))
 
 
 def _points(series: Series) -> list[charts.Point]:
