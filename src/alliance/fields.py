@@ -56,3 +56,54 @@ class EncryptedJSONField(models.Field):
         if isinstance(value, str):
             return json.loads(value) if value else {}
         return value
+
+
+ENCRYPTED_FIELDS = (EncryptedTextField, EncryptedJSONField)
+
+
+def rotate_encrypted_values(progress: Any = None, batch: int = 500) -> int:
+    """Re-encrypt every stored value that is not under the first key; returns how many.
+
+    Reads and writes the raw column values, so it never depends on a model's own logic;
+    each batch is its own transaction, and an interrupted run can simply be started again.
+    """
+    from django.apps import apps
+    from django.db import connection, transaction
+
+    keys = settings.FIELD_KEYS
+    changed = 0
+    for model in apps.get_models():
+        for field in model._meta.concrete_fields:
+            if not isinstance(field, ENCRYPTED_FIELDS):
+                continue
+            table = connection.ops.quote_name(model._meta.db_table)
+            column = connection.ops.quote_name(field.column)
+            pk = connection.ops.quote_name(model._meta.pk.column)
+            context = _context(field)
+            last = None
+            while True:
+                with transaction.atomic(), connection.cursor() as cursor:
+                    where = f"WHERE {column} <> ''" + (
+                        f" AND {pk} > %s" if last is not None else ""
+                    )
+                    cursor.execute(
+                        f"SELECT {pk}, {column} FROM {table} {where} ORDER BY {pk} LIMIT %s",  # noqa: S608
+                        [*([last] if last is not None else []), batch],
+                    )
+                    rows = cursor.fetchall()
+                    for row_pk, stored in rows:
+                        if crypto.needs_rotation(stored, keys):
+                            fresh = crypto.encrypt(
+                                crypto.decrypt(stored, keys, context), keys, context
+                            )
+                            cursor.execute(
+                                f"UPDATE {table} SET {column} = %s WHERE {pk} = %s",  # noqa: S608
+                                [fresh, row_pk],
+                            )
+                            changed += 1
+                if not rows:
+                    break
+                last = rows[-1][0]
+            if progress is not None:
+                progress(f"{model._meta.label}.{field.name}: done ({changed} re-encrypted so far)")
+    return changed

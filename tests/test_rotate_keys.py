@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.management import call_command
+from django.db import connection
+
+from alliance.alerts.models import Alert
+from alliance.alerts.services import alert_acknowledge
+from alliance.lib import crypto
+from alliance.measures.services import administration_request, response_submit
+from tests.conftest import Cast
+
+OLD = b"o" * 32
+NEW = b"n" * 32
+
+
+def raw(sql: str) -> str:
+    with connection.cursor() as cursor:
+        cursor.execute(sql)
+        return str(cursor.fetchone()[0])
+
+
+def test_rotate_keys_reencrypts_everything_under_the_first_key(
+    cast: Cast, settings: Any, capsys: Any
+) -> None:
+    settings.FIELD_KEYS = [OLD]
+    administration = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
+    )
+    response_submit(actor=cast.dana, administration=administration, answers=[0] * 8 + [1])
+    alert_acknowledge(actor=cast.alice, alert=Alert.objects.get(), note="Called the same day.")
+    assert raw("SELECT acknowledgement_note FROM alerts_alert").startswith(
+        f"v1:{crypto.key_id(OLD)}:"
+    )
+
+    settings.FIELD_KEYS = [NEW, OLD]
+    call_command("rotate-keys")
+    assert "1 values re-encrypted" in capsys.readouterr().out
+    stored = raw("SELECT acknowledgement_note FROM alerts_alert")
+    assert stored.startswith(f"v1:{crypto.key_id(NEW)}:")
+
+    settings.FIELD_KEYS = [NEW]  # the old key can go now
+    assert Alert.objects.get().acknowledgement_note == "Called the same day."
+    call_command("rotate-keys")
+    assert "0 values re-encrypted" in capsys.readouterr().out
