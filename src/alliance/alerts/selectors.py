@@ -3,17 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import (
-    Case,
-    Exists,
-    IntegerField,
-    OuterRef,
-    Q,
-    QuerySet,
-    Subquery,
-    Value,
-    When,
-)
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from alliance.alerts.models import Alert, AlertKind, AlertStatus
@@ -41,9 +31,9 @@ def urgent_alerts_for(user: User) -> QuerySet[Alert]:
 
 
 def caseload_by_need(user: User, now: datetime | None = None) -> QuerySet[Episode]:
-    """The clinician's episodes ordered by need: urgent (risk), not on track, rupture,
-    overdue check-ins, then the rest — each with the latest outcome score and the one
-    before it. One query, whatever the size of the caseload."""
+    """The clinician's episodes with what decides their need (open risk, not-on-track,
+    rupture and disengagement alerts, overdue check-ins) and the latest outcome score and
+    the one before it. One query, whatever the size of the caseload."""
     now = now or timezone.now()
 
     def open_alert(kind: str) -> Exists:
@@ -76,14 +66,26 @@ def caseload_by_need(user: User, now: datetime | None = None) -> QuerySet[Episod
             latest_instrument=Subquery(outcomes.values("instrument_id")[:1]),
             latest_total=Subquery(outcomes.values("total")[:1]),
             previous_total=Subquery(same_instrument.values("total")[1:2]),
-            need=Case(
-                When(urgent=True, then=Value(0)),
-                When(off_track=True, then=Value(1)),
-                When(rupture=True, then=Value(2)),
-                When(Q(overdue=True) | Q(disengaged=True), then=Value(3)),
-                default=Value(4),
-                output_field=IntegerField(),
-            ),
         )
-        .order_by("status", "need", "client__preferred_name")
+        .order_by("status", "client__preferred_name")
     )
+
+
+def need_rank(episode: Episode) -> int:
+    """Urgent (risk) first, then not on track, rupture, check-ins not completed, the rest."""
+    if episode.urgent:  # type: ignore[attr-defined]
+        return 0
+    if episode.off_track:  # type: ignore[attr-defined]
+        return 1
+    if episode.rupture:  # type: ignore[attr-defined]
+        return 2
+    if episode.overdue or episode.disengaged:  # type: ignore[attr-defined]
+        return 3
+    return 4
+
+
+def caseload_in_need_order(user: User, now: datetime | None = None) -> list[Episode]:
+    """The caseload as a list ordered by need; sorted here so that the database computes
+    each per-episode flag once (an ORDER BY on a CASE would repeat every subquery)."""
+    episodes = list(caseload_by_need(user, now))
+    return sorted(episodes, key=lambda e: (e.status, need_rank(e)))

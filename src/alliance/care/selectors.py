@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import Count, Max, Min, Q, QuerySet
+from django.db.models import Count, OuterRef, QuerySet, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from alliance.care.access import episodes_reachable_by
@@ -17,15 +18,29 @@ if TYPE_CHECKING:
 def caseload_for(user: User) -> QuerySet[Episode]:
     """The episodes a clinician treats or supervises, with their session summary.
 
-    One query whatever the caseload size: the counts and dates are annotations.
+    One query whatever the caseload size. The session figures are correlated subqueries
+    rather than a join and GROUP BY: a join would multiply every other per-episode
+    lookup by the number of sessions.
     """
     now = timezone.now()
+    sessions = Session.objects.filter(episode=OuterRef("pk"))
+    held = (
+        sessions.filter(starts_at__lte=now)
+        .order_by()
+        .values("episode")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
     return (
         episodes_reachable_by(user)
         .annotate(
-            sessions_held=Count("sessions", filter=Q(sessions__starts_at__lte=now)),
-            next_session_at=Min("sessions__starts_at", filter=Q(sessions__starts_at__gt=now)),
-            last_session_at=Max("sessions__starts_at", filter=Q(sessions__starts_at__lte=now)),
+            sessions_held=Coalesce(Subquery(held), 0),
+            next_session_at=Subquery(
+                sessions.filter(starts_at__gt=now).order_by("starts_at").values("starts_at")[:1]
+            ),
+            last_session_at=Subquery(
+                sessions.filter(starts_at__lte=now).order_by("-starts_at").values("starts_at")[:1]
+            ),
         )
         .order_by("status", "client__preferred_name", "-opened_at")
     )

@@ -156,7 +156,12 @@ class Response(models.Model):
 
     class Meta:
         ordering = ["-submitted_at"]
-        indexes = [models.Index(fields=["client", "instrument_id", "submitted_at"])]
+        indexes = [
+            models.Index(fields=["client", "instrument_id", "submitted_at"]),
+            # The caseload's latest-score lookups and the report's per-episode windows.
+            models.Index(fields=["episode", "instrument_id", "submitted_at"]),
+            models.Index(fields=["episode", "submitted_at"]),
+        ]
 
     def __str__(self) -> str:
         return f"Response {self.pk} ({self.instrument_id})"

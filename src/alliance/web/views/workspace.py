@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from alliance.accounts.models import Role
 from alliance.alerts.models import Alert, AlertStatus
-from alliance.alerts.selectors import alerts_for_caseload, caseload_by_need
+from alliance.alerts.selectors import alerts_for_caseload, caseload_in_need_order
 from alliance.alerts.services import alert_acknowledge as alert_acknowledge_service
 from alliance.alerts.services import alert_resolve as alert_resolve_service
 from alliance.audit.models import Action
@@ -44,7 +44,7 @@ from alliance.web.views.invitations import invitation_form_page
 @require_GET
 def caseload(request: AuthedRequest) -> HttpResponse:
     access.require(access.may_see_caseload(request.user))
-    episodes = list(caseload_by_need(request.user))
+    episodes = caseload_in_need_order(request.user)
     return render(
         request,
         "web/workspace/caseload.html",
