@@ -26,8 +26,13 @@ def ensure_practice_instruments() -> None:
 
 
 def get_instrument(instrument_id: str, version: str | None = None) -> engine.Instrument:
-    ensure_practice_instruments()
-    return engine.get_instrument(instrument_id, version)
+    # Built-in and already-registered instruments need no database read (the check-in
+    # hot path); only an id this process has not seen yet looks for a new import.
+    try:
+        return engine.get_instrument(instrument_id, version)
+    except engine.UnknownInstrument:
+        ensure_practice_instruments()
+        return engine.get_instrument(instrument_id, version)
 
 
 def all_instruments() -> list[engine.Instrument]:
