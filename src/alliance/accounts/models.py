@@ -105,14 +105,6 @@ class User(AbstractBaseUser, PermissionsMixin):
     def is_client(self) -> bool:
         return self.role == Role.CLIENT
 
-    @property
-    def is_clinician(self) -> bool:
-        return self.role in CLINICIAN_ROLES
-
-    @property
-    def is_practice_admin(self) -> bool:
-        return self.role == Role.ADMIN
-
     def get_full_name(self) -> str:
         return self.preferred_name
 

@@ -48,11 +48,3 @@ def caseload_for(user: User) -> QuerySet[Episode]:
 
 def sessions_of(episodes: tuple[Episode, ...] | list[Episode]) -> QuerySet[Session]:
     return Session.objects.filter(episode__in=episodes).order_by("episode_id", "number")
-
-
-def next_session_for(episode: Episode) -> Session | None:
-    return (
-        Session.objects.filter(episode=episode, starts_at__gt=timezone.now())
-        .order_by("starts_at")
-        .first()
-    )

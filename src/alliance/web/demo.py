@@ -212,11 +212,10 @@ def _history(
             starts_at = (now + timedelta(days=soon)).replace(
                 hour=starts_at.hour, minute=0, second=0, microsecond=0
             )
-        session_schedule(actor=therapist, episode=episode, starts_at=starts_at)
+        session = session_schedule(actor=therapist, episode=episode, starts_at=starts_at)
         result.created_sessions += 1
         if week == weeks:
             break  # the next session: its check-in is waiting for the client
-        session = episode.sessions.get(number=week + 1)
         _answer_old_alerts(episode, therapist, before=starts_at - timedelta(days=10))
         before = starts_at - timedelta(hours=rng.randint(2, 20))
         if number in DISENGAGING and week >= weeks - 2:
