@@ -26,6 +26,15 @@ class Cast:
 PASSWORD = "correct horse battery staple"
 
 
+def signed_in(user: Any) -> Any:
+    """A test client signed in as ``user``."""
+    from django.test import Client
+
+    client = Client()
+    client.force_login(user)
+    return client
+
+
 def make_user(email: str, name: str, role: str, **extra: Any) -> Any:
     from alliance.accounts.services import user_create
 

@@ -9,7 +9,6 @@ import sys
 from typing import Any
 
 import pytest
-from django.db import connection
 
 from alliance.lib.env import ConfigError, env_bool, env_int, env_list, parse_field_keys
 
@@ -107,16 +106,6 @@ def test_production_settings_pass_the_deploy_check(tmp_path: Any) -> None:
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
-
-
-def test_sqlite_runs_in_wal_mode(db: Any) -> None:
-    if connection.vendor != "sqlite":
-        pytest.skip("SQLite only")
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA journal_mode")
-        mode = cursor.fetchone()[0]
-    # The test database may live in memory, where WAL does not apply.
-    assert mode in ("wal", "memory")
 
 
 def test_default_database_file_uses_wal(tmp_path: Any) -> None:

@@ -1,11 +1,8 @@
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
-from django.test import Client
 from django.urls import reverse
 
 from alliance.alerts.models import Alert
@@ -13,7 +10,7 @@ from alliance.alerts.services import alert_acknowledge, alert_resolve
 from alliance.audit.models import AuditEvent
 from alliance.care.services import episode_close
 from alliance.measures.services import administration_request, response_submit
-from tests.conftest import Cast
+from tests.conftest import Cast, signed_in
 
 
 @pytest.fixture
@@ -23,12 +20,6 @@ def alert(cast: Cast) -> Alert:
     )
     response_submit(actor=cast.dana, administration=administration, answers=[0] * 8 + [1])
     return Alert.objects.get()
-
-
-def signed_in(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def test_urgent_banner_on_every_workspace_page_until_acknowledged(cast: Cast, alert: Alert) -> None:

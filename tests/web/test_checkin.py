@@ -3,13 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django.core import mail
-from django.test import Client
 from django.urls import reverse
 
 from alliance.alerts.models import Alert
 from alliance.measures.models import Response
 from alliance.measures.services import administration_request
-from tests.conftest import Cast
+from tests.conftest import Cast, signed_in
 
 LA = {0: "LA6568-5", 1: "LA6569-3", 2: "LA6570-1", 3: "LA6571-9"}
 
@@ -18,17 +17,11 @@ def phq9_post(values: list[int]) -> dict[str, str]:
     return {f"phq9-{n}": LA[v] for n, v in enumerate(values, start=1)}
 
 
-def client_for(user: Any) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
 def test_due_questionnaire_shows_on_the_client_home(cast: Cast) -> None:
     administration = administration_request(
         actor=cast.alice, episode=cast.dana_episode, instrument_id="gad-7"
     )
-    page = client_for(cast.dana).get(reverse("portal_home")).content.decode()
+    page = signed_in(cast.dana).get(reverse("portal_home")).content.decode()
     assert reverse("checkin_fill", args=[administration.pk]) in page
     assert "Ready for you" in page
 
@@ -38,9 +31,7 @@ def test_form_has_a_fieldset_and_legend_per_question(cast: Cast) -> None:
         actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
     )
     page = (
-        client_for(cast.dana)
-        .get(reverse("checkin_fill", args=[administration.pk]))
-        .content.decode()
+        signed_in(cast.dana).get(reverse("checkin_fill", args=[administration.pk])).content.decode()
     )
     assert page.count("<fieldset") == 10 and page.count("<legend") == 10
     assert "Over the last 2 weeks" in page
@@ -53,7 +44,7 @@ def test_spanish_client_gets_the_official_spanish_form(cast: Cast) -> None:
         actor=cast.alice, episode=episode, instrument_id="phq-9"
     )
     page = (
-        client_for(cast.eve).get(reverse("checkin_fill", args=[administration.pk])).content.decode()
+        signed_in(cast.eve).get(reverse("checkin_fill", args=[administration.pk])).content.decode()
     )
     assert "Poco interés o placer en hacer cosas" in page
 
@@ -63,7 +54,7 @@ def test_english_only_instrument_says_so(cast: Cast) -> None:
         actor=cast.alice, episode=cast.eve_episode, instrument_id="audit-c"
     )
     page = (
-        client_for(cast.eve).get(reverse("checkin_fill", args=[administration.pk])).content.decode()
+        signed_in(cast.eve).get(reverse("checkin_fill", args=[administration.pk])).content.decode()
     )
     assert "disponible en inglés" in page
 
@@ -72,7 +63,7 @@ def test_submitting_shows_a_plain_language_result(cast: Cast) -> None:
     administration = administration_request(
         actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
     )
-    client = client_for(cast.dana)
+    client = signed_in(cast.dana)
     response = client.post(
         reverse("checkin_fill", args=[administration.pk]), phq9_post([2, 2, 2, 1, 1, 1, 1, 1, 0])
     )
@@ -91,7 +82,7 @@ def test_missing_answers_are_explained_and_nothing_is_saved(cast: Cast) -> None:
     data = phq9_post([1] * 9)
     del data["phq9-4"]
     data["phq9-5"] = "not-a-code"
-    response = client_for(cast.dana).post(reverse("checkin_fill", args=[administration.pk]), data)
+    response = signed_in(cast.dana).post(reverse("checkin_fill", args=[administration.pk]), data)
     assert response.status_code == 400
     page = response.content.decode()
     assert "Please choose an answer." in page
@@ -103,7 +94,7 @@ def test_double_submit_and_back_button_save_once(cast: Cast) -> None:
     administration = administration_request(
         actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
     )
-    client = client_for(cast.dana)
+    client = signed_in(cast.dana)
     url = reverse("checkin_fill", args=[administration.pk])
     first = client.post(url, phq9_post([1] * 9))
     second = client.post(url, phq9_post([3] * 9))
@@ -119,7 +110,7 @@ def test_risk_answer_brings_crisis_resources_and_an_email_without_health_informa
     administration = administration_request(
         actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
     )
-    client = client_for(cast.dana)
+    client = signed_in(cast.dana)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("checkin_fill", args=[administration.pk]), phq9_post([0] * 8 + [1])
@@ -143,7 +134,7 @@ def test_crisis_resources_follow_the_clients_country(cast: Cast) -> None:
     administration = administration_request(
         actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
     )
-    client = client_for(cast.dana)
+    client = signed_in(cast.dana)
     response = client.post(
         reverse("checkin_fill", args=[administration.pk]), phq9_post([0] * 8 + [2])
     )
@@ -158,7 +149,7 @@ def test_alert_stands_when_email_fails(
     administration = administration_request(
         actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
     )
-    client = client_for(cast.dana)
+    client = signed_in(cast.dana)
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(
             reverse("checkin_fill", args=[administration.pk]), phq9_post([0] * 8 + [3])
@@ -167,7 +158,7 @@ def test_alert_stands_when_email_fails(
     alert = Alert.objects.get()
     assert (alert.status, alert.notification) == ("open", "failed")
     assert Response.objects.count() == 1
-    banner = client_for(cast.alice).get(reverse("caseload")).content.decode()
+    banner = signed_in(cast.alice).get(reverse("caseload")).content.decode()
     assert "1 client needs your attention now." in banner
-    admin_page = client_for(cast.ada).get(reverse("practice_people")).content.decode()
+    admin_page = signed_in(cast.ada).get(reverse("practice_people")).content.decode()
     assert "could not be sent" in admin_page

@@ -2,20 +2,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
 from alliance.audit.models import AuditEvent
 from alliance.care.models import Episode, Session
 from alliance.care.services import episode_close, session_schedule
-from tests.conftest import Cast
-
-
-def signed_in(user: object) -> Client:
-    client = Client()
-    client.force_login(user)  # type: ignore[arg-type]
-    return client
+from tests.conftest import Cast, signed_in
 
 
 def test_caseload_lists_treated_and_supervised_clients(cast: Cast) -> None:
