@@ -61,6 +61,12 @@ urlpatterns = [
         name="person_set_active",
     ),
     path("practice/audit/", practice.audit_log, name="audit_log"),
+    # The client's voice: plan and goals, preferences, exercises, messages, safety plan
+    path("", include("alliance.web.routes.plans")),
+    path("", include("alliance.web.routes.preferences")),
+    path("", include("alliance.web.routes.exercises")),
+    path("", include("alliance.web.routes.messaging")),
+    path("", include("alliance.web.routes.safety")),
     # De-identified reports (supervisors and the practice admin)
     path("reports/outcomes/", reports.practice_report, name="practice_report"),
     path("reports/alert-accuracy/", reports.alert_accuracy, name="alert_accuracy"),

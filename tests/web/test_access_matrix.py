@@ -15,26 +15,11 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.conftest import Cast
-
-ROLES = ("anon", "client", "other_client", "therapist", "other_therapist", "supervisor", "admin")
-
-
-def everyone(code: int) -> dict[str, int]:
-    return dict.fromkeys(ROLES, code)
-
-
-def signed_in(code: int, anon: int = 302) -> dict[str, int]:
-    return {**dict.fromkeys(ROLES, code), "anon": anon}
-
-
-def only(allowed: dict[str, int], others: int = 404) -> dict[str, int]:
-    return {**signed_in(others), **allowed}
-
-
-LOGGED_IN_REDIRECT = signed_in(302, anon=200)
+from tests.web.matrix import LOGGED_IN_REDIRECT, ROLES, Rows, everyone, only, signed_in
+from tests.web.matrix_rows import exercises, messaging, plans, preferences, safety
 
 # url name -> (kwargs maker taking the cast and Records, {method: {role: status}})
-MATRIX: dict[str, tuple[Any, dict[str, dict[str, int]]]] = {
+MATRIX: Rows = {
     "home": (None, {"GET": signed_in(302), "POST": signed_in(405)}),
     "healthz": (None, {"GET": everyone(200)}),
     "language_switch": (None, {"GET": everyone(405), "POST": everyone(302)}),
@@ -171,6 +156,10 @@ MATRIX: dict[str, tuple[Any, dict[str, dict[str, int]]]] = {
     ),
     "audit_log": (None, {"GET": only({"admin": 200}), "POST": signed_in(405)}),
 }
+# Each feature of the client's voice keeps its rows beside the others, in matrix_rows/.
+for _rows in (plans.ROWS, preferences.ROWS, exercises.ROWS, messaging.ROWS, safety.ROWS):
+    assert not MATRIX.keys() & _rows.keys(), "a URL has two rows"
+    MATRIX.update(_rows)
 
 
 def all_url_names() -> set[str]:

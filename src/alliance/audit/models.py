@@ -41,6 +41,26 @@ class Action(models.TextChoices):
     ALERT_RAISED = "alert_raised", _("an alert was raised")
     ALERT_ACKNOWLEDGED = "alert_acknowledged", _("acknowledged an alert")
     ALERT_RESOLVED = "alert_resolved", _("resolved an alert")
+    # plans
+    GOAL_PROPOSED = "goal_proposed", _("proposed a goal")
+    GOAL_AGREED = "goal_agreed", _("agreed a goal")
+    GOAL_CHANGED = "goal_changed", _("changed a goal")
+    GOAL_RATED = "goal_rated", _("rated progress on a goal")
+    PLAN_CHANGED = "plan_changed", _("changed the treatment plan")
+    # preferences
+    PREFERENCES_UPDATED = "preferences_updated", _("updated treatment preferences")
+    AGENDA_ITEM_ADDED = "agenda_item_added", _("added an agenda item")
+    CULTURAL_PROFILE_UPDATED = "cultural_profile_updated", _("updated the cultural profile")
+    # exercises
+    EXERCISE_ASSIGNED = "exercise_assigned", _("assigned an exercise")
+    EXERCISE_COMPLETED = "exercise_completed", _("completed an exercise")
+    EXERCISE_SHARING_CHANGED = "exercise_sharing_changed", _("changed who sees an exercise entry")
+    EXERCISE_WITHDRAWN = "exercise_withdrawn", _("withdrew an exercise")
+    # messaging
+    MESSAGE_SENT = "message_sent", _("sent a message")
+    OFFICE_HOURS_CHANGED = "office_hours_changed", _("changed office hours")
+    # safety
+    SAFETY_PLAN_UPDATED = "safety_plan_updated", _("updated the safety plan")
 
 
 class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):

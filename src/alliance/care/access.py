@@ -141,3 +141,17 @@ def require(allowed: bool) -> None:
     """Pages that belong to a role: anyone else gets a 404, as for a missing record."""
     if not allowed:
         raise Http404
+
+
+# The client's voice. Each feature keeps its access decisions in its own section below,
+# built on the episode rules above (READ, TREAT, CONTRIBUTE).
+
+# --- plans (treatment plan, goals, goal ratings) ---
+
+# --- preferences (treatment preferences, agenda, cultural profile) ---
+
+# --- exercises ---
+
+# --- messaging ---
+
+# --- safety (safety plan) ---

@@ -1,0 +1,1 @@
+"""URL patterns per feature, included from alliance.urls."""

@@ -1,0 +1,1 @@
+"""Access-matrix rows per feature, merged into test_access_matrix.MATRIX."""
