@@ -20,6 +20,7 @@ from alliance.lib.env import (
     env_list,
     env_str,
     parse_field_keys,
+    parse_keys,
 )
 
 PACKAGE_DIR = Path(__file__).resolve().parent
@@ -33,6 +34,8 @@ try:
     TESTING = env_bool("ALLIANCE_TESTING", default=False)
     SECRET_KEY = env_str("ALLIANCE_SECRET_KEY", DEVELOPMENT_SECRET_KEY)
     FIELD_KEYS = parse_field_keys(env_str("ALLIANCE_FIELD_KEYS"))
+    # Backups are sealed with keys of their own, kept apart from the backups and the database.
+    BACKUP_KEYS = parse_keys(env_str("ALLIANCE_BACKUP_KEYS"), "ALLIANCE_BACKUP_KEYS")
     ALLOWED_HOSTS = env_list(
         "ALLIANCE_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if (DEBUG or TESTING) else []
     )

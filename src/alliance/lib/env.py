@@ -64,7 +64,12 @@ def env_list(name: str, default: list[str], environ: Mapping[str, str] | None = 
 
 
 def parse_field_keys(raw: str) -> list[bytes]:
-    """Parse ``ALLIANCE_FIELD_KEYS``: comma-separated, URL-safe base64, 32 bytes each.
+    """Parse ``ALLIANCE_FIELD_KEYS``."""
+    return parse_keys(raw, "ALLIANCE_FIELD_KEYS")
+
+
+def parse_keys(raw: str, name: str) -> list[bytes]:
+    """Parse a key list: comma-separated, URL-safe base64, 32 bytes each.
 
     The first key encrypts; every key decrypts (so keys can be rotated).
     """
@@ -76,13 +81,13 @@ def parse_field_keys(raw: str) -> list[bytes]:
         try:
             key = base64.b64decode(text + "=" * (-len(text) % 4), altchars=b"-_", validate=True)
         except (binascii.Error, ValueError):
-            raise ConfigError(f"ALLIANCE_FIELD_KEYS: key {position} is not valid base64.") from None
+            raise ConfigError(f"{name}: key {position} is not valid base64.") from None
         if len(key) != 32:
             raise ConfigError(
-                f"ALLIANCE_FIELD_KEYS: key {position} is {len(key)} bytes; each key must be "
+                f"{name}: key {position} is {len(key)} bytes; each key must be "
                 "32 bytes (generate one with `alliance generate-key`)."
             )
         keys.append(key)
     if len(set(keys)) != len(keys):
-        raise ConfigError("ALLIANCE_FIELD_KEYS lists the same key twice.")
+        raise ConfigError(f"{name} lists the same key twice.")
     return keys

@@ -1,0 +1,136 @@
+"""`alliance backup` and `alliance restore`: the demo practice round-trips exactly.
+
+Each test runs the real commands in a subprocess against a database of its own: a SQLite
+file, or — when the suite runs against PostgreSQL (DATABASE_URL) — a throwaway database
+created beside the test database.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+KEY = base64.urlsafe_b64encode(b"b" * 32).decode()
+OTHER_KEY = base64.urlsafe_b64encode(b"c" * 32).decode()
+OUTER_URL = os.environ.get("DATABASE_URL", "")
+POSTGRES = OUTER_URL.startswith(("postgres://", "postgresql://"))
+
+
+def _database(tmp_path: Path) -> Iterator[dict[str, str]]:
+    """Environment for an `alliance` subprocess with an empty database of its own."""
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("ALLIANCE_", "DJANGO_"))},
+        "ALLIANCE_DEBUG": "true",
+        "ALLIANCE_VAR_DIR": str(tmp_path / "var"),
+        "ALLIANCE_BACKUP_KEYS": KEY,
+        "PYTHONPATH": str(ROOT / "src"),
+    }
+    env.pop("DATABASE_URL", None)
+    if not POSTGRES:
+        yield env
+        return
+    import psycopg
+
+    name = f"alliance_backup_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(OUTER_URL, autocommit=True) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield {**env, "DATABASE_URL": OUTER_URL.rsplit("/", 1)[0] + "/" + name}
+    finally:
+        with psycopg.connect(OUTER_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """One demo practice for the module (loading it takes a while); tests leave it usable."""
+    for env in _database(tmp_path_factory.mktemp("demo")):
+        alliance(env, "migrate", "-v", "0")
+        alliance(env, "demo", "--no-serve", "--max-weeks", "4")
+        yield env
+
+
+def alliance(env: dict[str, str], *args: str, check: bool = True) -> Any:
+    done = subprocess.run(
+        [sys.executable, "-m", "alliance", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+    if check:
+        assert done.returncode == 0, done.stderr + done.stdout
+    return done
+
+
+def export(env: dict[str, str]) -> str:
+    """Everything in the database, free text decrypted (dumpdata serialises field values)."""
+    return str(alliance(env, "dumpdata", "--indent", "0").stdout)
+
+
+CHANGE = (
+    "from alliance.accounts.models import User; "
+    "User.objects.filter(email='client1@demo.test').update(preferred_name='Changed')"
+)
+
+
+def test_the_demo_practice_round_trips_exactly(demo: dict[str, str], tmp_path: Path) -> None:
+    before = export(demo)
+    assert "Dana" in before  # decrypted content is part of what is compared
+    backup = tmp_path / "practice.bak"
+    made = alliance(demo, "backup", str(backup))
+    assert "Backup written" in made.stdout
+    assert "Copying the database" in made.stderr or "pg_dump" in made.stderr  # progress
+    raw = backup.read_bytes()
+    assert b"Dana" not in raw and b"demo.test" not in raw  # sealed, not readable
+    alliance(demo, "shell", "-c", CHANGE)
+    assert export(demo) != before
+    alliance(demo, "restore", str(backup), "--yes")
+    assert export(demo) == before
+
+
+def test_a_damaged_or_foreign_backup_changes_nothing(demo: dict[str, str], tmp_path: Path) -> None:
+    backup = tmp_path / "practice.bak"
+    alliance(demo, "backup", str(backup))
+    alliance(demo, "shell", "-c", CHANGE)
+    changed = export(demo)
+    damaged = tmp_path / "damaged.bak"
+    data = bytearray(backup.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    refused = alliance(demo, "restore", str(damaged), "--yes", check=False)
+    assert refused.returncode != 0
+    assert "changed or damaged" in refused.stderr
+    short = tmp_path / "short.bak"
+    short.write_bytes(backup.read_bytes()[:-100])
+    refused = alliance(demo, "restore", str(short), "--yes", check=False)
+    assert "cut short" in refused.stderr
+    wrong_key = alliance(
+        {**demo, "ALLIANCE_BACKUP_KEYS": OTHER_KEY}, "restore", str(backup), "--yes", check=False
+    )
+    assert "None of the configured backup keys" in wrong_key.stderr
+    assert "Traceback" not in refused.stderr + wrong_key.stderr
+    assert export(demo) == changed
+    # Key rotation: a new first key, the old one still listed, still opens old backups.
+    checked = alliance(
+        {**demo, "ALLIANCE_BACKUP_KEYS": f"{OTHER_KEY},{KEY}"}, "restore", str(backup), "--check"
+    )
+    assert "checks out" in checked.stdout
+
+
+def test_without_a_backup_key_nothing_is_written(demo: dict[str, str], tmp_path: Path) -> None:
+    env = {k: v for k, v in demo.items() if k != "ALLIANCE_BACKUP_KEYS"}
+    refused = alliance(env, "backup", str(tmp_path / "x.bak"), check=False)
+    assert refused.returncode != 0
+    assert "ALLIANCE_BACKUP_KEYS" in refused.stderr
+    assert not (tmp_path / "x.bak").exists()
