@@ -85,3 +85,41 @@ class PracticeTrajectory(models.Model):
 
     def __str__(self) -> str:
         return f"{self.instrument_id} curves fitted {self.fitted_at:%Y-%m-%d}"
+
+
+class ScoreSummary(models.Model):
+    """Per episode and instrument, the first and the latest scored response and a running
+    count and sum, kept current by ``response_submit`` in the response's own transaction.
+
+    The practice report reads these (about one row per episode and instrument) instead of
+    ordering every response. Holds numbers and ids only; ``summary_rebuild`` in
+    ``alliance.alerts.reports`` recomputes it from the responses and ``summary_drift``
+    checks it.
+    """
+
+    episode = models.ForeignKey("care.Episode", on_delete=models.PROTECT, related_name="+")
+    instrument_id = models.CharField(max_length=120)
+    # "First" and "latest" order by (submitted_at, response id), as the report always has.
+    first_response = models.ForeignKey(
+        "measures.Response", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    first_at = models.DateTimeField()
+    first_total = models.FloatField()
+    latest_response = models.ForeignKey(
+        "measures.Response", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
+    latest_at = models.DateTimeField()
+    latest_total = models.FloatField()
+    # Responses with a total, and the sum of those totals (for averages).
+    scores = models.PositiveIntegerField()
+    total_sum = models.FloatField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["episode", "instrument_id"], name="one_score_summary_per_episode_instrument"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Scores of episode {self.episode_id} on {self.instrument_id}"

@@ -64,6 +64,8 @@ class Session(models.Model):
 
     class Meta:
         ordering = ["episode", "number"]
+        # The caseload asks each episode for its next and latest session.
+        indexes = [models.Index(fields=["episode", "starts_at"], name="session_episode_starts")]
         constraints = [
             models.UniqueConstraint(fields=["episode", "number"], name="session_number_unique"),
             models.CheckConstraint(condition=models.Q(number__gte=1), name="session_number_min"),

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance import instruments as engine
+from alliance.alerts.reports import summary_record
 from alliance.alerts.rules import alerts_for_response
 from alliance.alerts.services import alert_raise_for_risk
 from alliance.audit.models import Action
@@ -148,6 +149,8 @@ def response_submit(
     )
     administration.completed_at = now
     administration.save(update_fields=["completed_at"])
+    # The practice report reads each episode's first and latest score from this summary.
+    summary_record(response)
     audit_record(
         actor=actor,
         action=Action.RESPONSE_SUBMITTED,
