@@ -12,6 +12,7 @@ urlpatterns = [
     # Client portal
     path("me/", portal.portal_home, name="portal_home"),
     path("me/progress/", progress.my_progress, name="my_progress"),
+    path("me/record-access/", portal.my_access_log, name="my_access_log"),
     path("me/check-ins/<int:administration_id>/", portal.checkin_fill, name="checkin_fill"),
     path("me/check-ins/<int:administration_id>/done/", portal.checkin_done, name="checkin_done"),
     # Clinician workspace

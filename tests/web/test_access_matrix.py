@@ -125,6 +125,10 @@ MATRIX: Rows = {
         lambda c, r: {"client_id": c.dana.pk},
         {"GET": only({"therapist": 200, "supervisor": 200}), "POST": signed_in(405)},
     ),
+    "my_access_log": (
+        None,
+        {"GET": only({"client": 200, "other_client": 200}), "POST": signed_in(405)},
+    ),
     "my_progress": (
         None,
         {"GET": only({"client": 200, "other_client": 200}), "POST": signed_in(405)},

@@ -10,6 +10,7 @@ from alliance.alerts.models import Alert, AlertKind, AlertStatus
 from alliance.care.models import Episode
 from alliance.care.selectors import caseload_for
 from alliance.measures.models import Administration, Response
+from alliance.messaging.selectors import unread_messages_subquery
 
 # Alliance feedback is shown apart from the outcome measures (it is not a symptom score).
 FEEDBACK_INSTRUMENTS = ("session-feedback",)
@@ -66,6 +67,7 @@ def caseload_by_need(user: User, now: datetime | None = None) -> QuerySet[Episod
             latest_instrument=Subquery(outcomes.values("instrument_id")[:1]),
             latest_total=Subquery(outcomes.values("total")[:1]),
             previous_total=Subquery(same_instrument.values("total")[1:2]),
+            unread_messages=unread_messages_subquery(user),
         )
         .order_by("status", "client__preferred_name")
     )

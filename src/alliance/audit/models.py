@@ -51,6 +51,8 @@ class Action(models.TextChoices):
     PREFERENCES_UPDATED = "preferences_updated", _("updated treatment preferences")
     AGENDA_ITEM_ADDED = "agenda_item_added", _("added an agenda item")
     CULTURAL_PROFILE_UPDATED = "cultural_profile_updated", _("updated the cultural profile")
+    AGENDA_ITEM_WITHDRAWN = "agenda_item_withdrawn", _("withdrew an agenda item")
+    AGENDA_ITEM_DISCUSSED = "agenda_item_discussed", _("marked an agenda item as talked about")
     # exercises
     EXERCISE_ASSIGNED = "exercise_assigned", _("assigned an exercise")
     EXERCISE_COMPLETED = "exercise_completed", _("completed an exercise")

@@ -26,6 +26,7 @@ from alliance.care.models import Episode
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
+    from alliance.exercises.models import Entry as ExerciseEntry
 
 
 class Act(Enum):
@@ -148,10 +149,163 @@ def require(allowed: bool) -> None:
 
 # --- plans (treatment plan, goals, goal ratings) ---
 
+
+def plan_side(user: User, episode: Episode) -> str | None:
+    """Which author of the shared plan this person is ("client" / "therapist"), if any.
+
+    Only the client and the treating therapist write the plan, and only while the episode
+    is open; a supervisor reads it and so has no side.
+    """
+    if may_act_on_episode(user, episode, Act.CONTRIBUTE):
+        return "client"
+    if may_act_on_episode(user, episode, Act.TREAT):
+        return "therapist"
+    return None
+
+
+def may_rate_goals(user: User, episode: Episode) -> bool:
+    """Goal-based outcomes are the client's own ratings: nobody rates on their behalf."""
+    return may_act_on_episode(user, episode, Act.CONTRIBUTE)
+
+
 # --- preferences (treatment preferences, agenda, cultural profile) ---
 
+
+def may_read_cultural_part(user: User, episode: Episode, *, shared: bool) -> bool:
+    """A part of the cultural profile: the client always; their clinicians only if shared.
+
+    The supervisor sees what the treating therapist sees; an admin never reads it.
+    """
+    if not may_act_on_episode(user, episode, Act.READ):
+        return False
+    if user.pk == episode.client_id:
+        return True
+    if not shared:
+        return False
+    return user.role in (Role.THERAPIST, Role.SUPERVISOR)
+
+
+def may_withdraw_agenda_item(user: User, episode: Episode, *, added_by_id: int) -> bool:
+    """Only the client who added an item may withdraw it, while the episode is open."""
+    if not may_act_on_episode(user, episode, Act.CONTRIBUTE):
+        return False
+    return added_by_id == user.pk
+
+
+def may_mark_agenda_discussed(user: User, episode: Episode) -> bool:
+    """Marking an item "talked about" is the treating therapist's, in an open episode."""
+    return may_act_on_episode(user, episode, Act.TREAT)
+
+
 # --- exercises ---
+# An exercise entry belongs to the client. Its content reaches a clinician only when the
+# client shared it; a clinician may know that a private entry exists (never what it says).
+
+
+def may_assign_exercise(user: User, episode: Episode) -> bool:
+    """Only the treating therapist assigns or withdraws, in an open episode."""
+    return may_act_on_episode(user, episode, Act.TREAT)
+
+
+def may_read_exercise_entry(user: User, entry: ExerciseEntry) -> bool:
+    if not may_act_on_episode(user, entry.episode, Act.READ):
+        return False
+    if user.role == Role.CLIENT:
+        return entry.episode.client_id == user.pk
+    return entry.shared
+
+
+def access_exercise_entry(user: User, entry_id: int) -> ExerciseEntry:
+    """An entry's content for this person; a private entry is a 404 for everyone but its author."""
+    from alliance.exercises.models import Entry
+
+    entry = Entry.objects.select_related("episode", "assignment").filter(pk=entry_id).first()
+    if entry is None:
+        raise Http404
+    if not may_read_exercise_entry(user, entry):
+        raise Http404
+    return entry
+
+
+def may_change_entry_sharing(user: User, entry: ExerciseEntry) -> bool:
+    """Only the client, also after the episode is closed: who reads their writing is theirs."""
+    return (
+        user.is_authenticated
+        and user.is_active
+        and user.role == Role.CLIENT
+        and entry.episode.client_id == user.pk
+    )
+
 
 # --- messaging ---
 
+
+def is_thread_participant(user: User, episode: Episode) -> bool:
+    """The two people of an episode's thread: the client and the treating therapist."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.role == Role.CLIENT:
+        return episode.client_id == user.pk
+    if user.role == Role.THERAPIST:
+        return episode.therapist_id == user.pk
+    return False
+
+
+def may_send_message(user: User, episode: Episode) -> bool:
+    """Participants, in an open episode; the supervisor reads the thread but never sends."""
+    if not is_thread_participant(user, episode):
+        return False
+    if user.role == Role.CLIENT:
+        return may_act_on_episode(user, episode, Act.CONTRIBUTE)
+    return may_act_on_episode(user, episode, Act.TREAT)
+
+
+def require_send_message(user: User, episode: Episode) -> None:
+    """Called after the episode was reached for reading: read-only is a 403."""
+    if not may_send_message(user, episode):
+        raise PermissionDenied
+
+
+def may_set_office_hours(user: User) -> bool:
+    return user.is_authenticated and user.is_active and user.role == Role.THERAPIST
+
+
 # --- safety (safety plan) ---
+# The plan belongs to the client and outlives episodes: the client always edits their
+# own; the therapist of an OPEN episode co-authors it; anyone else who may read the
+# client's record (a past therapist, the supervisor) reads it; admins never do.
+
+
+def may_read_safety_plan(user: User, client: User) -> bool:
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.role == Role.CLIENT:
+        return user.pk == client.pk
+    return episodes_reachable_by(user).filter(client_id=client.pk).exists()
+
+
+def may_edit_safety_plan(user: User, client: User) -> bool:
+    if not may_read_safety_plan(user, client):
+        return False
+    if user.role == Role.CLIENT:
+        return True
+    return any(
+        may_act_on_episode(user, episode, Act.TREAT)
+        for episode in episodes_reachable_by(user).filter(client_id=client.pk)
+    )
+
+
+def access_safety_plan(user: User, client_id: int, *, write: bool = False) -> User:
+    """The client whose plan this person may read (404 otherwise) and, if asked, edit (403)."""
+    if user.is_authenticated and user.role == Role.CLIENT and user.pk == client_id:
+        client = user
+    else:
+        episode = episodes_reachable_by(user).filter(client_id=client_id).first()
+        if episode is None:
+            raise Http404
+        client = episode.client
+    if not may_read_safety_plan(user, client):
+        raise Http404
+    if write and not may_edit_safety_plan(user, client):
+        raise PermissionDenied
+    return client

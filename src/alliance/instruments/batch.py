@@ -39,6 +39,8 @@ def score_batch(instrument: str | Instrument, matrix: Any) -> BatchResult:
     raised on: ``errors`` says which rows are incomplete or invalid.
     """
     inst = resolve(instrument)
+    if not inst.is_scored:
+        raise InvalidAnswers([f"{inst.id} is an unscored form: there is nothing to score"], [])
     columns = inst.batch_columns
     data = np.asarray(matrix, dtype=np.float64)
     if data.ndim == 1 and data.size == len(columns):

@@ -139,6 +139,18 @@ class Instrument:
     by_link_id: Mapping[str, Item] = field(default_factory=dict)
 
     @property
+    def is_scored(self) -> bool:
+        """False for a form with answers only (``"scored": false``), e.g. an exercise."""
+        return bool(self.scored)
+
+    @property
+    def purpose(self) -> str:
+        """``measure`` for scored instruments; an unscored form names its own (``exercise``)."""
+        if self.is_scored:
+            return "measure"
+        return str(self.metadata.get("purpose", "form"))
+
+    @property
     def batch_columns(self) -> tuple[str, ...]:
         """Column order expected by :func:`score_batch`: the scored items."""
         return self.scored

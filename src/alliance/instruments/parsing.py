@@ -520,7 +520,10 @@ def instrument_from_alliance(
     version = q.get("version")
     if not isinstance(version, str) or not version:
         raise fail(f"{where}: Questionnaire.version is required")
-    direction = meta.get("direction")
+    scored_form = meta.get("scored", True)
+    if scored_form not in (True, False):
+        raise fail(f"{where}: scored must be true or false")
+    direction = meta.get("direction", None if scored_form else "higher_is_worse")
     if direction not in ("higher_is_worse", "higher_is_better"):
         raise fail(f"{where}: direction must be 'higher_is_worse' or 'higher_is_better'")
     languages = meta.get("languages")
@@ -532,6 +535,8 @@ def instrument_from_alliance(
         for it in structure.items:
             if it.kind != "text" and lang not in it.translations:
                 raise fail(f"{where}: languages lists {lang!r} but {it.label()} has no {lang} text")
+    if not scored_form:
+        return _unscored(q, meta, structure, iid, version, cast(Direction, direction), source)
     total = meta.get("total")
     if not isinstance(total, Mapping) or total.get("method") != "sum":
         raise fail(f"{where}: total.method must be 'sum'")
@@ -622,6 +627,74 @@ def instrument_from_alliance(
         source=source,
         content_hash=content_hash(q),
         calculated_expression=next(iter(structure.calculated), None),
+        by_link_id=MappingProxyType(by_link),
+    )
+
+
+UNSCORED_FORBIDDEN = (
+    "total",
+    "bands",
+    "critical_items",
+    "clinical_cutoff",
+    "reliable_change",
+    "subscales",
+    "rupture_cutoff",
+)
+
+
+def _unscored(
+    q: Mapping[str, Any],
+    meta: Mapping[str, Any],
+    structure: _Structure,
+    iid: str,
+    version: str,
+    direction: Direction,
+    source: Source,
+) -> Instrument:
+    """A structured form with no score (e.g. a between-session exercise): answers only.
+
+    ``"scored": false`` must not come with any scoring metadata, so that nothing can be
+    mistaken for a measure; ``validated`` must be false (there is nothing to validate).
+    """
+    where = f"instrument {iid!r}"
+    present = [key for key in UNSCORED_FORBIDDEN if meta.get(key) not in (None, [], {})]
+    if present:
+        raise fail(f"{where}: an unscored form cannot have {', '.join(present)}")
+    if meta.get("validated") is not False:
+        raise fail(f"{where}: an unscored form must say validated: false")
+    purpose = meta.get("purpose", "form")
+    if not isinstance(purpose, str) or not ID_RE.match(purpose):
+        raise fail(f"{where}: purpose must be a lowercase word")
+    if structure.total_link_ids:
+        raise fail(f"{where}: an unscored form cannot have read-only or calculated items")
+    by_link = {it.link_id: it for it in structure.items}
+    return Instrument(
+        id=iid,
+        version=version,
+        url=q.get("url") if isinstance(q.get("url"), str) else None,
+        title=str(q.get("title") or q.get("name") or iid),
+        direction=direction,
+        validated=False,
+        languages=tuple(meta["languages"]),
+        items=tuple(structure.items),
+        scored=(),
+        optional_scored=frozenset(),
+        total_min=0,
+        total_max=0,
+        total_link_id=None,
+        total_loinc=None,
+        missing_max=0,
+        missing_method="none",
+        bands=(),
+        critical=(),
+        clinical_cutoff=None,
+        reliable_change=None,
+        subscales=(),
+        integer_scores=True,
+        metadata=_freeze(meta),
+        questionnaire=_freeze(q),
+        source=source,
+        content_hash=content_hash(q),
         by_link_id=MappingProxyType(by_link),
     )
 

@@ -199,6 +199,8 @@ def compute_total(
     inst: Instrument, values: Mapping[str, Number]
 ) -> tuple[Number | None, bool, tuple[str, ...]]:
     """Total under the missing-item rule; the one formula shared with the batch path."""
+    if not inst.scored:  # an unscored form: answers only, never a total (not even 0)
+        return None, False, ()
     missing = tuple(s for s in inst.scored if s not in values and s not in inst.optional_scored)
     if len(missing) > inst.missing_max:
         return None, False, missing
@@ -286,7 +288,7 @@ def score(instrument: str | Instrument, answers: Any, *, strict: bool = False) -
             answered=sum(1 for s in inst.scored if s in values),
             required=len(required),
             missing=missing,
-            complete=total is not None,
+            complete=total is not None or not inst.is_scored,
         ),
         clinical=None
         if total is None or inst.clinical_cutoff is None

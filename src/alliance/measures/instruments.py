@@ -36,8 +36,12 @@ def get_instrument(instrument_id: str, version: str | None = None) -> engine.Ins
 
 
 def all_instruments() -> list[engine.Instrument]:
+    """The measures on offer; unscored forms (between-session exercises) are not measures."""
     ensure_practice_instruments()
-    return sorted(engine.list_instruments(), key=lambda inst: inst.id)
+    return sorted(
+        (inst for inst in engine.list_instruments() if inst.is_scored),
+        key=lambda inst: inst.id,
+    )
 
 
 def read_questionnaire_file(path: Path) -> dict[str, Any]:

@@ -21,9 +21,14 @@ from alliance.alerts.rules import disengagement_check
 from alliance.alerts.services import alert_acknowledge, alert_resolve
 from alliance.care.models import Episode, Session
 from alliance.care.services import episode_close, episode_open, session_schedule
+from alliance.exercises.demo import demo_exercises
 from alliance.measures.models import When
 from alliance.measures.schedules import schedule_sync
 from alliance.measures.services import administration_request, response_submit
+from alliance.messaging.demo import demo_messaging, demo_office_hours
+from alliance.plans.demo import demo_plans
+from alliance.preferences.demo import demo_preferences
+from alliance.safety.demo import demo_safety
 
 DEMO_PASSWORD = "demo-password"  # noqa: S105 - published on purpose: it is the demo
 
@@ -282,6 +287,19 @@ def _answered(
     )
 
 
+def _clients_voice(number: int, episode: Episode, now: datetime) -> None:
+    """Goals, preferences, safety plan, exercises and messages, each with its own random
+    stream so that adding one feature does not reshuffle the others' data."""
+    for feature, make in (
+        ("plans", demo_plans),
+        ("preferences", demo_preferences),
+        ("safety", demo_safety),
+        ("exercises", demo_exercises),
+        ("messaging", demo_messaging),
+    ):
+        make(episode=episode, rng=random.Random(f"{feature}-{number}"), now=now)
+
+
 @transaction.atomic
 def load_demo_practice(
     progress: Callable[[str], None] = lambda line: None, max_weeks: int = 30
@@ -296,6 +314,9 @@ def load_demo_practice(
         staff[email] = _person(email, name, pronouns, language, role, result)
         result.logins.append((email, f"{role.label} — {name}"))
     supervisor = staff["supervisor@demo.test"]
+    for person in staff.values():
+        if person.role == Role.THERAPIST:
+            demo_office_hours(therapist=person)
     progress("Creating 30 clients with their episodes of care and sessions…")
     for number, (name, pronouns, language) in enumerate(CLIENTS, start=1):
         email = f"client{number}@demo.test"
@@ -311,6 +332,8 @@ def load_demo_practice(
             )
             result.created_episodes += 1
         _history(number, episode, therapist, rng, now, result, max_weeks)
+        if episode.is_open:
+            _clients_voice(number, episode, now)
         if number in CLOSED_CLIENTS and episode.is_open:
             episode_close(actor=therapist, episode=episode)
         progress(f"  {number} of 30 clients")

@@ -2,7 +2,8 @@
 
 Each tag is placed in a shared template (portal and workspace pages); it receives the
 request context (``request.user`` is the viewer, already allowed on the page) and
-renders nothing when there is nothing to show.
+renders nothing when there is nothing to show. No tag here shows the content of an entry
+except through ``alliance.care.access`` (shared entries only, for clinicians).
 """
 
 from __future__ import annotations
@@ -10,25 +11,96 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from alliance.accounts.models import Role
+from alliance.care import access
+from alliance.care.access import Act
+from alliance.care.models import Episode
+from alliance.exercises import selectors
+from alliance.exercises.catalogue import CLINICAL_NAMES, ExerciseType
 
 register = template.Library()
 
+NAV_URL_NAMES = ("my_exercises", "exercise_do", "my_exercise_entry")
+LATEST_SHARED = 3
+
+
+def _viewer(context: Any) -> Any:
+    return context["request"].user
+
+
+def _may_read(viewer: Any, episode: Any) -> bool:
+    return isinstance(episode, Episode) and access.may_act_on_episode(viewer, episode, Act.READ)
+
+
+@register.filter
+def exercise_clinical_name(obj: Any) -> str:
+    """The field's name of an assignment's (or entry's assignment's) exercise."""
+    assignment = getattr(obj, "assignment", obj)
+    return str(CLINICAL_NAMES[ExerciseType(assignment.exercise_type)])
+
+
+@register.filter
+def private_count(assignment: Any) -> int:
+    return int(assignment.entry_count) - int(assignment.shared_count)
+
 
 @register.simple_tag(takes_context=True)
-def exercises_nav(context: dict[str, Any]) -> str:
-    return ""
+def exercises_nav(context: Any) -> str:
+    match = getattr(context["request"], "resolver_match", None)
+    current = match is not None and match.url_name in NAV_URL_NAMES
+    return format_html(
+        '<li><a href="{}"{}>{}</a></li>',
+        reverse("my_exercises"),
+        mark_safe(' aria-current="page"') if current else "",
+        _("Exercises"),
+    )
 
 
-@register.simple_tag(takes_context=True)
-def exercises_portal_card(context: dict[str, Any], episode: Any) -> str:
-    return ""
+@register.inclusion_tag("web/exercises/_portal_card.html", takes_context=True)
+def exercises_portal_card(context: Any, episode: Any) -> dict[str, Any]:
+    viewer = _viewer(context)
+    if episode is None or not _may_read(viewer, episode) or viewer.pk != episode.client_id:
+        return {"to_do": [], "hidden": True}
+    to_do = selectors.to_do([episode])
+    return {"to_do": to_do, "hidden": not to_do, "request": context["request"]}
 
 
-@register.simple_tag(takes_context=True)
-def exercises_record_panel(context: dict[str, Any], episode: Any) -> str:
-    return ""
+@register.inclusion_tag("web/exercises/_record_panel.html", takes_context=True)
+def exercises_record_panel(context: Any, episode: Any) -> dict[str, Any]:
+    viewer = _viewer(context)
+    if not _may_read(viewer, episode) or viewer.role == Role.CLIENT:
+        return {"hidden": True}
+    return {
+        "hidden": False,
+        "episode": episode,
+        "current": list(selectors.live_assignments([episode])),
+        "latest": list(selectors.shared_entries([episode])[:LATEST_SHARED]),
+        "may_assign": access.may_assign_exercise(viewer, episode),
+        "request": context["request"],
+    }
 
 
-@register.simple_tag(takes_context=True)
-def exercises_progress_panel(context: dict[str, Any], episode: Any) -> str:
-    return ""
+@register.inclusion_tag("web/exercises/_progress_panel.html", takes_context=True)
+def exercises_progress_panel(context: Any, episode: Any) -> dict[str, Any]:
+    viewer = _viewer(context)
+    if not _may_read(viewer, episode):
+        return {"hidden": True}
+    assignments = list(selectors.assignments_of([episode]).filter(withdrawn_at__isnull=True))
+    if not assignments:
+        return {"hidden": True}
+    clinical = viewer.role != Role.CLIENT
+    return {
+        "hidden": False,
+        "episode": episode,
+        "assignments": assignments,
+        "completion": selectors.completion(assignments),
+        "clinical": clinical,
+        # The client's progress page has the panel under its h1; the workspace, under an h2.
+        "heading_level": 3 if clinical else 2,
+        "request": context["request"],
+    }

@@ -11,19 +11,46 @@ from typing import Any
 
 from django import template
 
+from alliance.care import access
+from alliance.messaging.selectors import thread_summary, unread_counts_for
+
 register = template.Library()
 
-
-@register.simple_tag(takes_context=True)
-def messaging_nav(context: dict[str, Any]) -> str:
-    return ""
+MY_PAGES = ("my_messages", "my_thread")
 
 
-@register.simple_tag(takes_context=True)
-def messaging_portal_card(context: dict[str, Any], episode: Any) -> str:
-    return ""
+@register.inclusion_tag("web/messaging/_nav.html", takes_context=True)
+def messaging_nav(context: dict[str, Any]) -> dict[str, Any]:
+    """The client's "Messages" item, with the unread count said in words for screen
+    readers and shown as a badge."""
+    request = context["request"]
+    match = getattr(request, "resolver_match", None)
+    return {
+        "unread": sum(unread_counts_for(request.user).values()),
+        "current": match is not None and match.url_name in MY_PAGES,
+    }
 
 
-@register.simple_tag(takes_context=True)
-def messaging_record_panel(context: dict[str, Any], episode: Any) -> str:
-    return ""
+@register.inclusion_tag("web/messaging/_portal_card.html", takes_context=True)
+def messaging_portal_card(context: dict[str, Any], episode: Any) -> dict[str, Any]:
+    if episode is None:
+        return {"show": False}
+    user = context["request"].user
+    return {"show": True, "unread": unread_counts_for(user).get(episode.pk, 0)}
+
+
+@register.inclusion_tag("web/messaging/_record_panel.html", takes_context=True)
+def messaging_record_panel(context: dict[str, Any], episode: Any) -> dict[str, Any]:
+    """On the client's record: the treating therapist sees unread messages; a supervisor
+    sees how many there are and reads them, read only."""
+    user = context["request"].user
+    if episode is None or not access.may_act_on_episode(user, episode, access.Act.READ):
+        return {"show": False}
+    participant = access.is_thread_participant(user, episode)
+    return {
+        "show": True,
+        "episode": episode,
+        "participant": participant,
+        "unread": unread_counts_for(user).get(episode.pk, 0) if participant else 0,
+        "summary": thread_summary(episode),
+    }

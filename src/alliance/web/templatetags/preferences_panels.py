@@ -2,7 +2,9 @@
 
 Each tag is placed in a shared template (portal and workspace pages); it receives the
 request context (``request.user`` is the viewer, already allowed on the page) and
-renders nothing when there is nothing to show.
+renders nothing when there is nothing to show. The cultural profile goes through
+``access.may_read_cultural_part``: a part the client keeps private never reaches a
+clinician's page.
 """
 
 from __future__ import annotations
@@ -10,20 +12,72 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.http import Http404
+from django.utils import timezone
+
+from alliance.care import access
+from alliance.care.access import Act
+from alliance.care.models import Episode
+from alliance.preferences.selectors import (
+    agenda_rows,
+    cultural_profile_for,
+    latest_preferences,
+    next_session,
+    preference_lines,
+)
+from alliance.web.forms_preferences import AgendaItemForm
 
 register = template.Library()
 
-
-@register.simple_tag(takes_context=True)
-def preferences_nav(context: dict[str, Any]) -> str:
-    return ""
+NAV_PAGES = ("my_preferences", "my_cultural_profile")
 
 
-@register.simple_tag(takes_context=True)
-def preferences_portal_card(context: dict[str, Any], episode: Any) -> str:
-    return ""
+@register.inclusion_tag("web/preferences/_nav.html", takes_context=True)
+def preferences_nav(context: dict[str, Any]) -> dict[str, Any]:
+    request = context["request"]
+    match = getattr(request, "resolver_match", None)
+    return {
+        "show": access.may_use_client_portal(request.user),
+        "current": bool(match and match.url_name in NAV_PAGES),
+    }
 
 
-@register.simple_tag(takes_context=True)
-def preferences_record_panel(context: dict[str, Any], client: Any) -> str:
-    return ""
+@register.inclusion_tag("web/preferences/_portal_card.html", takes_context=True)
+def preferences_portal_card(context: dict[str, Any], episode: Episode | None) -> dict[str, Any]:
+    viewer = context["request"].user
+    if episode is None or viewer.pk != episode.client_id:
+        return {"show": False}
+    if not access.may_act_on_episode(viewer, episode, Act.READ):
+        return {"show": False}
+    now = timezone.now()
+    return {
+        "show": True,
+        "episode": episode,
+        "may_add": access.may_act_on_episode(viewer, episode, Act.CONTRIBUTE),
+        "agenda": agenda_rows(episode, now),
+        "next_session": next_session(episode, now),
+        "has_preferences": latest_preferences(episode) is not None,
+        "form": AgendaItemForm(initial={"back": "home"}, auto_id="id_home_%s"),
+    }
+
+
+@register.inclusion_tag("web/preferences/_record_panel.html", takes_context=True)
+def preferences_record_panel(context: dict[str, Any], client: Any) -> dict[str, Any]:
+    viewer = context["request"].user
+    try:
+        record = access.access_client_record(viewer, client.pk)
+    except Http404:
+        return {"show": False}
+    episode = record.open_episodes[0] if record.open_episodes else record.episodes[0]
+    latest = latest_preferences(episode)
+    now = timezone.now()
+    return {
+        "show": True,
+        "episode": episode,
+        "latest": latest,
+        "lines": preference_lines(latest),
+        "cultural": cultural_profile_for(viewer, episode),
+        "agenda": agenda_rows(episode, now),
+        "next_session": next_session(episode, now),
+        "may_mark": access.may_mark_agenda_discussed(viewer, episode),
+    }

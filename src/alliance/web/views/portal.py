@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -11,6 +12,7 @@ from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods
 
 from alliance.audit.models import Action
+from alliance.audit.selectors import access_visits, record_events_by_others
 from alliance.audit.services import audit_record
 from alliance.care import access
 from alliance.care.access import Act
@@ -132,4 +134,16 @@ def checkin_done(request: AuthedRequest, administration_id: int) -> HttpResponse
             "risk": response.critical_tripped,
             "crisis": resources_for(country) if response.critical_tripped else None,
         },
+    )
+
+
+@require_GET
+def my_access_log(request: AuthedRequest) -> HttpResponse:
+    """Who opened the client's record, and when — in plain words (DESIGN.md, a safe space)."""
+    access.require(access.may_use_client_portal(request.user))
+    page = Paginator(record_events_by_others(request.user), 100).get_page(request.GET.get("page"))
+    return render(
+        request,
+        "web/portal/access_log.html",
+        {"page": page, "visits": access_visits(request.user, list(page.object_list))},
     )

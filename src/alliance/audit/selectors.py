@@ -1,0 +1,95 @@
+"""Reading the audit log for the people it is about."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from alliance.audit.models import AuditEvent
+
+if TYPE_CHECKING:
+    from alliance.accounts.models import User
+
+
+@dataclass(frozen=True)
+class AccessVisit:
+    """One person's looks at (or changes to) a client's record on one day, in plain words."""
+
+    day: date
+    first: datetime
+    last: datetime
+    times: int
+    who: str
+    relation: str
+    what: str
+
+
+def record_events_by_others(client: User) -> QuerySet[AuditEvent]:
+    """What other signed-in people did with this client's record, newest first."""
+    return (
+        AuditEvent.objects.filter(client_id=client.pk, actor_id__isnull=False)
+        .exclude(actor_id=client.pk)
+        .order_by("-seq")
+    )
+
+
+def relation_to(client: User, actor: User | None) -> str:
+    """How the client knows this person: their therapist, a supervisor, the practice admin."""
+    from alliance.accounts.models import Role
+    from alliance.care.models import Episode
+
+    if actor is None:
+        return _("a former member of staff")
+    episodes = Episode.objects.filter(client=client)
+    if episodes.filter(therapist=actor).exists():
+        return _("your therapist")
+    if episodes.filter(supervisor=actor).exists():
+        return _("your therapist's clinical supervisor")
+    if actor.role == Role.ADMIN:
+        return _("the practice administrator")
+    return str(actor.get_role_display())
+
+
+def access_visits(client: User, events: list[AuditEvent]) -> list[AccessVisit]:
+    """Fold a page of events (newest first) into visits: same person, same action, same day."""
+    from alliance.accounts.models import User
+
+    people = {u.pk: u for u in User.objects.filter(pk__in={e.actor_id for e in events})}
+    relations: dict[int | None, str] = {}
+    visits: list[AccessVisit] = []
+    for event in events:
+        actor = people.get(event.actor_id or 0)
+        if event.actor_id not in relations:
+            relations[event.actor_id] = relation_to(client, actor)
+        local = timezone.localtime(event.occurred_at)
+        who = actor.display_name if actor is not None else _("Someone who has left the practice")
+        what = event.action_label
+        last = visits[-1] if visits else None
+        if last and (last.day, last.who, last.what) == (local.date(), who, what):
+            visits[-1] = AccessVisit(
+                day=last.day,
+                first=local,
+                last=last.last,
+                times=last.times + 1,
+                who=who,
+                relation=last.relation,
+                what=what,
+            )
+        else:
+            visits.append(
+                AccessVisit(
+                    day=local.date(),
+                    first=local,
+                    last=local,
+                    times=1,
+                    who=who,
+                    relation=relations[event.actor_id],
+                    what=what,
+                )
+            )
+    return visits

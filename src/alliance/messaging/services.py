@@ -1,0 +1,267 @@
+"""Sending messages, reading threads, office hours and the e-mail notice of a new message.
+
+A message commits first; its e-mail notice is enqueued only once the transaction has
+committed, so a mail server that is down never loses a message.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, time, timedelta
+from typing import TYPE_CHECKING
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.mail import send_mail
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from alliance.audit.models import Action
+from alliance.audit.services import audit_record
+from alliance.care import access
+from alliance.care.models import Episode
+from alliance.messaging.hours import WEEKDAYS, WeeklyHours, is_within, out_of_hours_since
+from alliance.messaging.models import Message, MessageKind, MessageNotice, OfficeHours, ReadMarker
+from alliance.messaging.selectors import describe_hours, office_hours_of, practice_zone
+
+if TYPE_CHECKING:
+    from alliance.accounts.models import User
+
+logger = logging.getLogger(__name__)
+
+MAX_BODY = 5000
+MAX_AUTO_REPLY = 2000
+# At most one e-mail per person per thread in this interval, so that a conversation does
+# not flood anyone's inbox.
+NOTICE_INTERVAL = timedelta(minutes=30)
+
+
+def _clean_text(text: str) -> str:
+    return text.replace("\r\n", "\n").replace("\r", "\n").strip()
+
+
+@transaction.atomic
+def message_send(
+    *,
+    actor: User,
+    episode: Episode,
+    body: str,
+    sent_at: datetime | None = None,
+    notify: bool = True,
+    request: HttpRequest | None = None,
+) -> Message:
+    """Store a message from the client or the treating therapist and, for a client's
+    message out of office hours, the automatic reply (once per out-of-hours period).
+
+    ``sent_at`` and ``notify=False`` are for bringing in history (the demo)."""
+    episode = (
+        Episode.objects.select_for_update().select_related("client", "therapist").get(pk=episode.pk)
+    )
+    if not access.is_thread_participant(actor, episode):
+        raise PermissionDenied
+    if not episode.is_open:
+        raise ValidationError(
+            _("This episode of care is closed: its messages can be read, but no new ones sent.")
+        )
+    body = _clean_text(body)
+    if not body:
+        raise ValidationError(_("Please write a message before sending."))
+    if len(body) > MAX_BODY:
+        raise ValidationError(
+            _(
+                "Messages can be up to %(limit)s characters; this one has %(length)s. "
+                "Please shorten it or send it in two parts."
+            )
+            % {"limit": f"{MAX_BODY:,}", "length": f"{len(body):,}"}
+        )
+    message = Message.objects.create(
+        episode=episode,
+        kind=MessageKind.PERSON,
+        sender=actor,
+        body=body,
+        sent_at=sent_at or timezone.now(),
+    )
+    audit_record(
+        actor=actor,
+        action=Action.MESSAGE_SENT,
+        client_id=episode.client_id,
+        target_type="message",
+        target_id=message.pk,
+        request=request,
+    )
+    latest = message
+    if actor.pk == episode.client_id:
+        latest = _auto_reply_if_out_of_hours(episode, message.sent_at) or message
+    # The sender has seen the thread up to their own message (and its automatic reply).
+    _mark_read(actor, episode, latest, message.sent_at)
+    if notify:
+        link = request.build_absolute_uri("/") if request is not None else "/"
+        # Local import: the task module imports this one.
+        from alliance.messaging.tasks import send_message_notice
+
+        message_id = message.pk
+        transaction.on_commit(lambda: send_message_notice.enqueue(message_id, link), robust=True)
+    return message
+
+
+def default_auto_reply(hours: WeeklyHours) -> str:
+    """The standard out-of-hours reply, in the active language."""
+    return _(
+        "Thank you for your message. It has arrived safely. Messages are read during office "
+        "hours (%(hours)s), so the reply may take until then.\n\n"
+        "If you are in crisis, don't wait for a reply: the crisis help below lists who you "
+        "can call or text right now."
+    ) % {"hours": describe_hours(hours)}
+
+
+def _auto_reply_if_out_of_hours(episode: Episode, moment: datetime) -> Message | None:
+    office = office_hours_of(episode.therapist)
+    zone = practice_zone()
+    if is_within(office.hours, moment, zone):
+        return None
+    replies = Message.objects.filter(episode=episode, kind=MessageKind.AUTO_REPLY)
+    since = out_of_hours_since(office.hours, moment, zone)
+    if since is not None:
+        replies = replies.filter(sent_at__gte=since)
+    if replies.exists():
+        return None
+    with translation.override(episode.client.language):
+        body = office.auto_reply or default_auto_reply(office.hours)
+    reply = Message.objects.create(
+        episode=episode, kind=MessageKind.AUTO_REPLY, sender=None, body=body, sent_at=moment
+    )
+    audit_record(
+        actor=None,
+        action=Action.MESSAGE_SENT,
+        client_id=episode.client_id,
+        target_type="message",
+        target_id=reply.pk,
+    )
+    return reply
+
+
+def _mark_read(user: User, episode: Episode, message: Message | None, now: datetime) -> None:
+    ReadMarker.objects.update_or_create(
+        episode=episode, user=user, defaults={"last_read_message": message, "read_at": now}
+    )
+
+
+@transaction.atomic
+def thread_open(*, actor: User, episode: Episode, request: HttpRequest | None = None) -> None:
+    """Someone opened a thread: audited as a view of the record; a participant's read
+    marker moves to the newest message (the supervisor reads without a marker)."""
+    audit_record(
+        actor=actor,
+        action=Action.VIEWED,
+        client_id=episode.client_id,
+        target_type="thread",
+        target_id=episode.pk,
+        request=request,
+    )
+    if not access.is_thread_participant(actor, episode):
+        return
+    latest = Message.objects.filter(episode=episode).order_by("-pk").first()
+    if latest is not None:
+        _mark_read(actor, episode, latest, timezone.now())
+
+
+def thread_mark_read(*, actor: User, episode: Episode, up_to: Message) -> None:
+    """For bringing in history (the demo): read up to a given message."""
+    if access.is_thread_participant(actor, episode):
+        _mark_read(actor, episode, up_to, up_to.sent_at)
+
+
+@transaction.atomic
+def office_hours_set(
+    *,
+    actor: User,
+    days: list[int],
+    starts_at: time,
+    ends_at: time,
+    auto_reply: str = "",
+    request: HttpRequest | None = None,
+) -> OfficeHours:
+    if not access.may_set_office_hours(actor):
+        raise PermissionDenied
+    chosen = sorted({int(day) for day in days})
+    if not chosen:
+        raise ValidationError(_("Choose at least one day."))
+    if any(day not in WEEKDAYS for day in chosen):
+        raise ValidationError(_("Choose days from the list."))
+    if starts_at == ends_at:
+        raise ValidationError(_("The hours need to end at a different time than they start."))
+    auto_reply = _clean_text(auto_reply)
+    if len(auto_reply) > MAX_AUTO_REPLY:
+        raise ValidationError(
+            _("The automatic reply can be up to %(limit)s characters.")
+            % {"limit": f"{MAX_AUTO_REPLY:,}"}
+        )
+    office, _created = OfficeHours.objects.update_or_create(
+        therapist=actor,
+        defaults={
+            "days": chosen,
+            "starts_at": starts_at,
+            "ends_at": ends_at,
+            "auto_reply": auto_reply,
+            "updated_at": timezone.now(),
+        },
+    )
+    audit_record(
+        actor=actor,
+        action=Action.OFFICE_HOURS_CHANGED,
+        target_type="office_hours",
+        target_id=office.pk,
+        request=request,
+    )
+    return office
+
+
+def message_notice_send(message_id: int, link: str, now: datetime | None = None) -> str:
+    """E-mail the other participant that a message is waiting: fixed text, no name, no
+    content, nothing about health. Throttled per person and thread (NOTICE_INTERVAL).
+    Returns what happened: "sent", "throttled", "inactive" or "failed"."""
+    message = Message.objects.select_related("episode__client", "episode__therapist").get(
+        pk=message_id
+    )
+    episode = message.episode
+    if message.kind != MessageKind.PERSON:
+        return "automatic"
+    recipient = episode.therapist if message.sender_id == episode.client_id else episode.client
+    if not recipient.is_active:
+        return "inactive"
+    now = now or timezone.now()
+    try:
+        notice, _created = MessageNotice.objects.get_or_create(episode=episode, user=recipient)
+    except IntegrityError:
+        notice = MessageNotice.objects.get(episode=episode, user=recipient)
+    previous = notice.last_sent_at
+    # A conditional update claims the notice, so two workers never both send it.
+    claimed = (
+        MessageNotice.objects.filter(pk=notice.pk)
+        .filter(Q(last_sent_at__isnull=True) | Q(last_sent_at__lte=now - NOTICE_INTERVAL))
+        .update(last_sent_at=now)
+    )
+    if not claimed:
+        return "throttled"
+    try:
+        with translation.override(recipient.language):
+            send_mail(
+                subject=_("You have a new message"),
+                message=render_to_string("messaging/email/new_message.txt", {"link": link}),
+                from_email=None,
+                recipient_list=[recipient.email],
+            )
+    except Exception as error:
+        # Only ids and the kind of error: never the address or the content.
+        logger.warning(
+            "message notice for message %s could not be sent (%s)",
+            message_id,
+            type(error).__name__,
+        )
+        # Not sent, so the next message may try again.
+        MessageNotice.objects.filter(pk=notice.pk, last_sent_at=now).update(last_sent_at=previous)
+        return "failed"
+    return "sent"

@@ -1,0 +1,242 @@
+"""Between-session exercises: the client does them and decides who reads each entry; the
+treating therapist assigns them and reads what the client shared."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from alliance.audit.models import Action
+from alliance.audit.services import audit_record
+from alliance.care import access
+from alliance.care.access import Act
+from alliance.exercises import selectors
+from alliance.exercises.catalogue import CLINICAL_NAMES, ExerciseType, exercise_instrument
+from alliance.exercises.catalogue import shared_by_default as default_sharing
+from alliance.exercises.models import Assignment, Entry
+from alliance.exercises.services import (
+    assignment_create,
+    assignment_withdraw,
+    entry_set_shared,
+    entry_submit,
+)
+from alliance.web.forms_exercises import AssignForm, ExerciseForm, SharingForm, entry_rows
+from alliance.web.http import AuthedRequest
+from alliance.web.questionnaire import form_language
+
+# --- the client ---------------------------------------------------------------------------
+
+
+@require_GET
+def my_exercises(request: AuthedRequest) -> HttpResponse:
+    access.require(access.may_use_client_portal(request.user))
+    episodes = tuple(access.episodes_reachable_by(request.user))
+    audit_record(
+        actor=request.user, action=Action.VIEWED, client_id=request.user.pk, request=request
+    )
+    assignments = list(selectors.live_assignments(episodes).filter(episode__status="open"))
+    return render(
+        request,
+        "web/exercises/my_list.html",
+        {
+            "to_do": [a for a in assignments if not a.entry_count],
+            "done": [a for a in assignments if a.entry_count],
+            "entries": list(selectors.entries_for_client(episodes)[:50]),
+        },
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def exercise_do(request: AuthedRequest, assignment_id: int) -> HttpResponse:
+    access.require(access.may_use_client_portal(request.user))
+    assignment = access.access_in_episode(
+        request.user, Assignment.objects.select_related("goal"), assignment_id, Act.CONTRIBUTE
+    )
+    if assignment.is_withdrawn:
+        raise Http404
+    instrument = exercise_instrument(assignment.exercise_type)
+    form = ExerciseForm(
+        request.POST if request.method == "POST" else None,
+        instrument=instrument,
+        language=request.user.language,
+        shared=default_sharing(assignment.exercise_type),
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            entry = entry_submit(
+                actor=request.user,
+                assignment=assignment,
+                answers=form.answers(),
+                shared=form.shared,
+                started_at=parse_datetime(request.POST.get("started_at", "")) or None,
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request,
+                _("Saved. Your therapist can read it.")
+                if entry.shared
+                else _("Saved. It stays private: your therapist will only see that you did it."),
+            )
+            return redirect("my_exercise_entry", entry_id=entry.pk)
+    return render(
+        request,
+        "web/exercises/do.html",
+        {
+            "assignment": assignment,
+            "instrument": instrument,
+            "form": form,
+            "started_at": request.POST.get("started_at") or timezone.now().isoformat(),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_GET
+def my_exercise_entry(request: AuthedRequest, entry_id: int) -> HttpResponse:
+    access.require(access.may_use_client_portal(request.user))
+    entry = access.access_exercise_entry(request.user, entry_id)
+    audit_record(
+        actor=request.user, action=Action.VIEWED, client_id=request.user.pk, request=request
+    )
+    return _client_entry_page(request, entry, SharingForm(initial=_share_initial(entry)))
+
+
+def _share_initial(entry: Entry) -> dict[str, str]:
+    return {"share": "yes" if entry.shared else "no"}
+
+
+def _client_entry_page(
+    request: AuthedRequest, entry: Entry, form: SharingForm, status: int = 200
+) -> HttpResponse:
+    instrument = exercise_instrument(entry.instrument_id, entry.instrument_version)
+    language = form_language(instrument, request.user.language)
+    return render(
+        request,
+        "web/exercises/my_entry.html",
+        {
+            "entry": entry,
+            "rows": entry_rows(instrument, entry.answers, language),
+            "form": form,
+            "may_change_sharing": access.may_change_entry_sharing(request.user, entry),
+        },
+        status=status,
+    )
+
+
+@require_POST
+def exercise_entry_sharing(request: AuthedRequest, entry_id: int) -> HttpResponse:
+    access.require(access.may_use_client_portal(request.user))
+    entry = access.access_exercise_entry(request.user, entry_id)
+    if not access.may_change_entry_sharing(request.user, entry):
+        raise Http404
+    form = SharingForm(request.POST)
+    if not form.is_valid():
+        return _client_entry_page(request, entry, form, status=400)
+    entry = entry_set_shared(
+        actor=request.user, entry=entry, shared=form.cleaned_data["share"] == "yes", request=request
+    )
+    messages.success(
+        request,
+        _("Your therapist can now read this entry.")
+        if entry.shared
+        else _("This entry is now private."),
+    )
+    return redirect("my_exercise_entry", entry_id=entry.pk)
+
+
+# --- the clinician ------------------------------------------------------------------------
+
+
+@require_http_methods(["GET", "POST"])
+def exercise_assign(request: AuthedRequest, episode_id: int) -> HttpResponse:
+    access.require(access.may_see_caseload(request.user))
+    episode = access.access_episode(request.user, episode_id, Act.TREAT)
+    goals = selectors.goals_to_link(episode)
+    form = AssignForm(request.POST if request.method == "POST" else None, goals=goals)
+    if request.method == "POST" and form.is_valid():
+        try:
+            assignment_create(
+                actor=request.user,
+                episode=episode,
+                exercise_type=form.cleaned_data["exercise_type"],
+                due_on=form.cleaned_data["due_on"],
+                note=form.cleaned_data["note"],
+                goal=form.cleaned_data.get("goal"),
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("The exercise is on the client's list."))
+            return redirect("episode_exercises", episode_id=episode.pk)
+    return render(
+        request,
+        "web/exercises/assign.html",
+        {"episode": episode, "form": form},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@require_GET
+def episode_exercises(request: AuthedRequest, episode_id: int) -> HttpResponse:
+    access.require(access.may_see_caseload(request.user))
+    episode = access.access_episode(request.user, episode_id, Act.READ)
+    audit_record(
+        actor=request.user, action=Action.VIEWED, client_id=episode.client_id, request=request
+    )
+    return render(
+        request,
+        "web/exercises/episode.html",
+        {
+            "episode": episode,
+            "assignments": list(selectors.assignments_of([episode])),
+            "entries": list(selectors.shared_entries([episode])),
+            "may_assign": access.may_assign_exercise(request.user, episode),
+        },
+    )
+
+
+@require_POST
+def exercise_withdraw(request: AuthedRequest, assignment_id: int) -> HttpResponse:
+    access.require(access.may_see_caseload(request.user))
+    assignment = access.access_in_episode(
+        request.user, Assignment.objects.all(), assignment_id, Act.TREAT
+    )
+    try:
+        assignment_withdraw(actor=request.user, assignment=assignment, request=request)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, _("The exercise is withdrawn; what the client wrote is kept."))
+    return redirect("episode_exercises", episode_id=assignment.episode_id)
+
+
+@require_GET
+def exercise_entry_detail(request: AuthedRequest, entry_id: int) -> HttpResponse:
+    access.require(access.may_see_caseload(request.user))
+    entry = access.access_exercise_entry(request.user, entry_id)
+    audit_record(
+        actor=request.user, action=Action.VIEWED, client_id=entry.episode.client_id, request=request
+    )
+    instrument = exercise_instrument(entry.instrument_id, entry.instrument_version)
+    return render(
+        request,
+        "web/exercises/entry_detail.html",
+        {
+            "entry": entry,
+            "episode": entry.episode,
+            "name": CLINICAL_NAMES[ExerciseType(entry.assignment.exercise_type)],
+            "rows": entry_rows(
+                instrument, entry.answers, form_language(instrument, request.user.language)
+            ),
+        },
+    )

@@ -1,0 +1,210 @@
+"""Treatment preferences, the session agenda and the cultural profile.
+
+The client writes all three from the portal; the therapist reads them on the client's
+record (see ``templatetags/preferences_panels.py``) and marks agenda items talked about.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from alliance.care import access
+from alliance.care.access import Act
+from alliance.care.models import Episode
+from alliance.preferences.models import AgendaItem, CulturalProfile
+from alliance.preferences.selectors import (
+    agenda_rows,
+    cultural_profile_for,
+    episode_for_client_pages,
+    latest_preferences,
+    next_session,
+    recently_closed_agenda,
+)
+from alliance.preferences.services import (
+    agenda_item_add,
+    agenda_item_mark_discussed,
+    agenda_item_withdraw,
+    cultural_profile_save,
+    preferences_save,
+)
+from alliance.web.forms_preferences import AgendaItemForm, CulturalProfileForm, PreferencesForm
+from alliance.web.http import AuthedRequest
+
+
+def _client_episode(request: AuthedRequest, act: Act) -> Episode | None:
+    """The client's episode for these pages; for a write, it must be open (else 403)."""
+    access.require(access.may_use_client_portal(request.user))
+    episode = episode_for_client_pages(request.user)
+    if act is Act.READ:
+        return episode
+    if episode is None:
+        raise Http404
+    return access.access_episode(request.user, episode.pk, act)
+
+
+def _preferences_page(
+    request: AuthedRequest,
+    episode: Episode | None,
+    *,
+    form: PreferencesForm | None = None,
+    agenda_form: AgendaItemForm | None = None,
+    agenda_error: str = "",
+    status: int = 200,
+) -> HttpResponse:
+    latest = latest_preferences(episode) if episode else None
+    if form is None:
+        initial: dict[str, Any] = {}
+        if latest is not None:
+            initial = {
+                **latest.answers,
+                "hopes": latest.hopes,
+                "working_together": latest.working_together,
+            }
+        form = PreferencesForm(initial=initial)
+    now = timezone.now()
+    return render(
+        request,
+        "web/preferences/my_preferences.html",
+        {
+            "episode": episode,
+            "latest": latest,
+            "form": form,
+            "agenda_form": agenda_form or AgendaItemForm(initial={"back": "preferences"}),
+            "agenda_error": agenda_error,
+            "agenda": agenda_rows(episode, now) if episode else [],
+            "recently_closed": recently_closed_agenda(episode, now) if episode else [],
+            "next_session": next_session(episode, now) if episode else None,
+        },
+        status=status,
+    )
+
+
+@require_http_methods(["GET", "POST"])
+def my_preferences(request: AuthedRequest) -> HttpResponse:
+    if request.method != "POST":
+        return _preferences_page(request, _client_episode(request, Act.READ))
+    episode = _client_episode(request, Act.CONTRIBUTE)
+    assert episode is not None
+    form = PreferencesForm(request.POST)
+    if form.is_valid():
+        try:
+            preferences_save(
+                actor=request.user,
+                episode=episode,
+                answers=form.answers(),
+                hopes=form.cleaned_data["hopes"],
+                working_together=form.cleaned_data["working_together"],
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(
+                request, _("Thank you. Your therapist will see how you'd like to work.")
+            )
+            return redirect("my_preferences")
+    return _preferences_page(request, episode, form=form, status=400)
+
+
+@require_POST
+def agenda_add(request: AuthedRequest) -> HttpResponse:
+    episode = _client_episode(request, Act.CONTRIBUTE)
+    assert episode is not None
+    form = AgendaItemForm(request.POST)
+    if form.is_valid():
+        try:
+            agenda_item_add(
+                actor=request.user,
+                episode=episode,
+                text=form.cleaned_data["text"],
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error("text", error)
+        else:
+            messages.success(request, _("Added. Your therapist will see it before your session."))
+            if form.cleaned_data.get("back") == "home":
+                return redirect("portal_home")
+            return redirect("my_preferences")
+    return _preferences_page(request, episode, agenda_form=form, status=400)
+
+
+@require_POST
+def agenda_withdraw(request: AuthedRequest, item_id: int) -> HttpResponse:
+    access.require(access.may_use_client_portal(request.user))
+    item = access.access_in_episode(
+        request.user, AgendaItem.objects.select_related("episode"), item_id, Act.CONTRIBUTE
+    )
+    try:
+        agenda_item_withdraw(actor=request.user, item=item, request=request)
+    except ValidationError as error:
+        return _preferences_page(
+            request, item.episode, agenda_error=" ".join(error.messages), status=400
+        )
+    messages.success(request, _("Taken off the list."))
+    return redirect("my_preferences")
+
+
+@require_POST
+def agenda_discussed(request: AuthedRequest, item_id: int) -> HttpResponse:
+    access.require(access.may_see_caseload(request.user))
+    item = access.access_in_episode(
+        request.user, AgendaItem.objects.select_related("episode"), item_id, Act.TREAT
+    )
+    try:
+        agenda_item_mark_discussed(actor=request.user, item=item, request=request)
+    except ValidationError as error:
+        return render(
+            request,
+            "web/preferences/agenda_problem.html",
+            {"message": " ".join(error.messages), "client_id": item.episode.client_id},
+            status=400,
+        )
+    messages.success(request, _("Marked as talked about."))
+    return redirect("client_record", client_id=item.episode.client_id)
+
+
+@require_http_methods(["GET", "POST"])
+def my_cultural_profile(request: AuthedRequest) -> HttpResponse:
+    if request.method == "POST":
+        episode = _client_episode(request, Act.CONTRIBUTE)
+    else:
+        episode = _client_episode(request, Act.READ)
+    profile = CulturalProfile.objects.filter(episode=episode).first() if episode else None
+    initial: dict[str, Any] = {}
+    if profile is not None:
+        initial = {field.name: getattr(profile, field.name) for field in profile._meta.fields}
+    form = CulturalProfileForm(request.POST if request.method == "POST" else None, initial=initial)
+    if request.method == "POST" and episode is not None and form.is_valid():
+        try:
+            cultural_profile_save(
+                actor=request.user,
+                episode=episode,
+                parts=form.texts(),
+                shared=form.shared(),
+                request=request,
+            )
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Saved. Only the parts you ticked are shared."))
+            return redirect("my_cultural_profile")
+    return render(
+        request,
+        "web/preferences/cultural_profile.html",
+        {
+            "episode": episode,
+            "profile": profile,
+            "form": form,
+            "lines": cultural_profile_for(request.user, episode) if episode else [],
+        },
+        status=400 if request.method == "POST" else 200,
+    )

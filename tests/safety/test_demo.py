@@ -1,0 +1,62 @@
+"""The demo's safety plans: co-authored, several versions, always after a risk alert."""
+
+from __future__ import annotations
+
+import random
+
+from django.utils import timezone
+
+from alliance.measures.services import administration_request, response_submit
+from alliance.safety.demo import ENTRIES, demo_safety
+from alliance.safety.models import SafetyPlan, SafetyPlanVersion
+from alliance.safety.steps import STEP_KEYS
+from tests.conftest import Cast
+
+
+def test_a_client_with_a_risk_alert_gets_a_co_authored_plan(cast: Cast) -> None:
+    administration = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
+    )
+    response_submit(
+        actor=cast.dana, administration=administration, answers=[0, 0, 0, 0, 0, 0, 0, 0, 1]
+    )
+    for seed in range(5):
+        # Whatever the dice say, a risk alert means a plan.
+        SafetyPlanVersion.objects.all().delete()
+        SafetyPlan.objects.all().delete()
+        demo_safety(episode=cast.dana_episode, rng=random.Random(seed), now=timezone.now())
+        versions = list(SafetyPlanVersion.objects.order_by("number"))
+        assert 2 <= len(versions) <= 3
+        assert {v.author for v in versions} == {cast.alice, cast.dana}
+        assert all(v.created_at <= timezone.now() for v in versions)
+
+
+def test_about_half_the_clients_get_a_plan_in_their_language(cast: Cast) -> None:
+    made = 0
+    for seed in range(20):
+        SafetyPlanVersion.objects.all().delete()
+        SafetyPlan.objects.all().delete()
+        demo_safety(episode=cast.eve_episode, rng=random.Random(seed), now=timezone.now())
+        version = SafetyPlanVersion.objects.order_by("-number").first()
+        if version is not None:
+            made += 1
+            spanish = {entry for key in STEP_KEYS for entry in ENTRIES["es"][key]}
+            assert all(entry in spanish for key in STEP_KEYS for entry in version.entries(key))
+    assert 5 <= made <= 15
+
+
+def test_in_the_demo_practice_every_client_with_a_risk_alert_has_a_plan(db: object) -> None:
+    from alliance.alerts.models import Alert, AlertKind
+    from alliance.care.models import Episode
+    from alliance.web.demo import load_demo_practice
+
+    load_demo_practice(max_weeks=6)  # it makes the safety plans itself
+    episodes = list(Episode.objects.filter(status="open"))
+    with_plan = set(SafetyPlan.objects.values_list("client_id", flat=True))
+    at_risk = set(
+        Alert.objects.filter(kind=AlertKind.RISK, episode__status="open").values_list(
+            "episode__client_id", flat=True
+        )
+    )
+    assert at_risk and at_risk <= with_plan
+    assert 0 < len(with_plan) < len(episodes)  # not everyone: it is a choice, not a form

@@ -1,0 +1,65 @@
+"""What people write in their safety plan is encrypted at rest."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.db import connection
+
+from alliance.safety.models import SafetyPlanVersion
+from alliance.safety.services import safety_plan_save
+from alliance.safety.steps import STEP_KEYS
+from tests.conftest import Cast
+
+# Variables of this run that must not leak into a child process with its own settings.
+LOCAL_SETTINGS = ("ALLIANCE_", "DJANGO_", "DATABASE_URL")
+
+SCRIPT = """
+from alliance.care.services import episode_open
+from alliance.safety.services import safety_plan_save
+from alliance.safety.steps import STEP_KEYS
+from tests.conftest import make_user
+therapist = make_user("t@example.test", "T", "therapist")
+client = make_user("c@example.test", "C", "client")
+episode_open(actor=therapist, client=client, therapist=therapist)
+steps = {key: ["SENTINEL-plan-" + "5f1c-" + key] for key in STEP_KEYS}
+safety_plan_save(actor=client, client=client, steps=steps, based_on=0)
+print("stored")
+"""
+
+
+def test_every_step_reads_back_decrypted_and_is_not_plain_in_the_column(cast: Cast) -> None:
+    steps = {key: [f"SENTINEL-plan-{key}"] for key in STEP_KEYS}
+    version = safety_plan_save(actor=cast.dana, client=cast.dana, steps=steps, based_on=0)
+    assert SafetyPlanVersion.objects.get(pk=version.pk).steps == steps
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT steps FROM safety_safetyplanversion")
+        (raw,) = cursor.fetchone()
+    assert "SENTINEL" not in raw
+
+
+def test_sqlite_file_holds_no_plaintext_of_the_plan(tmp_path: Any) -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(LOCAL_SETTINGS)},
+        "ALLIANCE_DEBUG": "true",
+        "ALLIANCE_VAR_DIR": str(tmp_path),
+        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
+    }
+    for args in (["migrate", "-v", "0"], ["shell", "-c", SCRIPT]):
+        done = subprocess.run(
+            [sys.executable, "-m", "alliance", *args],
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=300,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr
+    assert "stored" in done.stdout
+    raw = b"".join(path.read_bytes() for path in tmp_path.glob("alliance.sqlite3*"))
+    assert b"SENTINEL-plan-" not in raw
+    assert b"5f1c-" not in raw

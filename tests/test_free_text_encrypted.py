@@ -1,0 +1,88 @@
+"""Every column that can hold words a person wrote is encrypted at rest.
+
+Each app's sentinel test proves its encrypted fields leave no plaintext in the database
+file. This test guards the other side: a new plain text or JSON column anywhere in
+Alliance fails here until it is encrypted, or listed below with the reason it holds no
+free text.
+"""
+
+from __future__ import annotations
+
+from django.apps import apps
+from django.db import models
+
+from alliance.fields import EncryptedJSONField, EncryptedTextField
+
+NOT_FREE_TEXT = {
+    # Sign-in and addressing people; needed in clear for login, lookups and e-mail.
+    "accounts.User.password": "a password hash",
+    "accounts.User.email": "the sign-in address, looked up at login",
+    "accounts.User.preferred_name": "how the person is addressed on every page and e-mail",
+    "accounts.User.pronouns": "shown beside the name",
+    "accounts.User.country": "a country code (crisis lines)",
+    "accounts.Invitation.email": "where the invitation goes",
+    "accounts.Invitation.token_hash": "a SHA-256 of the invitation token",
+    # The audit chain: codes, hashes and addresses only.
+    "audit.AuditEvent.actor_role": "a role code",
+    "audit.AuditEvent.action": "an action code",
+    "audit.AuditEvent.target_type": "a model name",
+    "audit.AuditEvent.ip_address": "an IP address",
+    "audit.AuditEvent.prev_hash": "a hash",
+    "audit.AuditEvent.hash": "a hash",
+    "audit.AuditChainHead.hash": "a hash",
+    # Instruments and scores: definitions, codes and numbers computed by the engine.
+    "measures.PracticeInstrument.instrument_id": "an instrument id",
+    "measures.PracticeInstrument.version": "a version",
+    "measures.PracticeInstrument.title": "a published instrument's title",
+    "measures.PracticeInstrument.questionnaire": "a published instrument's definition",
+    "measures.PracticeInstrument.source_name": "the imported file's name",
+    "measures.CheckinSchedule.before_session": "instrument ids",
+    "measures.CheckinSchedule.after_session": "instrument ids",
+    "measures.CheckinSchedule.weekly": "instrument ids",
+    "measures.Administration.instrument_id": "an instrument id",
+    "measures.Administration.instrument_version": "a version",
+    "measures.Administration.when": "a code",
+    "measures.Response.instrument_id": "an instrument id",
+    "measures.Response.instrument_version": "a version",
+    "measures.Response.answers": "answer codes and weights (free-text answers: text_answers)",
+    "measures.Response.band": "a band code",
+    "measures.Response.subscales": "numbers",
+    "measures.Response.critical": "item ids and numbers",
+    "alerts.Alert.details": "numbers and rule names computed by the rules",
+    "alerts.PracticeTrajectory.instrument_id": "an instrument id",
+    "alerts.PracticeTrajectory.parameters": "fitted numbers",
+    "alerts.ScoreSummary.instrument_id": "an instrument id",
+    "preferences.TreatmentPreferences.answers": "choice codes (free-text answers are encrypted)",
+    "exercises.Assignment.instrument_version": "a version",
+    "exercises.Entry.instrument_id": "an instrument id",
+    "exercises.Entry.instrument_version": "a version",
+    "messaging.OfficeHours.days": "weekday numbers",
+}
+
+
+def plain_text_columns() -> set[str]:
+    found = set()
+    for model in apps.get_models():
+        if not model.__module__.startswith("alliance."):
+            continue
+        for field in model._meta.concrete_fields:
+            if isinstance(field, EncryptedTextField | EncryptedJSONField):
+                continue
+            if not isinstance(field, models.CharField | models.TextField | models.JSONField):
+                continue
+            if field.choices:
+                continue  # a closed set of codes
+            found.add(f"{model._meta.label}.{field.name}")
+    return found
+
+
+def test_no_plain_column_can_hold_free_text() -> None:
+    unexplained = plain_text_columns() - NOT_FREE_TEXT.keys()
+    assert not unexplained, (
+        f"Plain text columns that may hold what people write: {sorted(unexplained)}. "
+        "Use EncryptedTextField / EncryptedJSONField, or list the column with its reason."
+    )
+
+
+def test_the_list_names_only_columns_that_exist() -> None:
+    assert not NOT_FREE_TEXT.keys() - plain_text_columns()
