@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
+
+from tests.sentinel import run_on_database_file
 
 LOCAL_SETTINGS = ("ALLIANCE_", "DJANGO_", "DATABASE_URL")
 
@@ -45,23 +43,7 @@ print("stored", Entry.objects.count())
 
 
 def test_sqlite_file_holds_no_plaintext_of_exercise_text(tmp_path: Any) -> None:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(LOCAL_SETTINGS)},
-        "ALLIANCE_DEBUG": "true",
-        "ALLIANCE_VAR_DIR": str(tmp_path),
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-    }
-    for args in (["migrate", "-v", "0"], ["shell", "-c", SCRIPT]):
-        done = subprocess.run(
-            [sys.executable, "-m", "alliance", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-    assert "stored 5" in done.stdout  # read back decrypted, inside the script
-    raw = b"".join(path.read_bytes() for path in tmp_path.glob("alliance.sqlite3*"))
+    stdout, raw = run_on_database_file(tmp_path, SCRIPT)
+    assert "stored 5" in stdout  # read back decrypted, inside the script
     assert raw  # the database file is there
     assert b"SENTINEL-" not in raw

@@ -19,6 +19,7 @@ from alliance.measures.services import (
     response_submit,
 )
 from tests.conftest import Cast
+from tests.sentinel import run_on_database_file
 
 CALM = [1, 0, 1, 0, 1, 0, 1, 0, 0]  # total 4, minimal, item 9 not endorsed
 
@@ -168,28 +169,8 @@ print("stored")
 
 
 def test_sqlite_file_holds_no_plaintext_of_free_text(tmp_path: Any) -> None:
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
 
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(LOCAL_SETTINGS)},
-        "ALLIANCE_DEBUG": "true",
-        "ALLIANCE_VAR_DIR": str(tmp_path),
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-    }
-    for args in (["migrate", "-v", "0"], ["shell", "-c", SCRIPT]):
-        done = subprocess.run(
-            [sys.executable, "-m", "alliance", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-    assert "stored" in done.stdout
-    raw = b"".join(path.read_bytes() for path in tmp_path.glob("alliance.sqlite3*"))
+    stdout, raw = run_on_database_file(tmp_path, SCRIPT)
+    assert "stored" in stdout
     assert b"SENTINEL-disk-" not in raw
     assert b"SENTINEL-disk-8d2e" not in raw

@@ -27,6 +27,7 @@ from alliance.preferences.services import (
     preferences_save,
 )
 from tests.conftest import Cast
+from tests.sentinel import run_on_database_file
 
 pytestmark = pytest.mark.django_db
 
@@ -252,30 +253,9 @@ print("stored")
 
 
 def test_sqlite_file_holds_no_plaintext_of_free_text(tmp_path: Any) -> None:
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
 
-    local = ("ALLIANCE_", "DJANGO_", "DATABASE_URL")
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(local)},
-        "ALLIANCE_DEBUG": "true",
-        "ALLIANCE_VAR_DIR": str(tmp_path),
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-    }
-    for args in (["migrate", "-v", "0"], ["shell", "-c", SCRIPT]):
-        done = subprocess.run(
-            [sys.executable, "-m", "alliance", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-    assert "stored" in done.stdout
-    raw = b"".join(path.read_bytes() for path in tmp_path.glob("alliance.sqlite3*"))
+    stdout, raw = run_on_database_file(tmp_path, SCRIPT)
+    assert "stored" in stdout
     assert raw, "the database file was not found"
     assert b"SENTINEL-pref-" not in raw
     assert b"SENTINEL-pref-4b1c" not in raw

@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 from django.db import connection
@@ -14,6 +10,7 @@ from alliance.safety.models import SafetyPlanVersion
 from alliance.safety.services import safety_plan_save
 from alliance.safety.steps import STEP_KEYS
 from tests.conftest import Cast
+from tests.sentinel import run_on_database_file
 
 # Variables of this run that must not leak into a child process with its own settings.
 LOCAL_SETTINGS = ("ALLIANCE_", "DJANGO_", "DATABASE_URL")
@@ -43,23 +40,7 @@ def test_every_step_reads_back_decrypted_and_is_not_plain_in_the_column(cast: Ca
 
 
 def test_sqlite_file_holds_no_plaintext_of_the_plan(tmp_path: Any) -> None:
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(LOCAL_SETTINGS)},
-        "ALLIANCE_DEBUG": "true",
-        "ALLIANCE_VAR_DIR": str(tmp_path),
-        "PYTHONPATH": str(Path(__file__).resolve().parents[2]),
-    }
-    for args in (["migrate", "-v", "0"], ["shell", "-c", SCRIPT]):
-        done = subprocess.run(
-            [sys.executable, "-m", "alliance", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-    assert "stored" in done.stdout
-    raw = b"".join(path.read_bytes() for path in tmp_path.glob("alliance.sqlite3*"))
+    stdout, raw = run_on_database_file(tmp_path, SCRIPT)
+    assert "stored" in stdout
     assert b"SENTINEL-plan-" not in raw
     assert b"5f1c-" not in raw

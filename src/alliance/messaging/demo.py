@@ -10,6 +10,8 @@ import random
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
+from django.utils import timezone
+
 from alliance.messaging.models import Message
 from alliance.messaging.services import message_send, office_hours_set, thread_mark_read
 
@@ -114,6 +116,16 @@ def demo_office_hours(*, therapist: User) -> None:
     office_hours_set(actor=therapist, days=days, starts_at=starts, ends_at=ends)
 
 
+def _awake(moment: datetime, who: str, rng: random.Random) -> datetime:
+    """Therapists write in working hours, clients between 7 in the morning and 10 at night."""
+    first, last = (9, 16) if who == "t" else (7, 21)
+    local = timezone.localtime(moment)
+    if first <= local.hour <= last:
+        return moment
+    day = local if local.hour < first else local + timedelta(days=1)
+    return day.replace(hour=rng.randint(first, last), minute=rng.choice([4, 18, 33, 47]))
+
+
 def demo_messaging(*, episode: Episode, rng: random.Random, now: datetime) -> None:
     scripts = SCRIPTS["es" if episode.client.language == "es" else "en"]
     chosen = rng.sample(scripts, k=rng.randint(1, 2))
@@ -123,7 +135,7 @@ def demo_messaging(*, episode: Episode, rng: random.Random, now: datetime) -> No
     latest = now - timedelta(minutes=10)
     for script in chosen:
         for who, body in script:
-            when = min(when + timedelta(hours=rng.randint(1, 18)), latest)
+            when = min(_awake(when + timedelta(hours=rng.randint(1, 18)), who, rng), latest)
             actor = episode.client if who == "c" else episode.therapist
             message_send(actor=actor, episode=episode, body=body, sent_at=when, notify=False)
         when += timedelta(days=rng.randint(1, 3))

@@ -6,6 +6,7 @@ import random
 from datetime import datetime, timedelta
 
 from alliance.care.models import Episode
+from alliance.measures.models import Response
 from alliance.plans.models import GoalStatus
 from alliance.plans.services import (
     goal_agree,
@@ -89,7 +90,14 @@ def demo_plans(*, episode: Episode, rng: random.Random, now: datetime) -> None:
     )
     plan_review_set(actor=therapist, episode=episode, review_on=review.date(), at=at)
 
-    rising = rng.random() < 0.75
+    # Goal ratings follow the client's course: rising where the PHQ-9 came down.
+    totals = list(
+        Response.objects.filter(episode=episode, instrument_id="phq-9", total__isnull=False)
+        .order_by("submitted_at")
+        .values_list("total", flat=True)
+    )
+    improving = len(totals) >= 2 and totals[-1] <= totals[0] - 3
+    rising = improving or (not totals and rng.random() < 0.75)
     count = rng.randint(2, 4)
     client_goals = rng.sample(CLIENT_GOALS[language], k=min(count, 3))
     agreed = []
