@@ -24,6 +24,9 @@ class Cast:
 
 
 PASSWORD = "correct horse battery staple"
+# Every staff member made here has an authenticator app with this secret (staff must).
+TOTP_SECRET = "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"
+STAFF_ROLE_NAMES = frozenset({"therapist", "supervisor", "admin"})
 
 
 def signed_in(user: Any) -> Any:
@@ -36,9 +39,11 @@ def signed_in(user: Any) -> Any:
 
 
 def make_user(email: str, name: str, role: str, **extra: Any) -> Any:
+    """A person; staff come with an authenticator app (TOTP_SECRET), as the app requires."""
+    from alliance.accounts.mfa import totp_activate
     from alliance.accounts.services import user_create
 
-    return user_create(
+    user = user_create(
         actor=None,
         email=email,
         password=PASSWORD,
@@ -46,6 +51,16 @@ def make_user(email: str, name: str, role: str, **extra: Any) -> Any:
         role=role,
         **extra,
     )
+    if role in STAFF_ROLE_NAMES:
+        totp_activate(user=user, secret=TOTP_SECRET)
+    return user
+
+
+def totp_now(secret: str = TOTP_SECRET) -> str:
+    """The code an authenticator app shows now for ``secret``."""
+    from alliance.accounts.mfa import totp_code
+
+    return totp_code(secret)
 
 
 @pytest.fixture
@@ -76,3 +91,33 @@ def _audit_chain_head(request: pytest.FixtureRequest) -> None:
     from alliance.audit.models import AuditChainHead
 
     AuditChainHead.objects.get_or_create(pk=1)
+
+
+def forget_used_code(user: Any, code: str) -> None:
+    """allauth refuses a code used in the last 30 seconds; tests sign in more often."""
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP
+    from django.core.cache import cache
+
+    authenticator = Authenticator.objects.filter(user_id=user.pk, type="totp").first()
+    if authenticator is not None:
+        cache.delete(TOTP(authenticator)._get_used_cache_key(code))
+
+
+def sign_in(client: Any, email: str, password: str = PASSWORD, code: str | None = None) -> Any:
+    """Sign in through the real forms: the password, then the authenticator code if asked."""
+    from django.urls import reverse
+
+    from alliance.accounts.mfa import totp_code, totp_secret_of
+    from alliance.accounts.models import User
+
+    response = client.post(reverse("account_login"), {"login": email, "password": password})
+    if response.status_code != 302 or response.url != reverse("mfa_authenticate"):
+        return response
+    if code is None:
+        user = User.objects.get(email__iexact=email)
+        secret = totp_secret_of(user)
+        assert secret is not None, f"{email} has no authenticator app"
+        code = totp_code(secret)
+        forget_used_code(user, code)
+    return client.post(reverse("mfa_authenticate"), {"code": code})

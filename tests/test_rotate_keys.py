@@ -5,11 +5,12 @@ from typing import Any
 from django.core.management import call_command
 from django.db import connection
 
+from alliance.accounts.mfa import totp_secret_of
 from alliance.alerts.models import Alert
 from alliance.alerts.services import alert_acknowledge
 from alliance.lib import crypto
 from alliance.measures.services import administration_request, response_submit
-from tests.conftest import Cast
+from tests.conftest import TOTP_SECRET, Cast
 
 OLD = b"o" * 32
 NEW = b"n" * 32
@@ -24,6 +25,7 @@ def raw(sql: str) -> str:
 def test_rotate_keys_reencrypts_everything_under_the_first_key(
     cast: Cast, settings: Any, capsys: Any
 ) -> None:
+    development_key = settings.FIELD_KEYS[0]
     settings.FIELD_KEYS = [OLD]
     administration = administration_request(
         actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
@@ -34,13 +36,16 @@ def test_rotate_keys_reencrypts_everything_under_the_first_key(
         f"v1:{crypto.key_id(OLD)}:"
     )
 
-    settings.FIELD_KEYS = [NEW, OLD]
+    # The cast's staff got their authenticator secrets under the development key.
+    settings.FIELD_KEYS = [NEW, OLD, development_key]
     call_command("rotate-keys")
-    assert "1 values re-encrypted" in capsys.readouterr().out
+    # One note and the four staff members' authenticator secrets.
+    assert "5 values re-encrypted" in capsys.readouterr().out
     stored = raw("SELECT acknowledgement_note FROM alerts_alert")
     assert stored.startswith(f"v1:{crypto.key_id(NEW)}:")
 
     settings.FIELD_KEYS = [NEW]  # the old key can go now
     assert Alert.objects.get().acknowledgement_note == "Called the same day."
+    assert totp_secret_of(cast.alice) == TOTP_SECRET
     call_command("rotate-keys")
     assert "0 values re-encrypted" in capsys.readouterr().out

@@ -106,4 +106,36 @@ def rotate_encrypted_values(progress: Any = None, batch: int = 500) -> int:
                 last = rows[-1][0]
             if progress is not None:
                 progress(f"{model._meta.label}.{field.name}: done ({changed} re-encrypted so far)")
+    changed += _rotate_mfa_secrets()
+    if progress is not None:
+        progress(f"mfa.Authenticator.data: done ({changed} re-encrypted so far)")
+    return changed
+
+
+def _rotate_mfa_secrets() -> int:
+    """Two-factor secrets sit inside allauth's JSON column, sealed by accounts.adapter."""
+    from allauth.mfa.models import Authenticator
+    from django.db import transaction
+
+    from alliance.accounts.adapter import MFA_CONTEXT
+
+    keys = settings.FIELD_KEYS
+    changed = 0
+    with transaction.atomic():
+        for authenticator in Authenticator.objects.select_for_update().order_by("pk"):
+            data = dict(authenticator.data)
+            stale = [
+                name
+                for name in ("secret", "seed")
+                if isinstance(data.get(name), str) and crypto.needs_rotation(data[name], keys)
+            ]
+            if not stale:
+                continue
+            for name in stale:
+                data[name] = crypto.encrypt(
+                    crypto.decrypt(data[name], keys, MFA_CONTEXT), keys, MFA_CONTEXT
+                )
+            authenticator.data = data
+            authenticator.save(update_fields=["data"])
+            changed += len(stale)
     return changed

@@ -41,6 +41,7 @@ try:
     )
     BEHIND_TLS_PROXY = env_bool("ALLIANCE_BEHIND_TLS_PROXY", default=False)
     STAFF_IDLE_MINUTES = env_int("ALLIANCE_STAFF_IDLE_MINUTES", 15)
+    SESSION_MAX_HOURS = env_int("ALLIANCE_SESSION_MAX_HOURS", 12)
     INVITATION_DAYS = env_int("ALLIANCE_INVITATION_DAYS", 7)
     # Closed episodes a practice needs before its own fitted curves are used (blended in
     # up to 500; TRAJECTORIES.md).
@@ -57,6 +58,10 @@ try:
 except ConfigError as error:
     raise ImproperlyConfigured(str(error)) from None
 
+if STAFF_IDLE_MINUTES < 1 or SESSION_MAX_HOURS < 1:
+    raise ImproperlyConfigured(
+        "ALLIANCE_STAFF_IDLE_MINUTES and ALLIANCE_SESSION_MAX_HOURS must be at least 1."
+    )
 if not DEBUG and not TESTING:
     if not SECRET_KEY or SECRET_KEY == DEVELOPMENT_SECRET_KEY or len(SECRET_KEY) < 50:
         raise ImproperlyConfigured(
@@ -82,6 +87,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.humanize",  # allauth's security-key and session lists use it
     # Alliance's apps come first so that their templates override allauth's.
     "alliance.accounts",
     "alliance.audit",
@@ -97,6 +103,8 @@ INSTALLED_APPS = [
     "alliance.web",
     "allauth",
     "allauth.account",
+    "allauth.mfa",
+    "allauth.usersessions",
     "csp",
     "django_tasks",
     "django_tasks_db",
@@ -117,6 +125,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "alliance.web.middleware.StaffIdleTimeoutMiddleware",
+    "alliance.web.middleware.StaffMFARequiredMiddleware",
 ]
 
 ROOT_URLCONF = "alliance.urls"
@@ -187,6 +198,7 @@ AUTH_PASSWORD_VALIDATORS = [
     },
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+    {"NAME": "alliance.accounts.validators.PaddedCommonPasswordValidator"},
 ]
 LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "home"
@@ -209,9 +221,31 @@ ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "reset_password": "20/m/ip,5/m/key",
     "reset_password_from_key": "20/m/ip",
+    # Signed-in people confirming who they are before a sensitive change.
+    "reauthenticate": "10/m/user",
+    # Opening or accepting an invitation link, GET included: tokens are unguessable, but
+    # nobody needs to try more than a few.
+    "invitation_accept": "20/m/ip",
 }
 
-SESSION_COOKIE_AGE = 60 * 60 * 12
+# Two-factor sign-in (allauth.mfa): required for staff (web.middleware), optional for
+# clients. Wrong codes count against "login_failed" above, per account. The secrets are
+# encrypted at rest with ALLIANCE_FIELD_KEYS (accounts.adapter.MFAAdapter).
+MFA_ADAPTER = "alliance.accounts.adapter.MFAAdapter"
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_TOTP_ISSUER = PRACTICE_NAME
+MFA_RATE_LIMITS = {"webauthn_login": "10/m/ip"}
+# Browsers allow security keys on plain http only for localhost, and only while developing.
+MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
+# allauth would refuse two-factor while an address is unverified (against someone signing
+# up with another's address first). Nobody signs up here: every account comes from an
+# invitation e-mailed to that address, so addresses are not verified a second time.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+# People see the sessions they are signed in with, where from, and can end them.
+USERSESSIONS_TRACK_ACTIVITY = True
+
+# The absolute limit for everyone; staff also sign out after STAFF_IDLE_MINUTES idle.
+SESSION_COOKIE_AGE = 60 * 60 * SESSION_MAX_HOURS
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -8,6 +8,8 @@ urlpatterns = [
     path("language/", public.language_switch, name="language_switch"),
     path("invitations/<str:token>/", public.invitation_accept, name="invitation_accept"),
     path("accounts/", include("allauth.account.urls")),
+    path("accounts/two-factor/", include("allauth.mfa.urls")),
+    path("accounts/sessions/", include("allauth.usersessions.urls")),
     path("profile/", profile.profile_edit, name="profile"),
     # Client portal
     path("me/", portal.portal_home, name="portal_home"),
@@ -77,3 +79,5 @@ handler400 = "alliance.web.views.errors.bad_request"
 handler403 = "alliance.web.views.errors.permission_denied"
 handler404 = "alliance.web.views.errors.page_not_found"
 handler500 = "alliance.web.views.errors.server_error"
+# allauth's rate limits look this name up on the root URLconf.
+handler429 = "alliance.web.views.errors.too_many_requests"

@@ -217,3 +217,18 @@ def test_admin_invites_staff_through_the_page(cast: Cast) -> None:
     )
     assert response.status_code == 200
     assert Invitation.objects.get().role == "therapist"
+
+
+def test_invitation_links_are_rate_limited(cast: Cast) -> None:
+    from django.core.cache import cache
+
+    cache.clear()
+    client = Client()
+    url = reverse("invitation_accept", kwargs={"token": "not-a-real-token"})
+    codes = [client.get(url).status_code for _ in range(21)]
+    assert codes[:20] == [404] * 20
+    assert codes[20] == 429
+    refused = client.post(url, {})
+    assert refused.status_code == 429
+    assert b"Too many attempts" in refused.content
+    cache.clear()

@@ -9,11 +9,11 @@ from django.test import Client, override_settings
 from django.urls import reverse
 
 from alliance.audit.models import AuditEvent
-from tests.conftest import PASSWORD, Cast
+from tests.conftest import PASSWORD, Cast, sign_in
 
 
 def login(client: Client, email: str, password: str) -> Any:
-    return client.post(reverse("account_login"), {"login": email, "password": password})
+    return sign_in(client, email, password)
 
 
 def test_login_by_email_lands_on_the_role_home(cast: Cast) -> None:

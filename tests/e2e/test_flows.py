@@ -148,6 +148,10 @@ def test_every_page_passes_axe(cast: Any, visit: Any) -> None:
             f"/me/check-ins/{waiting.pk}/",
             f"/me/check-ins/{done.pk}/done/",
             "/me/progress/",
+            "/accounts/two-factor/",
+            "/accounts/two-factor/totp/activate/",
+            "/accounts/two-factor/webauthn/add/",
+            "/accounts/sessions/",
         ],
         "alice@example.test": [
             "/clinic/",
@@ -162,6 +166,9 @@ def test_every_page_passes_axe(cast: Any, visit: Any) -> None:
             "/clinic/alerts/",
             f"/clinic/alerts/{alert.pk}/",
             "/profile/",
+            "/accounts/two-factor/",
+            "/accounts/two-factor/recovery-codes/generate/",
+            "/accounts/sessions/",
             "/accounts/logout/",
         ],
         "sam@example.test": [

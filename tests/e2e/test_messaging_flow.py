@@ -82,10 +82,7 @@ def test_out_of_hours_spanish_client_gets_the_automatic_reply_and_crisis_help(
     eve.login("eve@example.test", PASSWORD)
     assert eve.page.locator("html").get_attribute("lang") == "es"
     # The interface itself speaks Spanish (the catalogue), not only the data.
-    assert (
-        eve.page.locator("nav.site-nav").get_by_role("link", name="Mensajes").count()
-        == 1
-    )
+    assert eve.page.locator("nav.site-nav").get_by_role("link", name="Mensajes").count() == 1
     eve.goto("/me/messages/")
     # Out of hours, crisis help is shown open, with the emergency number as a link.
     crisis = eve.page.locator("section#crisis-help")

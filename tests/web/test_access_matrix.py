@@ -18,6 +18,11 @@ from tests.conftest import Cast
 from tests.web.matrix import LOGGED_IN_REDIRECT, ROLES, Rows, everyone, only, signed_in
 from tests.web.matrix_rows import exercises, messaging, plans, preferences, safety
 
+STAFF = ("therapist", "other_therapist", "supervisor", "admin")
+# Reauthenticating with a code, or turning the app off, is for those who have an app.
+STAFF_200 = only(dict.fromkeys(STAFF, 200), others=302)
+STAFF_302 = only(dict.fromkeys(STAFF, 302))
+
 # url name -> (kwargs maker taking the cast and Records, {method: {role: status}})
 MATRIX: Rows = {
     "home": (None, {"GET": signed_in(302), "POST": signed_in(405)}),
@@ -46,6 +51,30 @@ MATRIX: Rows = {
     ),
     "account_reset_password_done": (None, {"GET": everyone(200)}),
     "profile": (None, {"GET": signed_in(200), "POST": signed_in(400)}),
+    # Two-factor sign-in (allauth.mfa). Every staff member of the cast has an authenticator
+    # app; clients have none. Changing a factor asks for the password again first (302 to
+    # reauthenticate: these tests sign in without a recent password).
+    "mfa_index": (None, {"GET": signed_in(200), "POST": signed_in(405)}),
+    "mfa_authenticate": (None, {"GET": everyone(302), "POST": everyone(302)}),
+    "mfa_reauthenticate": (None, {"GET": STAFF_200, "POST": STAFF_200}),
+    "mfa_activate_totp": (None, {"GET": signed_in(302), "POST": signed_in(302)}),
+    "mfa_deactivate_totp": (None, {"GET": STAFF_302, "POST": STAFF_302}),
+    "mfa_view_recovery_codes": (None, {"GET": signed_in(404), "POST": signed_in(405)}),
+    "mfa_generate_recovery_codes": (None, {"GET": signed_in(302), "POST": signed_in(302)}),
+    "mfa_download_recovery_codes": (None, {"GET": signed_in(404), "POST": signed_in(404)}),
+    "mfa_list_webauthn": (None, {"GET": signed_in(200), "POST": signed_in(405)}),
+    "mfa_add_webauthn": (None, {"GET": signed_in(302), "POST": signed_in(302)}),
+    "mfa_reauthenticate_webauthn": (None, {"GET": signed_in(302), "POST": signed_in(302)}),
+    "mfa_edit_webauthn": (
+        lambda c, r: {"pk": 999999},
+        {"GET": signed_in(302), "POST": signed_in(302)},
+    ),
+    "mfa_remove_webauthn": (
+        lambda c, r: {"pk": 999999},
+        {"GET": signed_in(302), "POST": signed_in(302)},
+    ),
+    # Everyone lists and ends only their own sessions (POST redirects back to the list).
+    "usersessions_list": (None, {"GET": signed_in(200), "POST": signed_in(302)}),
     "portal_home": (
         None,
         {"GET": only({"client": 200, "other_client": 200}), "POST": signed_in(405)},

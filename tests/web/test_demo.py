@@ -92,3 +92,56 @@ def test_demo_shows_every_alert_type(db: Any) -> None:
     assert Alert.objects.filter(
         kind="rupture", status="open", client__email="client25@demo.test"
     ).exists()
+
+
+def test_demo_staff_have_a_known_authenticator_and_clients_none(db: Any, capsys: Any) -> None:
+    from alliance.accounts.mfa import demo_totp_secret, has_second_factor, totp_secret_of
+    from alliance.web.demo import STAFF
+
+    call_command("demo", "--no-serve", "--max-weeks", "4")
+    out = capsys.readouterr().out
+    for email in STAFF:
+        secret = demo_totp_secret(email)
+        assert totp_secret_of(User.objects.get(email=email)) == secret
+        line = next(line for line in out.splitlines() if line.strip().startswith(email))
+        assert line.rstrip().endswith(secret), line
+    assert len(set(map(demo_totp_secret, STAFF))) == len(STAFF)
+    assert not has_second_factor(User.objects.get(email="client1@demo.test"))
+    assert "alliance demo-code" in out
+
+
+def test_a_demo_therapist_signs_in_with_the_printed_secret(db: Any) -> None:
+    from alliance.accounts.mfa import demo_totp_secret, totp_code
+
+    load_demo_practice(max_weeks=4)
+    client = Client()
+    client.post("/accounts/login/", {"login": "therapist1@demo.test", "password": DEMO_PASSWORD})
+    client.post(
+        "/accounts/two-factor/authenticate/",
+        {"code": totp_code(demo_totp_secret("therapist1@demo.test"))},
+    )
+    assert client.get("/clinic/").status_code == 200
+
+
+def test_demo_code_prints_the_current_code_in_debug_only(
+    db: Any, capsys: Any, settings: Any
+) -> None:
+    import time
+
+    import pytest
+    from django.core.management import CommandError
+
+    from alliance.accounts.mfa import demo_totp_secret, totp_code
+
+    load_demo_practice(max_weeks=4)
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="ALLIANCE_DEBUG"):
+        call_command("demo-code", "therapist1@demo.test")
+    settings.DEBUG = True
+    call_command("demo-code", "therapist1@demo.test")
+    printed = capsys.readouterr().out.strip()
+    secret = demo_totp_secret("therapist1@demo.test")
+    # The 30-second window may have turned between printing and checking.
+    assert printed in (totp_code(secret), totp_code(secret, at=time.time() - 30))
+    with pytest.raises(CommandError, match="not a demo staff account"):
+        call_command("demo-code", "client1@demo.test")

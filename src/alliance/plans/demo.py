@@ -91,11 +91,15 @@ def demo_plans(*, episode: Episode, rng: random.Random, now: datetime) -> None:
     plan_review_set(actor=therapist, episode=episode, review_on=review.date(), at=at)
 
     # Goal ratings follow the client's course: rising where the PHQ-9 came down.
-    totals = list(
-        Response.objects.filter(episode=episode, instrument_id="phq-9", total__isnull=False)
+    totals = [
+        total
+        for total in Response.objects.filter(
+            episode=episode, instrument_id="phq-9", total__isnull=False
+        )
         .order_by("submitted_at")
         .values_list("total", flat=True)
-    )
+        if total is not None
+    ]
     improving = len(totals) >= 2 and totals[-1] <= totals[0] - 3
     rising = improving or (not totals and rng.random() < 0.75)
     count = rng.randint(2, 4)

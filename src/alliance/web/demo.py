@@ -14,6 +14,7 @@ from datetime import datetime, timedelta
 from django.db import transaction
 from django.utils import timezone
 
+from alliance.accounts.mfa import demo_totp_secret, totp_activate
 from alliance.accounts.models import Role, User
 from alliance.accounts.services import user_create
 from alliance.alerts.models import Alert
@@ -97,7 +98,8 @@ class DemoResult:
     created_episodes: int = 0
     created_sessions: int = 0
     created_responses: int = 0
-    logins: list[tuple[str, str]] = field(default_factory=list)
+    # (e-mail, who it is, the authenticator secret staff sign in with or "")
+    logins: list[tuple[str, str, str]] = field(default_factory=list)
 
     def summary(self) -> str:
         return (
@@ -107,8 +109,12 @@ class DemoResult:
         )
 
     def login_lines(self) -> list[str]:
-        width = max(len(email) for email, _ in self.logins)
-        return [f"{email.ljust(width)}  {label}" for email, label in self.logins]
+        width = max(len(email) for email, _, _ in self.logins)
+        label_width = max(len(label) for _, label, _ in self.logins)
+        return [
+            f"{email.ljust(width)}  {label.ljust(label_width)}  {secret}".rstrip()
+            for email, label, secret in self.logins
+        ]
 
 
 def _person(
@@ -312,7 +318,10 @@ def load_demo_practice(
     staff = {}
     for email, (name, pronouns, language, role) in STAFF.items():
         staff[email] = _person(email, name, pronouns, language, role, result)
-        result.logins.append((email, f"{role.label} — {name}"))
+        # Staff sign in with a second factor: a fixed secret, printed beside the login.
+        secret = demo_totp_secret(email)
+        totp_activate(user=staff[email], secret=secret)
+        result.logins.append((email, f"{role.label} — {name}", secret))
     supervisor = staff["supervisor@demo.test"]
     for person in staff.values():
         if person.role == Role.THERAPIST:
@@ -337,7 +346,7 @@ def load_demo_practice(
         if number in CLOSED_CLIENTS and episode.is_open:
             episode_close(actor=therapist, episode=episode)
         progress(f"  {number} of 30 clients")
-    result.logins.append(("client1@demo.test … client30@demo.test", "Clients"))
-    result.logins.append(("client1@demo.test", "Client (English) — Dana Whitfield"))
-    result.logins.append(("client2@demo.test", "Client (Spanish) — Mateo Álvarez"))
+    result.logins.append(("client1@demo.test … client30@demo.test", "Clients", ""))
+    result.logins.append(("client1@demo.test", "Client (English) — Dana Whitfield", ""))
+    result.logins.append(("client2@demo.test", "Client (Spanish) — Mateo Álvarez", ""))
     return result

@@ -1,12 +1,20 @@
-"""Response headers and the language each signed-in person chose."""
+"""Response headers, each person's language, staff two-factor and idle sign-out."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
+from typing import Any
 
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.cache import add_never_cache_headers
+from django.utils.translation import gettext as _
 
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
@@ -50,4 +58,93 @@ class UserLanguageMiddleware:
                 response = self.get_response(request)
             response.headers.setdefault("Content-Language", user.language)
             return response
+        return self.get_response(request)
+
+
+# What a staff member without a second factor may still open: what setting one up needs.
+MFA_SETUP_URL_NAMES = frozenset(
+    {
+        "mfa_index",
+        "mfa_activate_totp",
+        "mfa_add_webauthn",
+        "mfa_reauthenticate",
+        "mfa_reauthenticate_webauthn",
+        "mfa_view_recovery_codes",
+        "mfa_generate_recovery_codes",
+        "mfa_download_recovery_codes",
+        "account_reauthenticate",
+        "account_logout",
+        "language_switch",
+        "healthz",
+    }
+)
+
+
+class StaffMFARequiredMiddleware:
+    """Therapists, supervisors and admins work only once they have a second factor.
+
+    Until then every page sends them to set up an authenticator app. Signing in with it
+    is allauth's own step, which follows the password for anyone who has one.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        return self.get_response(request)
+
+    def process_view(
+        self, request: HttpRequest, view_func: Callable[..., Any], *args: Any
+    ) -> HttpResponse | None:
+        from alliance.accounts.mfa import has_second_factor, mfa_required
+
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or not mfa_required(user):
+            return None
+        match = request.resolver_match
+        if match is not None and match.url_name in MFA_SETUP_URL_NAMES:
+            return None
+        if request.path.startswith(settings.STATIC_URL):
+            return None
+        if has_second_factor(user):
+            return None
+        messages.info(
+            request,
+            _(
+                "Staff accounts need two-factor sign-in. Add an authenticator app "
+                "(or a security key) to continue."
+            ),
+        )
+        return redirect("mfa_activate_totp")
+
+
+IDLE_SESSION_KEY = "alliance.last_activity"
+
+
+class StaffIdleTimeoutMiddleware:
+    """Staff are signed out after ALLIANCE_STAFF_IDLE_MINUTES without a request.
+
+    A clinician's screen left open in a shared office shows clients' records; clients keep
+    only the absolute session limit (SESSION_COOKIE_AGE), as they mostly use their own phone.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        from alliance.accounts.models import STAFF_ROLES
+
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and user.role in STAFF_ROLES:
+            now = int(time.time())
+            last = request.session.get(IDLE_SESSION_KEY)
+            if isinstance(last, int) and now - last > settings.STAFF_IDLE_MINUTES * 60:
+                logout(request)
+                messages.info(
+                    request,
+                    _("You were signed out after %(minutes)s minutes without activity.")
+                    % {"minutes": settings.STAFF_IDLE_MINUTES},
+                )
+                return redirect_to_login(request.get_full_path())
+            request.session[IDLE_SESSION_KEY] = now
         return self.get_response(request)

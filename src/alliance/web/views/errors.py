@@ -22,6 +22,12 @@ def page_not_found(request: HttpRequest, exception: Exception | None = None) -> 
     return HttpResponse(loader.render_to_string("404.html", request=request), status=404)
 
 
+@requires_csrf_token
+def too_many_requests(request: HttpRequest) -> HttpResponse:
+    # Rate limits (allauth's and ours) answer with this page.
+    return HttpResponse(loader.render_to_string("429.html", request=request), status=429)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     # No request context: whatever failed may fail again while rendering it.
     return HttpResponse(loader.render_to_string("500.html"), status=500)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from allauth.core import ratelimit
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
@@ -76,6 +77,9 @@ UNUSABLE_STATUS = {"unknown": 404, "used": 410, "revoked": 410, "expired": 410}
 @login_not_required
 @require_http_methods(["GET", "POST"])
 def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
+    limited = ratelimit.consume_or_429(request, action="invitation_accept", limit_get=True)
+    if limited is not None:
+        return limited
     try:
         invitation = account_services.invitation_for_token(token)
     except account_services.InvitationUnusable as unusable:

@@ -38,6 +38,10 @@ class Command(BaseCommand):
         url = f"http://{options['addrport']}/"
         self.stdout.write(self.style.SUCCESS(f"Alliance demo: {url}"))
         self.stdout.write(f"Every demo account's password is: {DEMO_PASSWORD}")
+        self.stdout.write(
+            "Staff also sign in with a code from an authenticator app: add the secret shown "
+            "beside their login to the app, or run `ALLIANCE_DEBUG=true alliance demo-code EMAIL`."
+        )
         for line in result.login_lines():
             self.stdout.write(f"  {line}")
         if options["no_serve"]:

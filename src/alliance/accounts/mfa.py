@@ -1,0 +1,64 @@
+"""Two-factor sign-in: who must have it, and the demo's known authenticator secrets.
+
+allauth.mfa does the work (TOTP, recovery codes, WebAuthn); this module only says what
+Alliance requires of it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import time
+
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
+from django.db import transaction
+
+from alliance.accounts.models import STAFF_ROLES, User
+
+# Either of these proves a second factor at sign-in; recovery codes only stand in for one.
+SECOND_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
+
+
+def mfa_required(user: User) -> bool:
+    """Every staff role must sign in with a second factor; for clients it is a choice."""
+    return user.role in STAFF_ROLES
+
+
+def has_second_factor(user: User) -> bool:
+    return Authenticator.objects.filter(user_id=user.pk, type__in=SECOND_FACTORS).exists()
+
+
+def demo_totp_secret(email: str) -> str:
+    """A fixed base32 secret per demo address: published with the demo, never used elsewhere."""
+    digest = hashlib.sha256(f"alliance-demo-totp:{email.lower()}".encode()).digest()
+    return base64.b32encode(digest[:20]).decode("ascii")
+
+
+@transaction.atomic
+def totp_activate(*, user: User, secret: str) -> Authenticator:
+    """Give ``user`` an authenticator app with a known secret (demo data and tests)."""
+    existing = Authenticator.objects.filter(user_id=user.pk, type=Authenticator.Type.TOTP).first()
+    if existing is not None:
+        return existing
+    return TOTP.activate(user, secret).instance
+
+
+def totp_code(secret: str, at: float | None = None) -> str:
+    """The current six-digit code for ``secret``, as an authenticator app would show it."""
+    from allauth.mfa import app_settings
+
+    counter = int(time.time() if at is None else at) // app_settings.TOTP_PERIOD
+    return format_hotp_value(hotp_value(secret, counter))
+
+
+def totp_secret_of(user: User) -> str | None:
+    """The stored (decrypted) secret of ``user``'s authenticator app, if they have one."""
+    from allauth.mfa.utils import decrypt
+
+    authenticator = Authenticator.objects.filter(
+        user_id=user.pk, type=Authenticator.Type.TOTP
+    ).first()
+    if authenticator is None:
+        return None
+    return decrypt(authenticator.data["secret"])

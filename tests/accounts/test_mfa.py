@@ -1,0 +1,152 @@
+"""Two-factor sign-in: required for staff, optional for clients, secrets sealed at rest."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from allauth.mfa.adapter import get_adapter
+from allauth.mfa.models import Authenticator
+from django.core.cache import cache
+from django.db import connection
+from django.test import Client
+from django.urls import reverse
+
+from alliance.accounts.mfa import has_second_factor, totp_activate, totp_code, totp_secret_of
+from alliance.lib import crypto
+from tests.conftest import PASSWORD, TOTP_SECRET, Cast, sign_in, signed_in
+
+
+def test_the_stored_totp_secret_is_encrypted(cast: Cast) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT data FROM mfa_authenticator WHERE user_id = %s AND type = 'totp'",
+            [cast.alice.pk],
+        )
+        stored = cursor.fetchone()[0]
+    assert TOTP_SECRET not in stored
+    assert '"secret": "v1:' in stored or '"secret":"v1:' in stored
+    assert totp_secret_of(cast.alice) == TOTP_SECRET
+
+
+def test_a_sealed_secret_cannot_be_read_in_another_context(cast: Cast, settings: Any) -> None:
+    sealed = get_adapter().encrypt("JBSWY3DP")
+    with pytest.raises(crypto.DecryptionError):
+        crypto.decrypt(sealed, settings.FIELD_KEYS, "accounts.user.email")
+    assert get_adapter().decrypt(sealed) == "JBSWY3DP"
+
+
+def test_every_staff_member_of_the_cast_has_a_second_factor_and_clients_do_not(
+    cast: Cast,
+) -> None:
+    assert all(has_second_factor(u) for u in (cast.alice, cast.sam, cast.charlie, cast.ada))
+    assert not has_second_factor(cast.dana)
+
+
+def test_staff_with_an_app_must_enter_a_code_after_the_password(cast: Cast) -> None:
+    client = Client()
+    response = client.post(
+        reverse("account_login"), {"login": "alice@example.test", "password": PASSWORD}
+    )
+    assert response.url == reverse("mfa_authenticate")  # type: ignore[attr-defined]
+    assert "_auth_user_id" not in client.session
+    assert client.get(reverse("caseload")).status_code == 302
+    client.post(reverse("mfa_authenticate"), {"code": totp_code(TOTP_SECRET)})
+    assert client.get(reverse("caseload")).status_code == 200
+
+
+def test_a_wrong_code_does_not_sign_in(cast: Cast) -> None:
+    client = Client()
+    client.post(reverse("account_login"), {"login": "alice@example.test", "password": PASSWORD})
+    wrong = "000000" if totp_code(TOTP_SECRET) != "000000" else "111111"
+    response = client.post(reverse("mfa_authenticate"), {"code": wrong})
+    assert b"Incorrect code" in response.content
+    assert "_auth_user_id" not in client.session
+
+
+def test_codes_are_rate_limited_per_account(cast: Cast) -> None:
+    cache.clear()
+    client = Client()
+    client.post(reverse("account_login"), {"login": "alice@example.test", "password": PASSWORD})
+    right = totp_code(TOTP_SECRET)
+    wrong = str((int(right) + 1) % 1_000_000).zfill(6)
+    for _ in range(5):
+        client.post(reverse("mfa_authenticate"), {"code": wrong})
+    response = client.post(reverse("mfa_authenticate"), {"code": right})
+    assert b"Too many failed login attempts" in response.content
+    assert "_auth_user_id" not in client.session
+    cache.clear()
+
+
+def test_a_client_signs_in_without_a_code(cast: Cast) -> None:
+    client = Client()
+    response = sign_in(client, "dana@example.test")
+    assert response.url == "/"  # type: ignore[attr-defined]
+    assert client.get(reverse("portal_home")).status_code == 200
+
+
+def test_a_client_may_add_an_app(cast: Cast) -> None:
+    totp_activate(user=cast.dana, secret="GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")
+    client = Client()
+    response = sign_in(client, "dana@example.test")
+    assert client.get(reverse("portal_home")).status_code == 200, response
+
+
+def test_staff_without_a_second_factor_are_sent_to_set_one_up(cast: Cast) -> None:
+    Authenticator.objects.filter(user=cast.charlie).delete()
+    client = signed_in(cast.charlie)
+    for url in (reverse("caseload"), reverse("profile"), reverse("home")):
+        response = client.get(url)
+        assert response.status_code == 302, url
+        assert response.url == reverse("mfa_activate_totp")  # type: ignore[attr-defined]
+    page = client.get(reverse("mfa_index"), follow=True).content.decode()
+    assert "need two-factor sign-in" in page
+    # What setting it up needs stays open.
+    assert client.get(reverse("mfa_index")).status_code == 200
+    assert client.get(reverse("account_reauthenticate")).status_code == 200
+    assert client.get(reverse("healthz")).status_code == 200
+    assert client.post(reverse("language_switch"), {"language": "es"}).status_code == 302
+    assert client.post(reverse("account_logout")).status_code == 302
+
+
+def test_setting_up_an_app_lets_staff_in(cast: Cast) -> None:
+    Authenticator.objects.filter(user=cast.charlie).delete()
+    client = Client()
+    sign_in(client, "charlie@example.test")
+    client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    page = client.get(reverse("mfa_activate_totp"))
+    assert page.status_code == 200
+    secret = page.context["form"].secret
+    assert "<svg" in page.content.decode() and "data:image" not in page.content.decode()
+    client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
+    assert has_second_factor(cast.charlie)
+    assert client.get(reverse("caseload")).status_code == 200
+
+
+def test_staff_cannot_remove_their_only_second_factor(cast: Cast) -> None:
+    app = Authenticator.objects.get(user=cast.alice, type="totp")
+    assert not get_adapter().can_delete_authenticator(app)
+    dana_app = totp_activate(user=cast.dana, secret="GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ")
+    assert get_adapter().can_delete_authenticator(dana_app)
+
+
+def test_profile_links_to_two_factor_and_sessions(cast: Cast) -> None:
+    for person in (cast.dana, cast.alice):
+        page = signed_in(person).get(reverse("profile")).content.decode()
+        assert reverse("mfa_index") in page and reverse("usersessions_list") in page
+
+
+def test_people_see_and_end_their_other_sessions(cast: Cast) -> None:
+    from allauth.usersessions.models import UserSession
+
+    phone, laptop = Client(), Client()
+    sign_in(phone, "dana@example.test")
+    sign_in(laptop, "dana@example.test")
+    sign_in(Client(), "eve@example.test")
+    page = laptop.get(reverse("usersessions_list")).content.decode()
+    assert page.count("<tr>") == 3  # the header and Dana's two sessions, not Eve's
+    laptop.post(reverse("usersessions_list"))
+    assert UserSession.objects.filter(user=cast.dana).count() == 1
+    assert phone.get(reverse("portal_home")).status_code == 302
+    assert laptop.get(reverse("portal_home")).status_code == 200
+    assert UserSession.objects.filter(user=cast.eve).count() == 1

@@ -1,0 +1,107 @@
+"""Sessions: a new key at sign-in, gone at sign-out, staff signed out when idle."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
+from django.test import Client
+from django.urls import reverse
+
+from alliance.web.middleware import IDLE_SESSION_KEY
+from tests.conftest import Cast, sign_in, signed_in
+
+
+def test_sign_in_issues_a_new_session_key(cast: Cast) -> None:
+    client = Client()
+    client.get(reverse("account_login"))
+    client.session.save()
+    before = client.session.session_key
+    assert before
+    sign_in(client, "alice@example.test")
+    after = client.session.session_key
+    assert after != before
+    assert not SessionStore().exists(before)
+
+
+def test_sign_out_deletes_the_session_on_the_server(cast: Cast) -> None:
+    client = Client()
+    sign_in(client, "dana@example.test")
+    key = client.session.session_key
+    assert SessionStore().exists(key)
+    client.post(reverse("account_logout"))
+    assert not SessionStore().exists(key)
+    # Replaying the old cookie gets nobody in.
+    replay = Client()
+    replay.cookies[settings.SESSION_COOKIE_NAME] = key
+    assert replay.get(reverse("portal_home")).status_code == 302
+
+
+def _idle_for(client: Client, seconds: int) -> None:
+    session = client.session
+    session[IDLE_SESSION_KEY] = int(time.time()) - seconds
+    session.save()
+
+
+def test_staff_are_signed_out_after_the_idle_limit(cast: Cast) -> None:
+    client = signed_in(cast.alice)
+    assert client.get(reverse("caseload")).status_code == 200
+    key = client.session.session_key
+    _idle_for(client, 15 * 60 + 1)
+    response = client.get(reverse("caseload"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_login"))  # type: ignore[attr-defined]
+    assert not SessionStore().exists(key)
+    page = client.get(response.url).content.decode()  # type: ignore[attr-defined]
+    assert "signed out after 15 minutes without activity" in page
+
+
+def test_staff_activity_within_the_limit_keeps_them_signed_in(cast: Cast) -> None:
+    client = signed_in(cast.alice)
+    client.get(reverse("caseload"))
+    _idle_for(client, 14 * 60)
+    assert client.get(reverse("caseload")).status_code == 200
+    # Each request restarts the clock.
+    assert int(time.time()) - client.session[IDLE_SESSION_KEY] < 5
+
+
+def test_the_idle_limit_is_configurable(cast: Cast, settings: Any) -> None:
+    settings.STAFF_IDLE_MINUTES = 5
+    client = signed_in(cast.sam)
+    client.get(reverse("caseload"))
+    _idle_for(client, 6 * 60)
+    assert client.get(reverse("caseload")).status_code == 302
+
+
+def test_clients_have_no_idle_limit_only_the_absolute_one(cast: Cast) -> None:
+    client = signed_in(cast.dana)
+    client.get(reverse("portal_home"))
+    _idle_for(client, 60 * 60)
+    assert client.get(reverse("portal_home")).status_code == 200
+    assert settings.SESSION_COOKIE_AGE == settings.SESSION_MAX_HOURS * 3600 == 12 * 3600
+
+
+def test_session_limits_come_from_the_environment() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'alliance.settings'; "
+        "from django.conf import settings; "
+        "print(settings.SESSION_COOKIE_AGE, settings.STAFF_IDLE_MINUTES)"
+    )
+    env = {
+        "ALLIANCE_TESTING": "1",
+        "ALLIANCE_SESSION_MAX_HOURS": "8",
+        "ALLIANCE_STAFF_IDLE_MINUTES": "10",
+        "PATH": "/usr/bin:/bin",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split() == ["28800", "10"]
+    env["ALLIANCE_STAFF_IDLE_MINUTES"] = "0"
+    refused = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True)
+    assert refused.returncode != 0 and b"at least 1" in refused.stderr
