@@ -5,6 +5,7 @@ instrument tests can run without Django."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -121,3 +122,25 @@ def sign_in(client: Any, email: str, password: str = PASSWORD, code: str | None 
         code = totp_code(secret)
         forget_used_code(user, code)
     return client.post(reverse("mfa_authenticate"), {"code": code})
+
+
+@pytest.fixture(scope="module")
+def _demo_practice_loaded(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Any]:
+    """The demo practice, loaded once per module that uses it (a load takes most of a
+    minute), in one transaction rolled back after the module's last test: the next module
+    never sees it. Not for transactional tests, which would flush it."""
+    from django.db import transaction
+
+    from alliance.web.demo import load_demo_practice
+
+    with django_db_blocker.unblock(), transaction.atomic():
+        result = load_demo_practice(max_weeks=8)
+        yield result
+        transaction.set_rollback(True)
+
+
+@pytest.fixture
+def demo_practice(_demo_practice_loaded: Any, db: Any) -> Any:
+    """The loaded demo practice (its DemoResult) for one test; what the test changes is
+    rolled back to the practice as loaded, so the next test reads it unchanged."""
+    return _demo_practice_loaded

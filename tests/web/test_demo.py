@@ -6,13 +6,21 @@ from django.core.management import call_command
 from django.test import Client
 
 from alliance.accounts.models import User
+from alliance.audit.models import AuditEvent
 from alliance.audit.services import verify_chain
 from alliance.care.models import Episode, Session
+from alliance.exercises.models import Assignment, Entry
+from alliance.messaging.models import Message, OfficeHours
+from alliance.plans.models import Goal, GoalRating
+from alliance.preferences.models import AgendaItem, CulturalProfile, TreatmentPreferences
+from alliance.safety.models import SafetyPlanVersion
 from alliance.web.demo import DEMO_PASSWORD, load_demo_practice
 
+# Every test here reads the one demo practice loaded for this module (tests/conftest.py):
+# loading it takes most of a minute.
 
-def test_demo_practice_has_the_promised_people(db: Any) -> None:
-    load_demo_practice(max_weeks=5)
+
+def test_demo_practice_has_the_promised_people(demo_practice: Any) -> None:
     emails = set(User.objects.values_list("email", flat=True))
     expected = {"admin@demo.test", "supervisor@demo.test"}
     expected |= {f"therapist{n}@demo.test" for n in (1, 2, 3)}
@@ -31,8 +39,9 @@ def test_demo_practice_has_the_promised_people(db: Any) -> None:
     assert len(set(User.objects.values_list("pronouns", flat=True))) >= 4
 
 
-def test_every_demo_client_is_in_an_episode_and_client1_2_are_therapist1s(db: Any) -> None:
-    load_demo_practice(max_weeks=5)
+def test_every_demo_client_is_in_an_episode_and_client1_2_are_therapist1s(
+    demo_practice: Any,
+) -> None:
     for number in range(1, 31):
         assert Episode.objects.filter(client__email=f"client{number}@demo.test").count() == 1
     for number in (1, 2):
@@ -44,17 +53,34 @@ def test_every_demo_client_is_in_an_episode_and_client1_2_are_therapist1s(db: An
     assert Session.objects.count() > 30 * 4
 
 
-def test_loading_twice_changes_nothing(db: Any) -> None:
-    first = load_demo_practice(max_weeks=5)
+CLIENTS_VOICE = (
+    Goal,
+    GoalRating,
+    TreatmentPreferences,
+    AgendaItem,
+    CulturalProfile,
+    SafetyPlanVersion,
+    Assignment,
+    Entry,
+    Message,
+    OfficeHours,
+    AuditEvent,
+)
+
+
+def test_loading_twice_changes_nothing(demo_practice: Any) -> None:
+    first = demo_practice  # the module's load, into an empty database
     counts = (User.objects.count(), Episode.objects.count(), Session.objects.count())
-    second = load_demo_practice(max_weeks=5)
+    voice = [model.objects.count() for model in CLIENTS_VOICE]
+    second = load_demo_practice(max_weeks=8)
     assert (User.objects.count(), Episode.objects.count(), Session.objects.count()) == counts
+    assert [model.objects.count() for model in CLIENTS_VOICE] == voice
     assert first.created_people == 35 and second.created_people == 0
     assert second.created_sessions == 0
     assert verify_chain().ok
 
 
-def test_demo_command_without_serving_prints_the_logins(db: Any, capsys: Any) -> None:
+def test_demo_command_without_serving_prints_the_logins(demo_practice: Any, capsys: Any) -> None:
     call_command("demo", "--no-serve", "--max-weeks", "4")
     out = capsys.readouterr().out
     assert "http://127.0.0.1:8000/" in out
@@ -69,8 +95,7 @@ def test_demo_command_without_serving_prints_the_logins(db: Any, capsys: Any) ->
         assert email in out
 
 
-def test_demo_logins_work(db: Any) -> None:
-    load_demo_practice(max_weeks=5)
+def test_demo_logins_work(demo_practice: Any) -> None:
     client = Client()
     response = client.post(
         "/accounts/login/", {"login": "client2@demo.test", "password": DEMO_PASSWORD}
@@ -80,10 +105,9 @@ def test_demo_logins_work(db: Any) -> None:
     assert "Hola, Mateo" in page and "Jordan Okafor" in page
 
 
-def test_demo_shows_every_alert_type(db: Any) -> None:
+def test_demo_shows_every_alert_type(demo_practice: Any) -> None:
     from alliance.alerts.models import Alert
 
-    load_demo_practice(max_weeks=8)
     kinds = set(Alert.objects.values_list("kind", flat=True))
     assert {"risk", "disengagement", "rupture"} <= kinds
     risk = Alert.objects.get(kind="risk")
@@ -94,7 +118,9 @@ def test_demo_shows_every_alert_type(db: Any) -> None:
     ).exists()
 
 
-def test_demo_staff_have_a_known_authenticator_and_clients_none(db: Any, capsys: Any) -> None:
+def test_demo_staff_have_a_known_authenticator_and_clients_none(
+    demo_practice: Any, capsys: Any
+) -> None:
     from alliance.accounts.mfa import demo_totp_secret, has_second_factor, totp_secret_of
     from alliance.web.demo import STAFF
 
@@ -110,10 +136,9 @@ def test_demo_staff_have_a_known_authenticator_and_clients_none(db: Any, capsys:
     assert "alliance demo-code" in out
 
 
-def test_a_demo_therapist_signs_in_with_the_printed_secret(db: Any) -> None:
+def test_a_demo_therapist_signs_in_with_the_printed_secret(demo_practice: Any) -> None:
     from alliance.accounts.mfa import demo_totp_secret, totp_code
 
-    load_demo_practice(max_weeks=4)
     client = Client()
     client.post("/accounts/login/", {"login": "therapist1@demo.test", "password": DEMO_PASSWORD})
     client.post(
@@ -124,7 +149,7 @@ def test_a_demo_therapist_signs_in_with_the_printed_secret(db: Any) -> None:
 
 
 def test_demo_code_prints_the_current_code_in_debug_only(
-    db: Any, capsys: Any, settings: Any
+    demo_practice: Any, capsys: Any, settings: Any
 ) -> None:
     import time
 
@@ -133,7 +158,6 @@ def test_demo_code_prints_the_current_code_in_debug_only(
 
     from alliance.accounts.mfa import demo_totp_secret, totp_code
 
-    load_demo_practice(max_weeks=4)
     settings.DEBUG = False
     with pytest.raises(CommandError, match="ALLIANCE_DEBUG"):
         call_command("demo-code", "therapist1@demo.test")
@@ -145,3 +169,31 @@ def test_demo_code_prints_the_current_code_in_debug_only(
     assert printed in (totp_code(secret), totp_code(secret, at=time.time() - 30))
     with pytest.raises(CommandError, match="not a demo staff account"):
         call_command("demo-code", "client1@demo.test")
+
+
+def test_in_the_demo_practice_every_client_with_a_risk_alert_has_a_plan(
+    demo_practice: Any,
+) -> None:
+    from alliance.alerts.models import Alert, AlertKind
+    from alliance.safety.models import SafetyPlan
+
+    episodes = list(Episode.objects.filter(status="open"))
+    with_plan = set(SafetyPlan.objects.values_list("client_id", flat=True))
+    at_risk = set(
+        Alert.objects.filter(kind=AlertKind.RISK, episode__status="open").values_list(
+            "episode__client_id", flat=True
+        )
+    )
+    assert at_risk and at_risk <= with_plan
+    assert 0 < len(with_plan) < len(episodes)  # not everyone: it is a choice, not a form
+
+
+def test_the_clients_voice_comes_after_the_episode_opened(demo_practice: Any) -> None:
+    """The demo backdates each episode after making its sessions; plans and exercises are
+    dated from the episode's real start, so goals are rated after they were set."""
+    from django.db.models import F
+
+    assert GoalRating.objects.exists() and Assignment.objects.exists()
+    assert not GoalRating.objects.filter(rated_at__lt=F("goal__created_at")).exists()
+    assert not Goal.objects.filter(created_at__lt=F("episode__opened_at")).exists()
+    assert not Assignment.objects.filter(assigned_at__lt=F("episode__opened_at")).exists()

@@ -131,11 +131,9 @@ def demo_exercises(*, episode: Episode, rng: random.Random, now: datetime) -> No
     client = episode.client
     language = "es" if client.language == "es" else "en"
     goals = goals_to_link(episode)
-    # The demo backdates the episode after its history; read the date as stored.
-    opened_at = Episode.objects.values_list("opened_at", flat=True).get(pk=episode.pk)
     types = rng.sample(list(ExerciseType.values), k=rng.randint(2, 4))
     for index, exercise_type in enumerate(types):
-        assigned_at = max(opened_at, now - timedelta(days=rng.randint(7, 28)))
+        assigned_at = max(episode.opened_at, now - timedelta(days=rng.randint(7, 28)))
         assignment = assignment_create(
             actor=episode.therapist,
             episode=episode,

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.utils import timezone
 
-from alliance.messaging.models import Message
+from alliance.messaging.models import Message, OfficeHours
 from alliance.messaging.services import message_send, office_hours_set, thread_mark_read
 
 if TYPE_CHECKING:
@@ -112,6 +112,8 @@ HOURS = [
 
 
 def demo_office_hours(*, therapist: User) -> None:
+    if OfficeHours.objects.filter(therapist=therapist).exists():
+        return  # loaded before (or set since): the demo can be run again
     days, starts, ends = HOURS[therapist.pk % len(HOURS)]
     office_hours_set(actor=therapist, days=days, starts_at=starts, ends_at=ends)
 
@@ -127,6 +129,8 @@ def _awake(moment: datetime, who: str, rng: random.Random) -> datetime:
 
 
 def demo_messaging(*, episode: Episode, rng: random.Random, now: datetime) -> None:
+    if Message.objects.filter(episode=episode).exists():
+        return  # loaded before: the demo can be run again
     scripts = SCRIPTS["es" if episode.client.language == "es" else "en"]
     chosen = rng.sample(scripts, k=rng.randint(1, 2))
     when = (now - timedelta(days=rng.randint(3, 10))).replace(

@@ -105,7 +105,7 @@ def demo_plans(*, episode: Episode, rng: random.Random, now: datetime) -> None:
     count = rng.randint(2, 4)
     client_goals = rng.sample(CLIENT_GOALS[language], k=min(count, 3))
     agreed = []
-    for index, (first, reworded) in enumerate(client_goals):
+    for first, reworded in client_goals:
         goal = goal_propose(actor=client, episode=episode, text=first, at=at)
         if reworded is not None and rng.random() < 0.6:
             # Worded again together in session: the therapist writes it, the client agrees.
@@ -113,7 +113,7 @@ def demo_plans(*, episode: Episode, rng: random.Random, now: datetime) -> None:
             goal_agree(actor=client, goal=goal, at=at + timedelta(minutes=30))
         else:
             goal_agree(actor=therapist, goal=goal, at=at + timedelta(minutes=30))
-        agreed.append((goal, index))
+        agreed.append(goal)
     if count > len(client_goals) or rng.random() < 0.5:
         # A goal the therapist suggested lately, waiting for the client to agree.
         goal_propose(
@@ -124,10 +124,10 @@ def demo_plans(*, episode: Episode, rng: random.Random, now: datetime) -> None:
         )
 
     rating_times = [t + timedelta(hours=1) for t in past[1:]] or [now - timedelta(hours=1)]
-    levels = {goal.pk: rng.randint(1, 3) for goal, _index in agreed}
+    levels = {goal.pk: rng.randint(1, 3) for goal in agreed}
     for step, when in enumerate(rating_times):
         scores = {}
-        for goal, _index in agreed:
+        for goal in agreed:
             if step > 0 and rising and rng.random() < 0.55:
                 levels[goal.pk] = min(10, levels[goal.pk] + rng.choice([1, 1, 2]))
             elif step > 0 and not rising and rng.random() < 0.3:
@@ -136,7 +136,7 @@ def demo_plans(*, episode: Episode, rng: random.Random, now: datetime) -> None:
         goals_rate(actor=client, episode=episode, scores=scores, at=min(when, now))
 
     if len(agreed) >= 2:
-        goal, _index = agreed[-1]
+        goal = agreed[-1]
         if rising and levels[goal.pk] >= 8:
             goal_close(
                 actor=client, goal=goal, status=GoalStatus.ACHIEVED, at=now - timedelta(hours=1)

@@ -254,7 +254,9 @@ def _history(
     # The next session's check-ins, from the episode's (default) schedule.
     schedule_sync(episode=episode, actor=therapist)
     disengagement_check(episode, now)
-    Episode.objects.filter(pk=episode.pk).update(opened_at=first - timedelta(days=3))
+    # Backdated after the fact; the object too, as the client's voice is dated from it.
+    episode.opened_at = first - timedelta(days=3)
+    Episode.objects.filter(pk=episode.pk).update(opened_at=episode.opened_at)
 
 
 def _answer_old_alerts(episode: Episode, therapist: User, before: datetime) -> None:
