@@ -23,7 +23,9 @@ def test_assign_complete_share_and_keep_private_on_a_phone(cast: Any, visit: Any
     alice.page.get_by_label("CBT thought record").check()
     alice.page.get_by_label("Note for the client").fill("Try it the next time your mood dips.")
     alice.page.get_by_role("button", name="Assign").click()
-    alice.page.wait_for_load_state("load")
+    # Wait for the redirect, not only "load" (which the form page already is): the ORM read
+    # below must not overlap the POST on the live server's shared SQLite connection.
+    alice.page.wait_for_url("**/exercises/")
     alice.check()
     assert Assignment.objects.get().exercise_type == "exercise-thought-record"
     # A second one, to be kept private.
@@ -50,7 +52,7 @@ def test_assign_complete_share_and_keep_private_on_a_phone(cast: Any, visit: Any
     assert page.get_by_label("Share it with my therapist").is_checked()
     dana.screenshot("exercise-thought-record-phone")
     page.get_by_role("button", name="Save").click()
-    page.wait_for_load_state("load")
+    page.wait_for_url("**/me/exercises/entries/*/")
     dana.check()
     assert page.get_by_role("heading", level=1).inner_text() == "Thought record"
     assert SHARED_THOUGHT in page.content()
@@ -62,7 +64,7 @@ def test_assign_complete_share_and_keep_private_on_a_phone(cast: Any, visit: Any
     assert "Your therapist will see that you did it, not what you wrote." in dana.page.content()
     dana.page.get_by_label("Your entry").fill(PRIVATE_WORDS)
     dana.page.get_by_role("button", name="Save").click()
-    dana.page.wait_for_load_state("load")
+    dana.page.wait_for_url("**/me/exercises/entries/*/")
     dana.check()
     assert PRIVATE_WORDS in dana.page.content()
     assert [e.shared for e in Entry.objects.order_by("pk")] == [True, False]
@@ -81,14 +83,19 @@ def test_assign_complete_share_and_keep_private_on_a_phone(cast: Any, visit: Any
     alice.screenshot("exercises-record-therapist-phone")
     assert PRIVATE_WORDS not in alice.page.content()
     private = Entry.objects.get(shared=False)
-    response = alice.page.goto(f"{alice.base_url}/clinic/exercise-entries/{private.pk}/")
+    # Through the context's request API (Alice's cookies), not by opening the page: after an
+    # error page Chromium asks for /favicon.ico, and that request could overlap Dana's next one
+    # on the live server's single shared in-memory SQLite connection ("cannot start a
+    # transaction within a transaction", a 500 for Dana).
+    response = alice.context.request.get(f"{alice.base_url}/clinic/exercise-entries/{private.pk}/")
     assert response.status == 404
 
     # The client shares it after all; then the therapist can read it.
     dana.goto(f"/me/exercises/entries/{private.pk}/")
     dana.screenshot("exercise-entry-private-phone")
     dana.page.get_by_role("button", name="Share it with my therapist").click()
-    dana.page.wait_for_load_state("load")
+    # The same address again after the redirect: wait for the page that says it is shared.
+    dana.page.get_by_role("button", name="Make it private").wait_for()
     dana.check()
     alice.goto(f"/clinic/exercise-entries/{private.pk}/")
     assert PRIVATE_WORDS in alice.page.content()
@@ -113,7 +120,7 @@ def test_a_spanish_speaking_client_does_a_mindfulness_log(cast: Any, visit: Any)
     page.get_by_label("¿Qué notó?").fill("Mucha tensión en los hombros")
     eve.screenshot("exercise-mindfulness-es-phone")
     page.locator("form.form--wide button[type=submit]").click()
-    page.wait_for_load_state("load")
+    page.wait_for_url("**/me/exercises/entries/*/")
     eve.check()
     entry = Entry.objects.get()
     assert entry.answers == {

@@ -105,3 +105,10 @@ def test_csrf_failure_page_is_friendly(cast: Cast) -> None:
 def test_static_files_are_served_by_the_app(db: Any) -> None:
     response = Client().get("/static/alliance/app.css")
     assert response.status_code == 200
+
+
+def test_error_pages_name_their_icon_so_browsers_ask_for_no_favicon(client: Any) -> None:
+    # A bare page makes browsers fetch /favicon.ico, a second request nobody asked for.
+    page = client.get("/no-such-page/")
+    assert page.status_code == 404
+    assert b'rel="icon"' in page.content
