@@ -126,6 +126,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "allauth.usersessions.middleware.UserSessionsMiddleware",
+    "alliance.web.middleware.SessionMaxAgeMiddleware",
     "alliance.web.middleware.StaffIdleTimeoutMiddleware",
     "alliance.web.middleware.StaffMFARequiredMiddleware",
 ]

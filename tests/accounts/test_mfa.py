@@ -55,6 +55,17 @@ def test_staff_with_an_app_must_enter_a_code_after_the_password(cast: Cast) -> N
     assert client.get(reverse("caseload")).status_code == 200
 
 
+def test_after_signing_in_with_a_code_pages_need_no_authenticator_query(cast: Cast) -> None:
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.post(reverse("account_login"), {"login": "alice@example.test", "password": PASSWORD})
+    client.post(reverse("mfa_authenticate"), {"code": totp_code(TOTP_SECRET)})
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("caseload")).status_code == 200
+    assert not [q for q in queries if "mfa_authenticator" in q["sql"]]
+
+
 def test_a_wrong_code_does_not_sign_in(cast: Cast) -> None:
     client = Client()
     client.post(reverse("account_login"), {"login": "alice@example.test", "password": PASSWORD})

@@ -10,7 +10,7 @@ from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 from django.urls import reverse
 
-from alliance.web.middleware import IDLE_SESSION_KEY
+from alliance.web.middleware import IDLE_SESSION_KEY, STARTED_SESSION_KEY
 from tests.conftest import Cast, sign_in, signed_in
 
 
@@ -105,3 +105,32 @@ def test_session_limits_come_from_the_environment() -> None:
     env["ALLIANCE_STAFF_IDLE_MINUTES"] = "0"
     refused = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True)
     assert refused.returncode != 0 and b"at least 1" in refused.stderr
+
+
+def _started(client: Client, seconds_ago: int) -> None:
+    session = client.session
+    session[STARTED_SESSION_KEY] = int(time.time()) - seconds_ago
+    session.save()
+
+
+def test_an_active_staff_member_is_still_signed_out_at_the_absolute_limit(cast: Cast) -> None:
+    # The idle clock is fresh on every request, and saving the session moves Django's own
+    # expiry forward: only the recorded start enforces ALLIANCE_SESSION_MAX_HOURS.
+    client = signed_in(cast.alice)
+    assert client.get(reverse("caseload")).status_code == 200
+    key = client.session.session_key
+    _started(client, 12 * 3600 + 1)
+    response = client.get(reverse("caseload"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_login"))  # type: ignore[attr-defined]
+    assert not SessionStore().exists(key)
+
+
+def test_clients_have_the_same_absolute_limit_and_no_idle_one(cast: Cast, settings: Any) -> None:
+    settings.SESSION_MAX_HOURS = 2
+    client = signed_in(cast.dana)
+    assert client.get(reverse("portal_home")).status_code == 200
+    _started(client, 3600)
+    assert client.get(reverse("portal_home")).status_code == 200
+    _started(client, 2 * 3600 + 1)
+    assert client.get(reverse("portal_home")).status_code == 302

@@ -10,9 +10,11 @@ import base64
 import hashlib
 import time
 
+from allauth.account.authentication import get_authentication_records
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.db import transaction
+from django.http import HttpRequest
 
 from alliance.accounts.models import STAFF_ROLES, User
 
@@ -27,6 +29,18 @@ def mfa_required(user: User) -> bool:
 
 def has_second_factor(user: User) -> bool:
     return Authenticator.objects.filter(user_id=user.pk, type__in=SECOND_FACTORS).exists()
+
+
+def signed_in_with_second_factor(request: HttpRequest, user: User) -> bool:
+    """Whether this session's sign-in used an app or a security key (allauth records it).
+
+    That proves a second factor without a query; a session that did not (one set up just
+    now, or a recovery code) asks ``has_second_factor``.
+    """
+    return any(
+        record.get("method") == "mfa" and record.get("type") in SECOND_FACTORS
+        for record in get_authentication_records(request, user)
+    )
 
 
 def demo_totp_secret(email: str) -> str:

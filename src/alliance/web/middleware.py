@@ -1,4 +1,4 @@
-"""Response headers, each person's language, staff two-factor and idle sign-out."""
+"""Response headers, each person's language, staff two-factor, idle and absolute sign-out."""
 
 from __future__ import annotations
 
@@ -96,7 +96,11 @@ class StaffMFARequiredMiddleware:
     def process_view(
         self, request: HttpRequest, view_func: Callable[..., Any], *args: Any
     ) -> HttpResponse | None:
-        from alliance.accounts.mfa import has_second_factor, mfa_required
+        from alliance.accounts.mfa import (
+            has_second_factor,
+            mfa_required,
+            signed_in_with_second_factor,
+        )
 
         user = getattr(request, "user", None)
         if user is None or not user.is_authenticated or not mfa_required(user):
@@ -104,9 +108,8 @@ class StaffMFARequiredMiddleware:
         match = request.resolver_match
         if match is not None and match.url_name in MFA_SETUP_URL_NAMES:
             return None
-        if request.path.startswith(settings.STATIC_URL):
-            return None
-        if has_second_factor(user):
+        # The session's own sign-in record spares the usual staff request a query.
+        if signed_in_with_second_factor(request, user) or has_second_factor(user):
             return None
         messages.info(
             request,
@@ -118,6 +121,7 @@ class StaffMFARequiredMiddleware:
         return redirect("mfa_activate_totp")
 
 
+STARTED_SESSION_KEY = "alliance.session_started"
 IDLE_SESSION_KEY = "alliance.last_activity"
 
 
@@ -147,4 +151,28 @@ class StaffIdleTimeoutMiddleware:
                 )
                 return redirect_to_login(request.get_full_path())
             request.session[IDLE_SESSION_KEY] = now
+        return self.get_response(request)
+
+
+class SessionMaxAgeMiddleware:
+    """Everyone is signed out ALLIANCE_SESSION_MAX_HOURS after the session began.
+
+    SESSION_COOKIE_AGE alone is not an absolute limit: Django moves a session's expiry
+    forward whenever the session is saved, and the idle timeout saves staff sessions on
+    every request. So the start is kept in the session and checked here.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated:
+            now = int(time.time())
+            started = request.session.get(STARTED_SESSION_KEY)
+            if not isinstance(started, int):
+                request.session[STARTED_SESSION_KEY] = now
+            elif now - started > settings.SESSION_MAX_HOURS * 3600:
+                logout(request)
+                return redirect_to_login(request.get_full_path())
         return self.get_response(request)
