@@ -268,3 +268,12 @@ def test_worker_runs_rounds_and_stops_on_sigterm(
     assert text.rstrip().endswith("Worker stopped.")
     assert len(mail.outbox) == 1
     assert signal.getsignal(signal.SIGTERM) is before
+
+
+def test_the_open_episode_check_reports_progress(cast: Any) -> None:
+    from alliance.alerts.rules import disengagement_check_open_episodes
+
+    seen: list[int] = []
+    result = disengagement_check_open_episodes(progress=seen.append, every=1)
+    assert result == {"episodes": 2, "raised": 0}
+    assert seen == [1, 2]

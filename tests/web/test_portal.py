@@ -49,3 +49,30 @@ def test_spanish_client_is_addressed_in_spanish(cast: Cast) -> None:
     response = client.get(reverse("portal_home"))
     assert response.headers["Content-Language"] == "es"
     assert "Hola, Eve" in response.content.decode()
+
+
+def test_home_reads_the_same_whatever_the_number_of_booked_sessions(cast: Cast) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    client.force_login(cast.dana)
+
+    def queries_of_a_second_visit() -> int:
+        client.get(reverse("portal_home"))  # the first visit adds the sessions' check-ins
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("portal_home")).status_code == 200
+        return len(queries.captured_queries)
+
+    def book(number: int) -> None:
+        session_schedule(
+            actor=cast.alice,
+            episode=cast.dana_episode,
+            starts_at=timezone.now() + timedelta(days=7 + 7 * number),
+        )
+
+    book(1)
+    one = queries_of_a_second_visit()
+    for number in range(2, 7):
+        book(number)
+    assert queries_of_a_second_visit() == one

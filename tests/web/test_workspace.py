@@ -201,3 +201,22 @@ def test_caseload_orders_clients_by_need(cast: Cast) -> None:
     assert page.index("Eve") < page.index("Aaron") < page.index("Dana (they/them)")
     assert "Urgent: risk" in page
     assert "PHQ-9 9" in page
+
+
+def test_record_shows_each_episodes_schedule_and_opening_it_writes_none(cast: Cast) -> None:
+    from alliance.care.services import episode_open
+    from alliance.measures.models import CheckinSchedule
+
+    closed = episode_close(actor=cast.alice, episode=cast.dana_episode)
+    current = episode_open(actor=cast.alice, client=cast.dana, therapist=cast.alice)
+    signed_in(cast.alice).post(
+        reverse("schedule_edit", args=[current.pk]),
+        {"weekly": ["gad-2"], "client_sees_progress": "on"},
+    )
+    page = signed_in(cast.alice).get(reverse("client_record", args=[cast.dana.pk]))
+    text = page.content.decode()
+    # The current episode asks weekly only; the closed one never had its schedule changed
+    # and shows the defaults (before and after each session).
+    assert text.count("every week") == 1
+    assert text.count("before each session") == 1
+    assert not CheckinSchedule.objects.filter(episode=closed).exists()

@@ -4,16 +4,18 @@ disengagement rules applied to stored data. The rules themselves are pure functi
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from django.db import transaction
 from django.utils import timezone
 
 from alliance import instruments as engine
 from alliance.alerts.models import Alert, AlertKind, AlertStatus, PracticeTrajectory
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
-from alliance.care.models import Episode
+from alliance.care.models import Episode, EpisodeStatus
 from alliance.instruments.alert_rules import rupture_cutoff, rupture_status
 from alliance.instruments.trajectories import FittedModel, track_status
 from alliance.measures.instruments import get_instrument
@@ -92,7 +94,7 @@ def alerts_for_response(response: Response) -> list[Alert]:
                     response,
                 )
             )
-    elif _trackable(instrument) and earlier:
+    elif trackable(instrument) and earlier:
         intake, intake_at = earlier[0]
         k = len(earlier) + 1  # the intake is session 1, one check-in per session
         weeks = (response.submitted_at - intake_at).total_seconds() / (7 * 24 * 3600)
@@ -125,7 +127,9 @@ def alerts_for_response(response: Response) -> list[Alert]:
     return [alert for alert in raised if alert is not None]
 
 
-def _trackable(instrument: engine.Instrument) -> bool:
+def trackable(instrument: engine.Instrument) -> bool:
+    """A symptom measure with a reliable-change threshold and a clinical cut-off: the
+    instruments the not-on-track rule (and the expected course on a chart) applies to."""
     return (
         instrument.direction == "higher_is_worse"
         and instrument.reliable_change is not None
@@ -166,3 +170,19 @@ def disengagement_check(episode: Episode, now: datetime | None = None) -> Alert 
         {"missed": 2, "checked_at": now.isoformat()},
         None,
     )
+
+
+def disengagement_check_open_episodes(
+    progress: Callable[[int], None] | None = None, every: int = 500
+) -> dict[str, int]:
+    """Disengagement over every open episode of care, each in its own transaction (for the
+    worker's periodic round and the ``check-alerts`` command). ``progress`` is called with
+    the number checked so far after every ``every`` episodes."""
+    checked = raised = 0
+    for episode in Episode.objects.filter(status=EpisodeStatus.OPEN).iterator():
+        with transaction.atomic():
+            raised += disengagement_check(episode) is not None
+        checked += 1
+        if progress is not None and checked % every == 0:
+            progress(checked)
+    return {"episodes": checked, "raised": raised}

@@ -28,8 +28,8 @@ logger = logging.getLogger(__name__)
 def alert_raise_for_risk(*, response: Response) -> Alert:
     """A critical item tripped: an urgent alert, in the caller's transaction."""
     alert = Alert.objects.create(
-        episode=response.episode,
-        client=response.client,
+        episode_id=response.episode_id,
+        client_id=response.client_id,
         kind=AlertKind.RISK,
         response=response,
         details={

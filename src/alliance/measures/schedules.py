@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -80,7 +81,7 @@ def schedule_update(
     return schedule
 
 
-def _ensure(
+def _add(
     *,
     episode: Episode,
     session: Session | None,
@@ -89,18 +90,9 @@ def _ensure(
     available_from: datetime | None,
     due_at: datetime | None,
     actor: User | None,
-) -> Administration | None:
-    live = Administration.objects.filter(
-        episode=episode,
-        session=session,
-        instrument_id=instrument_id,
-        when=when,
-        cancelled_at__isnull=True,
-    )
-    if live.exists():
-        return None
+) -> None:
     instrument = get_instrument(instrument_id)
-    return Administration.objects.create(
+    Administration.objects.create(
         episode=episode,
         session=session,
         instrument_id=instrument.id,
@@ -121,81 +113,83 @@ def schedule_sync(
     Sessions still to come get their pre- and post-session questionnaires; questionnaires
     taken off the schedule are withdrawn (never deleted) unless already answered. Weekly
     check-ins are added once a week.
+
+    The client's home page calls this on every visit: the check-ins it could touch are
+    read once, and it writes only what differs, so a visit with nothing to change costs
+    three reads and no write.
     """
     now = now or timezone.now()
     if not episode.is_open:
         return 0
     schedule = schedule_for(episode)
-    changed = 0
     upcoming = list(episode.sessions.filter(starts_at__gt=now))
-    for session in upcoming:
-        for instrument_id in schedule.before_session:
-            changed += bool(
-                _ensure(
-                    episode=episode,
-                    session=session,
-                    instrument_id=instrument_id,
-                    when=When.BEFORE_SESSION,
-                    available_from=session.starts_at - BEFORE_OPENS,
-                    due_at=session.starts_at,
-                    actor=actor,
-                )
-            )
-        for instrument_id in schedule.after_session:
-            changed += bool(
-                _ensure(
-                    episode=episode,
-                    session=session,
-                    instrument_id=instrument_id,
-                    when=When.AFTER_SESSION,
-                    available_from=session.starts_at,
-                    due_at=session.starts_at + AFTER_DUE,
-                    actor=actor,
-                )
-            )
-    stale = Administration.objects.filter(
-        episode=episode,
-        completed_at__isnull=True,
-        cancelled_at__isnull=True,
-        session__in=upcoming,
+    live = list(
+        Administration.objects.filter(episode=episode, cancelled_at__isnull=True)
+        .filter(Q(session__in=upcoming) | Q(when=When.WEEKLY))
+        .only("session", "instrument_id", "when", "completed_at", "created_at")
     )
-    for when, wanted in (
-        (When.BEFORE_SESSION, schedule.before_session),
-        (When.AFTER_SESSION, schedule.after_session),
-    ):
-        changed += (
-            stale.filter(when=when).exclude(instrument_id__in=wanted).update(cancelled_at=now)
-        )
+    changed = 0
+    have = {(a.session_id, a.instrument_id, a.when) for a in live}
+    for session in upcoming:
+        for when, wanted, available_from, due_at in (
+            (
+                When.BEFORE_SESSION,
+                schedule.before_session,
+                session.starts_at - BEFORE_OPENS,
+                session.starts_at,
+            ),
+            (
+                When.AFTER_SESSION,
+                schedule.after_session,
+                session.starts_at,
+                session.starts_at + AFTER_DUE,
+            ),
+        ):
+            for instrument_id in wanted:
+                if (session.pk, instrument_id, when) in have:
+                    continue
+                _add(
+                    episode=episode,
+                    session=session,
+                    instrument_id=instrument_id,
+                    when=when,
+                    available_from=available_from,
+                    due_at=due_at,
+                    actor=actor,
+                )
+                changed += 1
+    this_week = {
+        a.instrument_id
+        for a in live
+        if a.when == When.WEEKLY and a.created_at > now - timedelta(days=7)
+    }
     for instrument_id in schedule.weekly:
-        recent = Administration.objects.filter(
+        if instrument_id in this_week:
+            continue
+        _add(
             episode=episode,
+            session=None,
             instrument_id=instrument_id,
             when=When.WEEKLY,
-            cancelled_at__isnull=True,
-            created_at__gt=now - timedelta(days=7),
+            available_from=None,
+            due_at=now + WEEKLY_DUE,
+            actor=actor,
         )
-        if not recent.exists():
-            changed += bool(
-                _ensure(
-                    episode=episode,
-                    session=None,
-                    instrument_id=instrument_id,
-                    when=When.WEEKLY,
-                    available_from=None,
-                    due_at=now + WEEKLY_DUE,
-                    actor=actor,
-                )
-            )
-    changed += (
-        Administration.objects.filter(
-            episode=episode,
-            when=When.WEEKLY,
-            completed_at__isnull=True,
-            cancelled_at__isnull=True,
-        )
-        .exclude(instrument_id__in=schedule.weekly)
-        .update(cancelled_at=now)
-    )
+        changed += 1
+    wanted_by_when: dict[str, list[str]] = {
+        When.BEFORE_SESSION: schedule.before_session,
+        When.AFTER_SESSION: schedule.after_session,
+        When.WEEKLY: schedule.weekly,
+    }
+    stale = [
+        a.pk
+        for a in live
+        if a.completed_at is None
+        and a.when in wanted_by_when
+        and a.instrument_id not in wanted_by_when[a.when]
+    ]
+    if stale:
+        changed += Administration.objects.filter(pk__in=stale).update(cancelled_at=now)
     return changed
 
 

@@ -129,7 +129,7 @@ def response_submit(
     response = Response.objects.create(
         administration=administration,
         episode=administration.episode,
-        client=administration.episode.client,
+        client_id=administration.episode.client_id,
         instrument_id=instrument.id,
         instrument_version=instrument.version,
         answers=scored,

@@ -21,9 +21,9 @@ from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from alliance.alerts.rules import disengagement_check
+from alliance.alerts.rules import disengagement_check_open_episodes
 from alliance.alerts.services import alert_notify
-from alliance.care.models import Episode, EpisodeStatus, Session
+from alliance.care.models import EpisodeStatus, Session
 from alliance.measures.models import Administration
 from alliance.notifications.models import ReminderKind, ReminderSent, ReminderStatus
 
@@ -55,17 +55,7 @@ def send_due_reminders() -> dict[str, int]:
 
 @task()
 def check_alerts() -> dict[str, int]:
-    return alerts_check()
-
-
-def alerts_check() -> dict[str, int]:
-    """Disengagement over every open episode of care."""
-    checked = raised = 0
-    for episode in Episode.objects.filter(status=EpisodeStatus.OPEN).iterator():
-        with transaction.atomic():
-            raised += disengagement_check(episode) is not None
-        checked += 1
-    return {"episodes": checked, "raised": raised}
+    return disengagement_check_open_episodes()
 
 
 def due_reminders_send(now: datetime | None = None) -> dict[str, int]:

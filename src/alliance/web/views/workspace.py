@@ -25,7 +25,7 @@ from alliance.care.access import Act
 from alliance.care.selectors import sessions_of
 from alliance.care.services import episode_close as close_episode
 from alliance.measures.instruments import all_instruments, get_instrument
-from alliance.measures.models import Response
+from alliance.measures.models import CheckinSchedule, Response
 from alliance.measures.schedules import schedule_for, schedule_update, session_plan
 from alliance.measures.selectors import live_administrations, responses_of
 from alliance.measures.services import administration_request, response_fhir_bundle
@@ -62,13 +62,14 @@ def client_record(request: AuthedRequest, client_id: int) -> HttpResponse:
     audit_record(actor=request.user, action=Action.VIEWED, client_id=client_id, request=request)
     sessions = list(sessions_of(record.episodes))
     responses = list(responses_of(record.episodes))
-    waiting = [
-        administration
-        for administration in live_administrations(record.episodes)
-        .filter(completed_at__isnull=True)
-        .order_by("due_at")
-        if administration.state(timezone.now()) in ("due", "overdue", "upcoming")
-    ]
+    # Not withdrawn and not answered: due, overdue or not open yet.
+    waiting = list(
+        live_administrations(record.episodes).filter(completed_at__isnull=True).order_by("due_at")
+    )
+    # Read, not created: an episode whose schedule was never changed shows the defaults.
+    schedules = {
+        s.episode_id: s for s in CheckinSchedule.objects.filter(episode__in=record.episodes)
+    }
     alerts = list(
         Alert.objects.filter(episode__in=record.episodes).exclude(status=AlertStatus.RESOLVED)
     )
@@ -79,7 +80,7 @@ def client_record(request: AuthedRequest, client_id: int) -> HttpResponse:
             "sessions": [s for s in sessions if s.episode_id == episode.pk],
             "responses": [r for r in responses if r.episode_id == episode.pk],
             "waiting": [a for a in waiting if a.episode_id == episode.pk],
-            "schedule": schedule_for(episode),
+            "schedule": schedules.get(episode.pk) or CheckinSchedule(episode=episode),
             "may_treat": access.may_act_on_episode(request.user, episode, Act.TREAT),
         }
         for episode in record.episodes

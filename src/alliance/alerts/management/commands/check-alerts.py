@@ -3,10 +3,9 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.db import transaction
 
-from alliance.alerts.rules import disengagement_check
-from alliance.care.models import Episode
+from alliance.alerts.rules import disengagement_check_open_episodes
+from alliance.care.models import Episode, EpisodeStatus
 
 
 class Command(BaseCommand):
@@ -17,12 +16,11 @@ class Command(BaseCommand):
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        episodes = Episode.objects.filter(status="open").select_related("client")
-        total = episodes.count()
-        raised = 0
-        for number, episode in enumerate(episodes.iterator(), start=1):
-            with transaction.atomic():
-                raised += disengagement_check(episode) is not None
-            if number % 500 == 0:
-                self.stderr.write(f"checked {number} of {total} episodes")
-        self.stdout.write(f"Checked {total} open episodes; {raised} disengagement alerts raised.")
+        total = Episode.objects.filter(status=EpisodeStatus.OPEN).count()
+        result = disengagement_check_open_episodes(
+            progress=lambda done: self.stderr.write(f"checked {done} of {total} episodes")
+        )
+        self.stdout.write(
+            f"Checked {result['episodes']} open episodes; "
+            f"{result['raised']} disengagement alerts raised."
+        )
