@@ -20,6 +20,7 @@ import shutil
 import sqlite3
 import subprocess
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -48,7 +49,7 @@ def _key() -> bytes:
 
 
 def _engine() -> str:
-    return "sqlite" if connection.vendor == "sqlite" else connection.vendor
+    return connection.vendor
 
 
 def _applied_migrations() -> dict[str, str]:
@@ -147,22 +148,26 @@ def _seal_postgresql(
             raise BackupError(f"pg_dump failed: {error.strip()}")
 
 
-def backup_inspect(path: Path) -> dict[str, Any]:
-    """The header of a backup file, read without a key."""
+@contextmanager
+def _sealed_file(path: Path) -> Iterator[BinaryIO]:
+    """A backup file open for reading; what is wrong with it is told as a BackupError."""
     with path.open("rb") as source:
         try:
-            return sealed.read_header(source)[1]
+            yield source
         except sealed.SealedFileError as error:
             raise BackupError(str(error)) from None
+
+
+def backup_inspect(path: Path) -> dict[str, Any]:
+    """The header of a backup file, read without a key."""
+    with _sealed_file(path) as source:
+        return sealed.read_header(source)[1]
 
 
 def _plaintext(path: Path) -> Iterator[bytes]:
-    with path.open("rb") as source:
-        try:
-            _header, chunks = sealed.open_sealed(source, settings.BACKUP_KEYS)
-            yield from chunks
-        except sealed.SealedFileError as error:
-            raise BackupError(str(error)) from None
+    with _sealed_file(path) as source:
+        _header, chunks = sealed.open_sealed(source, settings.BACKUP_KEYS)
+        yield from chunks
 
 
 def backup_verify(path: Path, progress: Progress = lambda line: None) -> dict[str, Any]:
@@ -170,8 +175,7 @@ def backup_verify(path: Path, progress: Progress = lambda line: None) -> dict[st
     header = backup_inspect(path)
     if header.get("format") != FORMAT:
         raise BackupError(f"This backup has format {header.get('format')}; expected {FORMAT}.")
-    if not settings.BACKUP_KEYS:
-        _key()
+    _key()  # with no key at all, say how to set one rather than that none fits
     size = 0
     for chunk in _plaintext(path):
         size += len(chunk)

@@ -93,12 +93,9 @@ def rotate_encrypted_values(progress: Any = None, batch: int = 500) -> int:
                     rows = cursor.fetchall()
                     for row_pk, stored in rows:
                         if crypto.needs_rotation(stored, keys):
-                            fresh = crypto.encrypt(
-                                crypto.decrypt(stored, keys, context), keys, context
-                            )
                             cursor.execute(
                                 f"UPDATE {table} SET {column} = %s WHERE {pk} = %s",  # noqa: S608
-                                [fresh, row_pk],
+                                [crypto.reencrypt(stored, keys, context), row_pk],
                             )
                             changed += 1
                 if not rows:
@@ -132,9 +129,7 @@ def _rotate_mfa_secrets() -> int:
             if not stale:
                 continue
             for name in stale:
-                data[name] = crypto.encrypt(
-                    crypto.decrypt(data[name], keys, MFA_CONTEXT), keys, MFA_CONTEXT
-                )
+                data[name] = crypto.reencrypt(data[name], keys, MFA_CONTEXT)
             authenticator.data = data
             authenticator.save(update_fields=["data"])
             changed += len(stale)

@@ -50,6 +50,10 @@ def test_an_unscored_form_registers_and_validates_answers_without_a_total() -> N
     with pytest.raises(engine.InvalidAnswers):
         engine.score(form, {"b": 11})
     assert engine.to_observations(result) == []
+    # Nothing is missing from a form with no total, so strict scoring does not refuse it.
+    assert engine.score(form, {"a": "hello"}, strict=True).completeness.complete
+    with pytest.raises(engine.InvalidAnswers):
+        engine.score_batch(form, [[3]])
 
 
 @pytest.mark.parametrize(

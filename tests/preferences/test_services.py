@@ -14,7 +14,7 @@ from alliance.care import access
 from alliance.care.services import episode_close, session_schedule
 from alliance.preferences.models import AgendaItem, CulturalProfile, TreatmentPreferences
 from alliance.preferences.selectors import (
-    agenda_rows,
+    agenda_for_next_session,
     cultural_profile_for,
     latest_preferences,
     preference_lines,
@@ -92,13 +92,13 @@ def test_an_agenda_item_attaches_to_the_next_booked_session(cast: Cast) -> None:
     session_schedule(actor=cast.alice, episode=cast.dana_episode, starts_at=now + timedelta(days=9))
     booked = agenda_item_add(actor=cast.dana, episode=cast.dana_episode, text="My sister")
     assert booked.session == upcoming
-    rows = agenda_rows(cast.dana_episode)
+    _, rows = agenda_for_next_session(cast.dana_episode)
     # The unbooked one is now for the session booked since.
     assert [(r.item, r.session, r.carried_over) for r in rows] == [
         (unbooked, upcoming, False),
         (booked, upcoming, False),
     ]
-    later = agenda_rows(cast.dana_episode, now + timedelta(days=3))
+    _, later = agenda_for_next_session(cast.dana_episode, now + timedelta(days=3))
     assert [r.carried_over for r in later] == [False, True]
     assert AuditEvent.objects.filter(action=Action.AGENDA_ITEM_ADDED).count() == 2
 
@@ -128,7 +128,7 @@ def test_the_client_withdraws_and_the_therapist_marks_talked_about(cast: Cast) -
     second.refresh_from_db()
     assert (first.status, first.closed_by) == ("withdrawn", cast.dana)
     assert (second.status, second.closed_by) == ("discussed", cast.alice)
-    assert agenda_rows(cast.dana_episode) == []
+    assert agenda_for_next_session(cast.dana_episode) == (None, [])
     with pytest.raises(ValidationError):
         agenda_item_withdraw(actor=cast.dana, item=second)
     with pytest.raises(ValidationError):

@@ -12,9 +12,6 @@ from alliance.safety.steps import STEP_KEYS
 from tests.conftest import Cast
 from tests.sentinel import run_on_database_file
 
-# Variables of this run that must not leak into a child process with its own settings.
-LOCAL_SETTINGS = ("ALLIANCE_", "DJANGO_", "DATABASE_URL")
-
 SCRIPT = """
 from alliance.care.services import episode_open
 from alliance.safety.services import safety_plan_save

@@ -52,3 +52,19 @@ def test_the_page_is_in_spanish_for_a_spanish_speaking_client(cast: Cast) -> Non
     signed_in(cast.alice).get(reverse("client_record", args=[cast.eve.pk]))
     html = signed_in(cast.eve).get(reverse("my_access_log")).content.decode()
     assert "su terapeuta" in html
+
+
+def test_the_log_costs_two_queries_however_many_people_looked(
+    cast: Cast, django_assert_num_queries: Any
+) -> None:
+    from alliance.audit.selectors import access_visits, record_events_by_others
+
+    signed_in(cast.alice).get(reverse("client_record", args=[cast.dana.pk]))
+    signed_in(cast.sam).get(reverse("client_progress", args=[cast.dana.pk]))
+    events = list(record_events_by_others(cast.dana))
+    assert {e.actor_id for e in events} >= {cast.alice.pk, cast.sam.pk}
+    with django_assert_num_queries(2):  # the people, and how each knows the client
+        visits = access_visits(cast.dana, events)
+    relations = {visit.who: visit.relation for visit in visits}
+    assert relations[cast.alice.display_name] == "your therapist"
+    assert relations[cast.sam.display_name] == "your therapist's clinical supervisor"

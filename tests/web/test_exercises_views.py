@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from alliance.audit.models import Action, AuditEvent
@@ -56,6 +58,22 @@ def test_therapist_assigns_with_a_due_date_note_and_goal(cast: Cast) -> None:
     assert assignment.goal == goal and str(assignment.due_on) == "2030-01-15"
     assert assignment.note == "One small thing you enjoy"
     assert AuditEvent.objects.filter(action=Action.EXERCISE_ASSIGNED).count() == 1
+
+
+def test_assign_page_reads_goals_in_the_same_queries_however_many(cast: Cast) -> None:
+    alice = signed_in(cast.alice)
+    url = reverse("exercise_assign", args=[cast.dana_episode.pk])
+    alice.get(url)  # the session's first request does more (sign-in bookkeeping)
+
+    def queries_with(goals: int) -> int:
+        for n in range(goals):
+            active_goal(cast.dana_episode, cast.alice, f"Goal number {n}")
+        with CaptureQueriesContext(connection) as queries:
+            page = alice.get(url)
+        assert page.status_code == 200
+        return len(queries)
+
+    assert queries_with(1) == queries_with(3)
 
 
 def test_assigning_bad_input_is_a_400_with_a_message_and_nothing_saved(cast: Cast) -> None:

@@ -7,6 +7,8 @@ from datetime import time
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -21,7 +23,7 @@ ALL_WEEK = list(range(7))
 
 @pytest.fixture
 def open_now(cast: Cast) -> None:
-    office_hours_set(actor=cast.alice, days=ALL_WEEK, starts_at=time(0), ends_at=time(23, 59))
+    office_hours_set(actor=cast.alice, days=ALL_WEEK, starts_at=time(0), ends_at=time.max)
 
 
 def closed_now(cast: Cast) -> None:
@@ -106,6 +108,29 @@ def test_unread_counts_show_for_both_participants(cast: Cast, open_now: Any) -> 
     home = text(dana.get(reverse("portal_home")))
     assert "unread" not in home
     assert "No new messages." in home
+
+
+def unread_count_queries(client: Any, url: str) -> int:
+    """How many times a page works out unread counts (the query that reads read markers)."""
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(url).status_code == 200
+    return sum(
+        q["sql"].lstrip().upper().startswith("SELECT") and "messaging_readmarker" in q["sql"]
+        for q in queries.captured_queries
+    )
+
+
+def test_unread_counts_are_worked_out_once_per_page(cast: Cast, open_now: Any) -> None:
+    message_send(actor=cast.alice, episode=cast.dana_episode, body="to dana")
+    message_send(actor=cast.dana, episode=cast.dana_episode, body="to alice")
+    # The nav item and the home card share one count.
+    assert unread_count_queries(signed_in(cast.dana), reverse("portal_home")) == 1
+    assert unread_count_queries(signed_in(cast.dana), reverse("my_preferences")) == 1
+    # However many episodes the record shows.
+    episode_close(actor=cast.alice, episode=cast.dana_episode)
+    episode_open(actor=cast.alice, client=cast.dana, therapist=cast.alice)
+    record = reverse("client_record", args=[cast.dana.pk])
+    assert unread_count_queries(signed_in(cast.alice), record) == 1
 
 
 def test_messages_nav_item_is_current_on_the_thread(cast: Cast) -> None:

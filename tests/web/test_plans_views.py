@@ -6,6 +6,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -148,6 +150,78 @@ def test_checkin_done_offers_goal_ratings_and_encourages_reliable_improvement(
     page = dana.get(done).content.decode()
     assert "Your goal ratings are saved with this check-in." in page
     assert f'name="goal-{goal.pk}"' not in page
+
+
+def test_checkin_done_encourages_a_goal_rating_that_rose_since_the_last_one(
+    cast: Any,
+) -> None:
+    first, second = active(cast), active(cast, "Phone my sister on Fridays")
+    start = timezone.now() - timedelta(weeks=6)
+    goals_rate(
+        actor=cast.dana, episode=cast.dana_episode, scores={first.pk: 3, second.pk: 6}, at=start
+    )
+    submit(cast.dana_episode, "phq-9", 18, start)
+    later = submit(cast.dana_episode, "phq-9", 16, start + timedelta(weeks=5))  # no reliable change
+    done = reverse("checkin_done", args=[later.administration_id])
+    dana = signed_in(cast.dana)
+    assert not any(note in dana.get(done).content.decode() for note in notes("reliable_change"))
+    goals_rate(
+        actor=cast.dana,
+        episode=cast.dana_episode,
+        scores={first.pk: 2, second.pk: 4},
+        response=later,
+    )
+    assert not any(note in dana.get(done).content.decode() for note in notes("goal_rose"))
+    # A later rating given with the same check-in, higher than that goal's one before it.
+    goals_rate(actor=cast.dana, episode=cast.dana_episode, scores={first.pk: 5}, response=later)
+    page = dana.get(done).content.decode()
+    assert any(note in page for note in notes("goal_rose"))
+    assert not any(note in page for note in notes("reliable_change"))
+
+
+def test_shared_pages_make_as_many_queries_for_one_goal_as_for_many(cast: Any) -> None:
+    """The plan panels sit on the record, progress, home and check-in pages: their queries
+    must not grow with the number of goals or ratings."""
+    start = timezone.now() - timedelta(weeks=6)
+    submit(cast.dana_episode, "phq-9", 18, start)
+    checkin = submit(cast.dana_episode, "phq-9", 16, start + timedelta(weeks=5))
+    dana, alice = signed_in(cast.dana), signed_in(cast.alice)
+    pages = [
+        (alice, reverse("client_record", args=[cast.dana.pk])),
+        (alice, reverse("client_progress", args=[cast.dana.pk])),
+        (alice, reverse("episode_plan", args=[cast.dana_episode.pk])),
+        (alice, reverse("episode_plan_history", args=[cast.dana_episode.pk])),
+        (dana, reverse("portal_home")),
+        (dana, reverse("my_progress")),
+        (dana, reverse("my_plan") + "?rated=1"),
+        (dana, reverse("checkin_done", args=[checkin.administration_id])),
+    ]
+
+    def add_rated_goals(count: int) -> None:
+        goals = [active(cast, f"Goal number {len(Goal.objects.all()) + 1}") for _ in range(count)]
+        for week, score in ((1, 2), (2, 4)):
+            goals_rate(
+                actor=cast.dana,
+                episode=cast.dana_episode,
+                scores={g.pk: score for g in goals},
+                at=start + timedelta(weeks=week),
+            )
+        scores = {g.pk: 6 for g in goals}
+        goals_rate(actor=cast.dana, episode=cast.dana_episode, scores=scores, response=checkin)
+
+    def queries() -> dict[str, int]:
+        counts = {}
+        for visitor, url in pages:
+            assert visitor.get(url).status_code == 200  # sessions and caches warmed
+            with CaptureQueriesContext(connection) as captured:
+                assert visitor.get(url).status_code == 200
+            counts[url] = len(captured.captured_queries)
+        return counts
+
+    add_rated_goals(1)
+    with_one = queries()
+    add_rated_goals(3)
+    assert queries() == with_one
 
 
 def test_no_encouragement_and_no_rating_form_beside_a_risk_answer(cast: Any) -> None:

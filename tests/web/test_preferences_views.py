@@ -222,3 +222,14 @@ def test_spanish_client_sees_spanish_wording(cast: Cast) -> None:
     with override("es"):
         question = str(ITEMS[0].question)
     assert question in page
+
+
+def test_home_card_links_to_preferences_in_words_that_fit(cast: Cast) -> None:
+    dana = signed_in(cast.dana)
+    assert (
+        "Tell your therapist how you'd like to work"
+        in dana.get(reverse("portal_home")).content.decode()
+    )
+    preferences_save(actor=cast.dana, episode=cast.dana_episode, answers={"lead": "left"})
+    home = dana.get(reverse("portal_home")).content.decode()
+    assert "How you'd like to work, and your list" in home

@@ -397,3 +397,14 @@ def test_clinician_chart_draws_the_expected_course_for_a_clinical_intake(cast: C
     assert "Expected course for this intake" in page
     client.force_login(cast.dana)
     assert "Expected course" not in client.get(reverse("my_progress")).content.decode()
+
+
+def test_no_expected_course_below_the_cutoff_nor_for_measures_the_rule_does_not_cover(
+    cast: Cast,
+) -> None:
+    submit_series(cast.dana_episode, "phq-9", [6, 8, 7])  # intake under the cut-off (10)
+    submit_series(cast.dana_episode, "session-feedback", [40, 42, 44])
+    html = clinician_page(cast)
+    assert html.count('class="chart-line"') == 2  # both charts are drawn…
+    assert "chart-expected" not in html  # …with no expected course on either
+    assert "Expected course" not in html

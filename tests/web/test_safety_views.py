@@ -219,6 +219,7 @@ def test_the_record_panel_says_when_and_who(cast: Cast) -> None:
     page = signed_in(cast.alice).get(record).content.decode()
     assert "by Dana (they/them) (version 1)" in page
     assert page.count(theirs(cast)) >= 1
+    assert f'href="{theirs(cast)}"' in page  # the view link itself, not only the edit link
     page = signed_in(cast.sam).get(record).content.decode()
     assert theirs(cast) in page
     assert theirs(cast, "edit") not in page
@@ -227,3 +228,16 @@ def test_the_record_panel_says_when_and_who(cast: Cast) -> None:
 def test_spanish_speaking_client_gets_her_page_in_spanish(cast: Cast) -> None:
     page = signed_in(cast.eve).get(MINE).content.decode()
     assert '<html lang="es"' in page
+
+
+def test_the_record_panel_shows_once_in_the_newest_episode(cast: Cast) -> None:
+    from alliance.care.services import episode_open
+
+    safety_plan_save(actor=cast.dana, client=cast.dana, steps={"reasons": ["x"]}, based_on=0)
+    episode_close(actor=cast.alice, episode=cast.dana_episode)
+    episode_open(actor=cast.alice, client=cast.dana, therapist=cast.alice)
+    record = reverse("client_record", kwargs={"client_id": cast.dana.pk})
+    page = signed_in(cast.alice).get(record).content.decode()
+    assert page.count("by Dana (they/them) (version 1)") == 1
+    # Shown in the new, open episode: Alice treats Dana again, so she may edit.
+    assert theirs(cast, "edit") in page

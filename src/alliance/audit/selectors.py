@@ -38,17 +38,15 @@ def record_events_by_others(client: User) -> QuerySet[AuditEvent]:
     )
 
 
-def relation_to(client: User, actor: User | None) -> str:
+def _relation(actor: User | None, therapists: set[int], supervisors: set[int]) -> str:
     """How the client knows this person: their therapist, a supervisor, the practice admin."""
     from alliance.accounts.models import Role
-    from alliance.care.models import Episode
 
     if actor is None:
         return _("a former member of staff")
-    episodes = Episode.objects.filter(client=client)
-    if episodes.filter(therapist=actor).exists():
+    if actor.pk in therapists:
         return _("your therapist")
-    if episodes.filter(supervisor=actor).exists():
+    if actor.pk in supervisors:
         return _("your therapist's clinical supervisor")
     if actor.role == Role.ADMIN:
         return _("the practice administrator")
@@ -58,14 +56,18 @@ def relation_to(client: User, actor: User | None) -> str:
 def access_visits(client: User, events: list[AuditEvent]) -> list[AccessVisit]:
     """Fold a page of events (newest first) into visits: same person, same action, same day."""
     from alliance.accounts.models import User
+    from alliance.care.models import Episode
 
     people = {u.pk: u for u in User.objects.filter(pk__in={e.actor_id for e in events})}
-    relations: dict[int | None, str] = {}
+    # One query for everyone on the page: who treats or supervises this client.
+    episodes = list(
+        Episode.objects.filter(client=client).values_list("therapist_id", "supervisor_id")
+    )
+    therapists = {therapist for therapist, supervisor in episodes}
+    supervisors = {supervisor for therapist, supervisor in episodes if supervisor is not None}
     visits: list[AccessVisit] = []
     for event in events:
         actor = people.get(event.actor_id or 0)
-        if event.actor_id not in relations:
-            relations[event.actor_id] = relation_to(client, actor)
         local = timezone.localtime(event.occurred_at)
         who = actor.display_name if actor is not None else _("Someone who has left the practice")
         what = event.action_label
@@ -88,7 +90,7 @@ def access_visits(client: User, events: list[AuditEvent]) -> list[AccessVisit]:
                     last=local,
                     times=1,
                     who=who,
-                    relation=relations[event.actor_id],
+                    relation=_relation(actor, therapists, supervisors),
                     what=what,
                 )
             )

@@ -13,6 +13,7 @@ so that the tests exercise every branch.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, TypeVar
@@ -285,27 +286,29 @@ def may_read_safety_plan(user: User, client: User) -> bool:
 
 
 def may_edit_safety_plan(user: User, client: User) -> bool:
-    if not may_read_safety_plan(user, client):
+    if not user.is_authenticated or not user.is_active:
         return False
     if user.role == Role.CLIENT:
-        return True
-    return any(
-        may_act_on_episode(user, episode, Act.TREAT)
-        for episode in episodes_reachable_by(user).filter(client_id=client.pk)
-    )
+        return user.pk == client.pk
+    return _treats_in_any(user, episodes_reachable_by(user).filter(client_id=client.pk))
+
+
+def _treats_in_any(user: User, episodes: Iterable[Episode]) -> bool:
+    return any(may_act_on_episode(user, episode, Act.TREAT) for episode in episodes)
 
 
 def access_safety_plan(user: User, client_id: int, *, write: bool = False) -> User:
     """The client whose plan this person may read (404 otherwise) and, if asked, edit (403)."""
-    if user.is_authenticated and user.role == Role.CLIENT and user.pk == client_id:
-        client = user
-    else:
-        episode = episodes_reachable_by(user).filter(client_id=client_id).first()
-        if episode is None:
-            raise Http404
-        client = episode.client
-    if not may_read_safety_plan(user, client):
+    if not user.is_authenticated or not user.is_active:
         raise Http404
-    if write and not may_edit_safety_plan(user, client):
+    if user.role == Role.CLIENT:
+        if user.pk != client_id:
+            raise Http404
+        return user
+    # One query: the episodes through which this clinician reaches the client.
+    episodes = list(episodes_reachable_by(user).filter(client_id=client_id))
+    if not episodes:
+        raise Http404
+    if write and not _treats_in_any(user, episodes):
         raise PermissionDenied
-    return client
+    return episodes[0].client

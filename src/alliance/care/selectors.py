@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
@@ -13,6 +14,13 @@ from alliance.care.models import Episode, Session
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
+
+
+def current_or_latest(episodes: Sequence[Episode]) -> Episode | None:
+    """The client's current course of care; once it is closed, the most recent one.
+
+    ``episodes`` come newest first, as ``episodes_reachable_by`` orders them."""
+    return next((e for e in episodes if e.is_open), episodes[0] if episodes else None)
 
 
 def caseload_for(user: User) -> QuerySet[Episode]:
@@ -37,9 +45,6 @@ def caseload_for(user: User) -> QuerySet[Episode]:
             sessions_held=Coalesce(Subquery(held), 0),
             next_session_at=Subquery(
                 sessions.filter(starts_at__gt=now).order_by("starts_at").values("starts_at")[:1]
-            ),
-            last_session_at=Subquery(
-                sessions.filter(starts_at__lte=now).order_by("-starts_at").values("starts_at")[:1]
             ),
         )
         .order_by("status", "client__preferred_name", "-opened_at")

@@ -56,7 +56,3 @@ def exercise_instrument(exercise_type: str, version: str | None = None) -> engin
 def shared_by_default(exercise_type: str) -> bool:
     """Writing meant for oneself (expressive writing, a journal) starts private."""
     return bool(exercise_instrument(exercise_type).metadata.get("default_shared", False))
-
-
-def is_exercise(instrument: engine.Instrument) -> bool:
-    return instrument.purpose == "exercise"

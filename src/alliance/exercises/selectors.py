@@ -5,15 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 
 from django.db.models import Count, Q, QuerySet
 
 from alliance.care.models import Episode
 from alliance.exercises.models import Assignment, Entry
-
-if TYPE_CHECKING:
-    from alliance.plans.models import Goal
+from alliance.plans.models import Goal
+from alliance.plans.selectors import active_goals
 
 
 def assignments_of(episodes: Iterable[Episode]) -> QuerySet[Assignment]:
@@ -43,10 +41,6 @@ def to_do(episodes: Iterable[Episode]) -> list[Assignment]:
     return sorted(waiting, key=lambda a: (a.due_on is None, a.due_on or a.assigned_at.date()))
 
 
-def entries_of(assignment: Assignment) -> QuerySet[Entry]:
-    return assignment.entries.order_by("-completed_at", "-pk")
-
-
 def shared_entries(episodes: Iterable[Episode]) -> QuerySet[Entry]:
     """Entries the client chose to share: the only ones whose content a clinician reads."""
     return (
@@ -65,11 +59,7 @@ def entries_for_client(episodes: Iterable[Episode]) -> QuerySet[Entry]:
 
 
 def goals_to_link(episode: Episode) -> list[Goal]:
-    """The episode's agreed goals, if the plans feature is installed."""
-    try:
-        from alliance.plans.selectors import active_goals
-    except ImportError:  # pragma: no cover - plans ships with exercises
-        return []
+    """The episode's agreed goals, which an assignment may work towards."""
     return list(active_goals(episode))
 
 

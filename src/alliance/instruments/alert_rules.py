@@ -19,6 +19,7 @@ from typing import Any, get_args
 from .change import Z_CRITICAL, Category
 from .model import Instrument, Number
 from .registry import resolve
+from .trajectories import _check_score, _fmt
 
 # -- rupture --------------------------------------------------------------------------------
 
@@ -55,18 +56,6 @@ class RuptureStatus:
     n_history: int
     reasons: tuple[str, ...]
     method: str
-
-
-def _number(value: Any, what: str, inst: Instrument) -> float:
-    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        raise ValueError(f"{what} must be a finite number, got {value!r}")
-    if not inst.total_min <= value <= inst.total_max:
-        raise ValueError(f"{what} {value!r} is outside {inst.total_min}-{inst.total_max}")
-    return float(value)
-
-
-def _fmt(x: float) -> str:
-    return str(int(x)) if float(x).is_integer() else f"{x:.1f}"
 
 
 def rupture_cutoff(instrument: str | Instrument) -> tuple[float, str, str] | None:
@@ -106,8 +95,8 @@ def rupture_status(
         raise ValueError(
             f"{inst.id}: the rupture rule is for alliance measures, where a higher score is better"
         )
-    s = _number(latest, "latest score", inst)
-    earlier = [_number(v, f"earlier score {n}", inst) for n, v in enumerate(history, start=1)]
+    s = _check_score(latest, "latest score", inst)
+    earlier = [_check_score(v, f"earlier score {n}", inst) for n, v in enumerate(history, start=1)]
     found = rupture_cutoff(inst)
     reasons: list[str] = []
 

@@ -199,7 +199,7 @@ def compute_total(
     inst: Instrument, values: Mapping[str, Number]
 ) -> tuple[Number | None, bool, tuple[str, ...]]:
     """Total under the missing-item rule; the one formula shared with the batch path."""
-    if not inst.scored:  # an unscored form: answers only, never a total (not even 0)
+    if not inst.is_scored:  # an unscored form: answers only, never a total (not even 0)
         return None, False, ()
     missing = tuple(s for s in inst.scored if s not in values and s not in inst.optional_scored)
     if len(missing) > inst.missing_max:
@@ -245,7 +245,9 @@ def score(instrument: str | Instrument, answers: Any, *, strict: bool = False) -
         if ans is not None and not isinstance(ans.value, str):
             values[link] = ans.value
     total, prorated, missing = compute_total(inst, values)
-    if total is None and strict:
+    # An unscored form has no total to miss: every valid response is complete.
+    complete = total is not None or not inst.is_scored
+    if not complete and strict:
         raise InvalidAnswers(
             [f"{inst.item(m).label()}: not answered" for m in missing]
             + [f"{len(missing)} missing, at most {inst.missing_max} allowed for a total"],
@@ -288,7 +290,7 @@ def score(instrument: str | Instrument, answers: Any, *, strict: bool = False) -
             answered=sum(1 for s in inst.scored if s in values),
             required=len(required),
             missing=missing,
-            complete=total is not None or not inst.is_scored,
+            complete=complete,
         ),
         clinical=None
         if total is None or inst.clinical_cutoff is None

@@ -55,3 +55,8 @@ def decrypt(stored: str, keys: Sequence[bytes], context: str) -> str:
 
 def needs_rotation(stored: str, keys: Sequence[bytes]) -> bool:
     return not stored.startswith(f"{PREFIX}:{key_id(keys[0])}:")
+
+
+def reencrypt(stored: str, keys: Sequence[bytes], context: str) -> str:
+    """The same plaintext, encrypted under the first key."""
+    return encrypt(decrypt(stored, keys, context), keys, context)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
 from django.template.loader import render_to_string
@@ -222,7 +222,7 @@ def office_hours_set(
 def message_notice_send(message_id: int, link: str, now: datetime | None = None) -> str:
     """E-mail the other participant that a message is waiting: fixed text, no name, no
     content, nothing about health. Throttled per person and thread (NOTICE_INTERVAL).
-    Returns what happened: "sent", "throttled", "inactive" or "failed"."""
+    Returns what happened: "sent", "automatic", "throttled", "inactive" or "failed"."""
     message = Message.objects.select_related("episode__client", "episode__therapist").get(
         pk=message_id
     )
@@ -233,10 +233,8 @@ def message_notice_send(message_id: int, link: str, now: datetime | None = None)
     if not recipient.is_active:
         return "inactive"
     now = now or timezone.now()
-    try:
-        notice, _created = MessageNotice.objects.get_or_create(episode=episode, user=recipient)
-    except IntegrityError:
-        notice = MessageNotice.objects.get(episode=episode, user=recipient)
+    # get_or_create itself copes with a concurrent create (the unique constraint).
+    notice, _created = MessageNotice.objects.get_or_create(episode=episode, user=recipient)
     previous = notice.last_sent_at
     # A conditional update claims the notice, so two workers never both send it.
     claimed = (

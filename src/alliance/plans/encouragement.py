@@ -16,8 +16,7 @@ from typing import Literal
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-# The categories of alliance.instruments.change that mean things got reliably better.
-IMPROVED_CATEGORIES = frozenset({"recovered", "reliably improved"})
+from alliance.instruments.alert_rules import GOOD_OUTCOMES
 
 Reason = Literal["reliable_change", "goal_rose"]
 
@@ -59,7 +58,8 @@ def goal_rose(change: RatingChange) -> bool:
 
 
 def reliably_improved(category: str | None) -> bool:
-    return category in IMPROVED_CATEGORIES
+    """A "recovered" or "reliably improved" category from the instrument engine."""
+    return category in GOOD_OUTCOMES
 
 
 def encouragement_reason(

@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import OuterRef, Prefetch, QuerySet, Subquery
 
 from alliance import instruments as engine
 from alliance.care.models import Episode
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Response
+from alliance.plans.encouragement import RatingChange
 from alliance.plans.models import Goal, GoalRating, GoalStatus, GoalVersion, Plan
 
 
 def _with_versions(goals: QuerySet[Goal]) -> QuerySet[Goal]:
-    return goals.select_related("proposed_by", "ended_by").prefetch_related(
+    return goals.select_related("ended_by").prefetch_related(
         Prefetch(
             "versions",
             queryset=GoalVersion.objects.select_related("author", "agreed_by").order_by(
@@ -33,7 +34,7 @@ def active_goals(episode: Episode) -> QuerySet[Goal]:
 
 
 def plan_goals(episode: Episode) -> QuerySet[Goal]:
-    """Every goal of the episode, open ones first, each with its versions and ratings."""
+    """Every goal of the episode, oldest first, each with its versions and ratings."""
     return _with_versions(Goal.objects.filter(episode=episode)).order_by("created_at", "pk")
 
 
@@ -44,12 +45,7 @@ def goals_waiting_for(episode: Episode, side: str) -> QuerySet[Goal]:
 
 
 def plan_of(episode: Episode) -> Plan | None:
-    return (
-        Plan.objects.filter(episode=episode)
-        .select_related("review_set_by")
-        .prefetch_related("summary_versions__author")
-        .first()
-    )
+    return Plan.objects.filter(episode=episode).prefetch_related("summary_versions__author").first()
 
 
 @dataclass(frozen=True)
@@ -77,6 +73,20 @@ def rated_goals(episode: Episode) -> list[GoalProgress]:
     return [p for p in goal_progress(plan_goals(episode)) if p.ratings]
 
 
+def rating_changes_with(response: Response) -> list[RatingChange]:
+    """The goal ratings given with this check-in, each beside that goal's rating before it,
+    in one query."""
+    earlier = GoalRating.objects.filter(
+        goal_id=OuterRef("goal_id"), rated_at__lt=OuterRef("rated_at")
+    ).order_by("-rated_at", "-pk")
+    linked = (
+        GoalRating.objects.filter(response=response)
+        .annotate(previous_score=Subquery(earlier.values("score")[:1]))
+        .order_by("rated_at", "pk")
+    )
+    return [RatingChange(rating.previous_score, rating.score) for rating in linked]
+
+
 def change_category_since_intake(response: Response) -> str | None:
     """The reliable-change category (Jacobson & Truax) from this instrument's first score in
     the episode to this response, computed by the instrument engine; None when it does not
@@ -97,8 +107,6 @@ def change_category_since_intake(response: Response) -> str | None:
     try:
         instrument = get_instrument(response.instrument_id, response.instrument_version)
     except engine.UnknownInstrument:
-        return None
-    if instrument.reliable_change is None:
         return None
     try:
         return engine.reliable_change(instrument, first.total, response.total).category

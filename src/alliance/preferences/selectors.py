@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from alliance.care import access
 from alliance.care.models import Episode, Session
+from alliance.care.selectors import current_or_latest
 from alliance.preferences.items import CULTURAL_PARTS, ITEMS, Promise
 from alliance.preferences.models import (
     AgendaItem,
@@ -36,7 +37,6 @@ def latest_preferences(episode: Episode) -> TreatmentPreferences | None:
 @dataclass(frozen=True)
 class PreferenceLine:
     topic: Promise
-    question: Promise
     answer: Promise
 
 
@@ -48,7 +48,7 @@ def preference_lines(preferences: TreatmentPreferences | None) -> list[Preferenc
     for item in ITEMS:
         label = item.answer_label(preferences.answers.get(item.code, ""))
         if label is not None:
-            lines.append(PreferenceLine(item.topic, item.question, label))
+            lines.append(PreferenceLine(item.topic, label))
     return lines
 
 
@@ -70,7 +70,10 @@ class AgendaRow:
     carried_over: bool
 
 
-def agenda_rows(episode: Episode, now: datetime | None = None) -> list[AgendaRow]:
+def agenda_for_next_session(
+    episode: Episode, now: datetime | None = None
+) -> tuple[Session | None, list[AgendaRow]]:
+    """The next session booked (if any) and the open agenda, each item with its session."""
     now = now or timezone.now()
     upcoming = next_session(episode, now)
     rows = []
@@ -79,7 +82,7 @@ def agenda_rows(episode: Episode, now: datetime | None = None) -> list[AgendaRow
             rows.append(AgendaRow(item, upcoming, False))
         else:
             rows.append(AgendaRow(item, item.session, item.session.starts_at <= now))
-    return rows
+    return upcoming, rows
 
 
 def recently_closed_agenda(episode: Episode, now: datetime | None = None) -> QuerySet[AgendaItem]:
@@ -120,5 +123,4 @@ def cultural_profile_for(viewer: User, episode: Episode) -> list[CulturalLine]:
 
 def episode_for_client_pages(client: User) -> Episode | None:
     """The client's open episode, else their latest one (shown read-only)."""
-    episodes = list(access.episodes_reachable_by(client))
-    return next((e for e in episodes if e.is_open), episodes[0] if episodes else None)
+    return current_or_latest(list(access.episodes_reachable_by(client)))

@@ -24,7 +24,7 @@ from alliance.preferences.models import (
     CulturalProfile,
     TreatmentPreferences,
 )
-from alliance.preferences.selectors import next_session
+from alliance.preferences.selectors import latest_preferences, next_session
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
@@ -75,7 +75,7 @@ def preferences_save(
     working_together = _check_length(working_together, FREE_TEXT_MAX)
     if not clean and not hopes and not working_together:
         raise ValidationError(_("Choose at least one answer, or write something, before saving."))
-    latest = TreatmentPreferences.objects.filter(episode=episode).order_by("-version").first()
+    latest = latest_preferences(episode)
     preferences = TreatmentPreferences.objects.create(
         episode=episode,
         version=(latest.version if latest else 0) + 1,

@@ -8,9 +8,14 @@ this table was written; check every release and update ``CHECKED_ON``.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+from django.conf import settings
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
+
+if TYPE_CHECKING:
+    from alliance.accounts.models import User
 
 CHECKED_ON = "2026-11-25"
 
@@ -112,6 +117,11 @@ RESOURCES: dict[str, CountryResources] = {
 }
 
 COUNTRY_CHOICES = [(code, resources.name) for code, resources in RESOURCES.items()]
+
+
+def resources_for_person(person: User) -> CountryResources | None:
+    """The resources for where this person is: their own country, else the practice's."""
+    return resources_for(person.country or settings.PRACTICE_COUNTRY)
 
 
 def resources_for(country: str) -> CountryResources | None:

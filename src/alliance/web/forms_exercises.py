@@ -12,12 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from alliance import instruments as engine
 from alliance.exercises.catalogue import CLINICAL_NAMES, ExerciseType
 from alliance.exercises.services import NOTE_MAX
-from alliance.web.questionnaire import (
-    QuestionnaireForm,
-    display_texts,
-    item_text,
-    option_text,
-)
+from alliance.web.questionnaire import QuestionnaireForm, answer_text, item_text
 
 SHARE_CHOICES = [
     ("yes", _("Share it with my therapist")),
@@ -74,12 +69,15 @@ class ExerciseForm(QuestionnaireForm):
     def __init__(
         self, *args: Any, instrument: engine.Instrument, language: str, shared: bool, **kwargs: Any
     ) -> None:
-        self.raw_types = _raw_types(instrument)
+        raw_types = _raw_types(instrument)
+        self.kinds = {
+            it.link_id: widget_kind(it, raw_types.get(it.link_id, "")) for it in instrument.items
+        }
         super().__init__(*args, instrument=instrument, language=language, **kwargs)
         self.fields["share"] = _share_field(shared)
 
     def _field(self, item: engine.Item) -> forms.Field:
-        kind = widget_kind(item, self.raw_types.get(item.link_id, ""))
+        kind = self.kinds[item.link_id]
         label = item_text(item, self.language)
         required_message = {"required": _("Please fill this in.")}
         if kind == "number":
@@ -106,7 +104,9 @@ class ExerciseForm(QuestionnaireForm):
         return super()._field(item)
 
     def answers(self) -> dict[str, Any]:
-        return {k: v for k, v in self.cleaned_data.items() if k != "share" and v not in (None, "")}
+        answers = super().answers()
+        answers.pop("share", None)
+        return answers
 
     @property
     def shared(self) -> bool:
@@ -115,10 +115,8 @@ class ExerciseForm(QuestionnaireForm):
     def exercise_questions(
         self,
     ) -> Iterator[tuple[list[str], forms.BoundField, engine.Item, str]]:
-        intros = display_texts(self.instrument, self.language)
-        for item in self.instrument.items:
-            kind = widget_kind(item, self.raw_types.get(item.link_id, ""))
-            yield intros.get(item.link_id, []), self[item.link_id], item, kind
+        for intros, field, item in self.questions():
+            yield intros, field, item, self.kinds[item.link_id]
 
 
 class SharingForm(forms.Form):
@@ -161,7 +159,10 @@ class AssignForm(forms.Form):
         if goals:
             self.fields["goal"] = GoalChoiceField(
                 label=_("Goal it works towards"),
-                queryset=type(goals[0]).objects.filter(pk__in=[g.pk for g in goals]),
+                # Each label reads the goal's latest wording: its versions in one query.
+                queryset=type(goals[0])
+                .objects.filter(pk__in=[g.pk for g in goals])
+                .prefetch_related("versions"),
                 required=False,
                 empty_label=_("No particular goal"),
             )
@@ -182,10 +183,7 @@ def entry_rows(
         stored = answers.get(item.link_id)
         if stored is None or stored == "":
             continue
-        if item.kind == "choice":
-            option = next((o for o in item.options if o.code == stored), None)
-            shown = option_text(option, language) if option else str(stored)
-        else:
-            shown = str(stored)
-        rows.append(EntryRow(item_text(item, language), shown))
+        rows.append(
+            EntryRow(item_text(item, language), answer_text(item, stored, stored, language))
+        )
     return rows

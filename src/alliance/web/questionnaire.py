@@ -37,6 +37,12 @@ def option_text(option: engine.AnswerOption, language: str) -> str:
     return option.translations.get(language) or option.display
 
 
+def answer_text(item: engine.Item, code: Any, value: Any, language: str) -> str:
+    """An answer as the reader sees it: its option's text if ``code`` is one, else the value."""
+    option = next((o for o in item.options if o.code == code), None)
+    return option_text(option, language) if option else str(value)
+
+
 def display_texts(instrument: engine.Instrument, language: str) -> dict[str, list[str]]:
     """Display items (instructions) keyed by the answerable item they come before."""
     before: dict[str, list[str]] = {}
@@ -135,8 +141,7 @@ def answer_rows(
             shown, value = "", None
         else:
             value = stored.get("value")
-            option = next((o for o in item.options if o.code == stored.get("code")), None)
-            shown = option_text(option, language) if option else str(value)
+            shown = answer_text(item, stored.get("code"), value, language)
         rows.append(
             AnswerRow(
                 item.position, item_text(item, language), shown, value, item.link_id in tripped

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 
 from alliance import instruments as engine
 from alliance.measures.instruments import get_instrument
+from alliance.web import charts
 
 register = template.Library()
 
@@ -25,7 +26,7 @@ def score(value: float | None) -> str:
     """Totals are whole numbers for most instruments; show them without a trailing .0."""
     if value is None:
         return "—"
-    return str(int(value)) if float(value).is_integer() else f"{value:.1f}"
+    return charts.number(value)
 
 
 @register.filter

@@ -67,7 +67,7 @@ def exercises_portal_card(context: Any, episode: Any) -> dict[str, Any]:
     if episode is None or not _may_read(viewer, episode) or viewer.pk != episode.client_id:
         return {"to_do": [], "hidden": True}
     to_do = selectors.to_do([episode])
-    return {"to_do": to_do, "hidden": not to_do, "request": context["request"]}
+    return {"to_do": to_do, "hidden": not to_do}
 
 
 @register.inclusion_tag("web/exercises/_record_panel.html", takes_context=True)
@@ -81,7 +81,6 @@ def exercises_record_panel(context: Any, episode: Any) -> dict[str, Any]:
         "current": list(selectors.live_assignments([episode])),
         "latest": list(selectors.shared_entries([episode])[:LATEST_SHARED]),
         "may_assign": access.may_assign_exercise(viewer, episode),
-        "request": context["request"],
     }
 
 
@@ -90,7 +89,7 @@ def exercises_progress_panel(context: Any, episode: Any) -> dict[str, Any]:
     viewer = _viewer(context)
     if not _may_read(viewer, episode):
         return {"hidden": True}
-    assignments = list(selectors.assignments_of([episode]).filter(withdrawn_at__isnull=True))
+    assignments = list(selectors.live_assignments([episode]))
     if not assignments:
         return {"hidden": True}
     clinical = viewer.role != Role.CLIENT
@@ -102,5 +101,4 @@ def exercises_progress_panel(context: Any, episode: Any) -> dict[str, Any]:
         "clinical": clinical,
         # The client's progress page has the panel under its h1; the workspace, under an h2.
         "heading_level": 3 if clinical else 2,
-        "request": context["request"],
     }

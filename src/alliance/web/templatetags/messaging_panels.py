@@ -19,6 +19,17 @@ register = template.Library()
 MY_PAGES = ("my_messages", "my_thread")
 
 
+def _unread_counts(context: dict[str, Any]) -> dict[int, int]:
+    """The viewer's unread counts by episode, worked out once per request: the nav item
+    (every portal page), the home card and each episode's record panel all read them."""
+    request = context["request"]
+    counts: dict[int, int] | None = getattr(request, "_unread_message_counts", None)
+    if counts is None:
+        counts = unread_counts_for(request.user)
+        request._unread_message_counts = counts
+    return counts
+
+
 @register.inclusion_tag("web/messaging/_nav.html", takes_context=True)
 def messaging_nav(context: dict[str, Any]) -> dict[str, Any]:
     """The client's "Messages" item, with the unread count said in words for screen
@@ -26,7 +37,7 @@ def messaging_nav(context: dict[str, Any]) -> dict[str, Any]:
     request = context["request"]
     match = getattr(request, "resolver_match", None)
     return {
-        "unread": sum(unread_counts_for(request.user).values()),
+        "unread": sum(_unread_counts(context).values()),
         "current": match is not None and match.url_name in MY_PAGES,
     }
 
@@ -35,8 +46,7 @@ def messaging_nav(context: dict[str, Any]) -> dict[str, Any]:
 def messaging_portal_card(context: dict[str, Any], episode: Any) -> dict[str, Any]:
     if episode is None:
         return {"show": False}
-    user = context["request"].user
-    return {"show": True, "unread": unread_counts_for(user).get(episode.pk, 0)}
+    return {"show": True, "unread": _unread_counts(context).get(episode.pk, 0)}
 
 
 @register.inclusion_tag("web/messaging/_record_panel.html", takes_context=True)
@@ -51,6 +61,6 @@ def messaging_record_panel(context: dict[str, Any], episode: Any) -> dict[str, A
         "show": True,
         "episode": episode,
         "participant": participant,
-        "unread": unread_counts_for(user).get(episode.pk, 0) if participant else 0,
+        "unread": _unread_counts(context).get(episode.pk, 0) if participant else 0,
         "summary": thread_summary(episode),
     }

@@ -22,7 +22,7 @@ from alliance.care import access
 from alliance.care.access import Act
 from alliance.care.models import Episode
 from alliance.measures.models import Response
-from alliance.plans.encouragement import RatingChange, encouragement_note, encouragement_reason
+from alliance.plans.encouragement import encouragement_note, encouragement_reason
 from alliance.plans.models import GBO_MAX, GBO_MIN, GoalRating, GoalStatus, Side
 from alliance.plans.selectors import (
     GoalProgress,
@@ -33,6 +33,7 @@ from alliance.plans.selectors import (
     plan_goals,
     plan_of,
     rated_goals,
+    rating_changes_with,
 )
 from alliance.web import charts
 from alliance.web.forms_plans import GoalRatingsForm
@@ -50,13 +51,14 @@ def _viewer(context: Any) -> Any:
 
 @register.simple_tag(takes_context=True)
 def plans_nav(context: Any) -> str:
-    request = context["request"]
-    match = getattr(request, "resolver_match", None)
-    if match and match.url_name in PLAN_PAGES:
-        return format_html(
-            '<li><a href="{}" aria-current="page">{}</a></li>', reverse("my_plan"), _("My plan")
-        )
-    return format_html('<li><a href="{}">{}</a></li>', reverse("my_plan"), _("My plan"))
+    match = getattr(context["request"], "resolver_match", None)
+    current = bool(match and match.url_name in PLAN_PAGES)
+    return format_html(
+        '<li><a href="{}"{}>{}</a></li>',
+        reverse("my_plan"),
+        mark_safe(' aria-current="page"') if current else "",
+        _("My plan"),
+    )
 
 
 @register.simple_tag(takes_context=True)
@@ -180,7 +182,6 @@ def plan_progress_panel(context: Any, episode: Episode) -> dict[str, Any]:
     if not access.may_act_on_episode(viewer, episode, Act.READ):
         return {"show": False}
     audience = "client" if viewer.pk == episode.client_id else "clinician"
-    rated = rated_goals(episode)
     if audience == "client" and not episode.client_sees_progress:
         goals = list(active_goals(episode))
         return {
@@ -190,6 +191,7 @@ def plan_progress_panel(context: Any, episode: Episode) -> dict[str, Any]:
             "goals": goals,
             "charts": [],
         }
+    rated = rated_goals(episode)
     return {
         "show": True if audience == "clinician" else bool(rated),
         "audience": audience,
@@ -207,16 +209,7 @@ def plan_checkin_done(context: Any, response: Response) -> dict[str, Any]:
     viewer = _viewer(context)
     if response.critical_tripped or viewer.pk != response.client_id:
         return {"show": False}
-    episode = response.episode
-    linked = list(GoalRating.objects.filter(response=response).order_by("rated_at", "pk"))
-    changes = []
-    for rating in linked:
-        earlier = (
-            GoalRating.objects.filter(goal_id=rating.goal_id, rated_at__lt=rating.rated_at)
-            .order_by("-rated_at", "-pk")
-            .first()
-        )
-        changes.append(RatingChange(earlier.score if earlier else None, rating.score))
+    changes = rating_changes_with(response)
     reason = encouragement_reason(
         risk=response.critical_tripped,
         change_category=change_category_since_intake(response),
@@ -224,15 +217,15 @@ def plan_checkin_done(context: Any, response: Response) -> dict[str, Any]:
     )
     note = encouragement_note(reason, response.pk)
     form = None
-    if access.may_rate_goals(viewer, episode):
-        rated_ids = {r.goal_id for r in linked}
-        unrated = [g for g in active_goals(episode) if g.pk not in rated_ids]
-        if unrated and not linked:
-            form = GoalRatingsForm(goals=unrated, initial={"response": response.pk})
+    # The ratings are offered once per check-in: none given with it yet.
+    if not changes and access.may_rate_goals(viewer, response.episode):
+        goals = list(active_goals(response.episode))
+        if goals:
+            form = GoalRatingsForm(goals=goals, initial={"response": response.pk})
     return {
-        "show": bool(note or form or linked),
+        "show": bool(note or form or changes),
         "note": note,
         "form": form,
         "response": response,
-        "rated": bool(linked),
+        "rated": bool(changes),
     }

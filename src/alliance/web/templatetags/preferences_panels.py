@@ -13,16 +13,14 @@ from typing import Any
 
 from django import template
 from django.http import Http404
-from django.utils import timezone
 
 from alliance.care import access
 from alliance.care.access import Act
 from alliance.care.models import Episode
 from alliance.preferences.selectors import (
-    agenda_rows,
+    agenda_for_next_session,
     cultural_profile_for,
     latest_preferences,
-    next_session,
     preference_lines,
 )
 from alliance.web.forms_preferences import AgendaItemForm
@@ -49,14 +47,14 @@ def preferences_portal_card(context: dict[str, Any], episode: Episode | None) ->
         return {"show": False}
     if not access.may_act_on_episode(viewer, episode, Act.READ):
         return {"show": False}
-    now = timezone.now()
+    upcoming, agenda = agenda_for_next_session(episode)
     return {
         "show": True,
         "episode": episode,
         "may_add": access.may_act_on_episode(viewer, episode, Act.CONTRIBUTE),
-        "agenda": agenda_rows(episode, now),
-        "next_session": next_session(episode, now),
-        "has_preferences": latest_preferences(episode) is not None,
+        "agenda": agenda,
+        "next_session": upcoming,
+        "has_preferences": episode.preference_versions.exists(),
         "form": AgendaItemForm(initial={"back": "home"}, auto_id="id_home_%s"),
     }
 
@@ -70,14 +68,14 @@ def preferences_record_panel(context: dict[str, Any], client: Any) -> dict[str, 
         return {"show": False}
     episode = record.open_episodes[0] if record.open_episodes else record.episodes[0]
     latest = latest_preferences(episode)
-    now = timezone.now()
+    upcoming, agenda = agenda_for_next_session(episode)
     return {
         "show": True,
         "episode": episode,
         "latest": latest,
         "lines": preference_lines(latest),
         "cultural": cultural_profile_for(viewer, episode),
-        "agenda": agenda_rows(episode, now),
-        "next_session": next_session(episode, now),
+        "agenda": agenda,
+        "next_session": upcoming,
         "may_mark": access.may_mark_agenda_discussed(viewer, episode),
     }

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from alliance.care import access
 from alliance.care.access import Act
 from alliance.care.models import Episode
+from alliance.care.selectors import current_or_latest
 from alliance.messaging.selectors import (
     describe_hours,
     office_hours_of,
@@ -28,7 +29,7 @@ from alliance.messaging.services import (
     office_hours_set,
     thread_open,
 )
-from alliance.safety.crisis import resources_for
+from alliance.safety.crisis import resources_for_person
 from alliance.web.forms_messaging import MessageForm, OfficeHoursForm
 from alliance.web.http import AuthedRequest
 
@@ -77,7 +78,7 @@ def my_messages(request: AuthedRequest) -> HttpResponse:
     """The client's thread with their current therapist (or their latest, once closed)."""
     access.require(access.may_use_client_portal(request.user))
     episodes = list(access.episodes_reachable_by(request.user))
-    current = next((e for e in episodes if e.is_open), episodes[0] if episodes else None)
+    current = current_or_latest(episodes)
     if current is None:
         if request.method == "POST":
             raise PermissionDenied
@@ -97,14 +98,13 @@ def my_thread(request: AuthedRequest, episode_id: int) -> HttpResponse:
 def _client_thread(
     request: AuthedRequest, episode: Episode, episodes: list[Episode], back_to: str
 ) -> HttpResponse:
-    country = request.user.country or settings.PRACTICE_COUNTRY
     return _thread_page(
         request,
         episode,
         "web/messaging/client_thread.html",
         back_to,
         {
-            "crisis": resources_for(country),
+            "crisis": resources_for_person(request.user),
             "other_episodes": [e for e in episodes if e.pk != episode.pk],
         },
     )

@@ -23,6 +23,7 @@ from alliance.audit.services import audit_record
 from alliance.care import access
 from alliance.care.access import Act
 from alliance.care.models import Episode
+from alliance.care.selectors import current_or_latest
 from alliance.measures.models import Response
 from alliance.plans import services
 from alliance.plans.encouragement import (
@@ -31,7 +32,7 @@ from alliance.plans.encouragement import (
     encouragement_reason,
 )
 from alliance.plans.models import Goal, GoalStatus, Side
-from alliance.plans.selectors import goal_progress, plan_goals, plan_of
+from alliance.plans.selectors import active_goals, goal_progress, plan_goals, plan_of
 from alliance.web.forms_plans import (
     AgreeForm,
     GoalCloseForm,
@@ -50,8 +51,7 @@ Audience = Literal["client", "clinician"]
 
 def _current_episode(request: AuthedRequest) -> Episode | None:
     """The client's current course of care; once it is closed, the most recent one."""
-    episodes = tuple(access.episodes_reachable_by(request.user))
-    return next((e for e in episodes if e.is_open), episodes[0] if episodes else None)
+    return current_or_latest(tuple(access.episodes_reachable_by(request.user)))
 
 
 def plan_context(
@@ -360,8 +360,7 @@ def my_goal_edit(request: AuthedRequest, goal_id: int) -> HttpResponse:
 def my_goals_rate(request: AuthedRequest) -> HttpResponse:
     """Ratings from the plan page or from the check-in done page (with its response)."""
     episode = _client_write_episode(request)
-    goals = [p.goal for p in goal_progress(plan_goals(episode).filter(status=GoalStatus.ACTIVE))]
-    form = GoalRatingsForm(request.POST, goals=goals)
+    form = GoalRatingsForm(request.POST, goals=list(active_goals(episode)))
     if not form.is_valid():
         return _failed(request, episode, "client", form, ratings_form=form)
     response = None
@@ -429,9 +428,10 @@ def plan_review_set(request: AuthedRequest, episode_id: int) -> HttpResponse:
     access.require(access.may_see_caseload(request.user))
     episode = access.access_episode(request.user, episode_id, Act.TREAT)
     form = ReviewDateForm(request.POST)
-    if "review_on" not in request.POST or not form.is_valid():
-        if "review_on" not in request.POST:
-            form.add_error("review_on", _("Choose a date, or leave it empty to clear it."))
+    # An empty date clears it; a missing field is a broken form, not a request to clear.
+    if "review_on" not in request.POST:
+        form.add_error("review_on", _("Choose a date, or leave it empty to clear it."))
+    if not form.is_valid():
         return _failed(request, episode, "clinician", form, review_form=form)
     services.plan_review_set(
         actor=request.user,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -22,7 +21,7 @@ from alliance.measures.models import Administration, Response
 from alliance.measures.schedules import schedule_sync
 from alliance.measures.selectors import due_administrations
 from alliance.measures.services import AlreadyCompleted, response_submit
-from alliance.safety.crisis import resources_for
+from alliance.safety.crisis import resources_for_person
 from alliance.web.http import AuthedRequest
 from alliance.web.questionnaire import QuestionnaireForm, form_language
 
@@ -36,6 +35,7 @@ def portal_home(request: AuthedRequest) -> HttpResponse:
     )
     now = timezone.now()
     sessions = list(sessions_of(episodes))
+    open_ids = {e.pk for e in episodes if e.is_open}
     current = next((e for e in episodes if e.is_open), None)
     if current is not None:
         # Weekly check-ins come into being when they fall due; this is idempotent.
@@ -53,7 +53,7 @@ def portal_home(request: AuthedRequest) -> HttpResponse:
         {
             "current_episode": current,
             "due": due,
-            "upcoming": [s for s in sessions if s.starts_at > now and s.episode.is_open],
+            "upcoming": [s for s in sessions if s.starts_at > now and s.episode_id in open_ids],
             "past_count": sum(1 for s in sessions if s.starts_at <= now),
         },
     )
@@ -119,7 +119,6 @@ def checkin_done(request: AuthedRequest, administration_id: int) -> HttpResponse
     )
     instrument = get_instrument(response.instrument_id, response.instrument_version)
     band = instrument.band_for(response.total)
-    country = request.user.country or settings.PRACTICE_COUNTRY
     return render(
         request,
         "web/portal/checkin_done.html",
@@ -132,7 +131,7 @@ def checkin_done(request: AuthedRequest, administration_id: int) -> HttpResponse
                 else ""
             ),
             "risk": response.critical_tripped,
-            "crisis": resources_for(country) if response.critical_tripped else None,
+            "crisis": resources_for_person(request.user) if response.critical_tripped else None,
         },
     )
 

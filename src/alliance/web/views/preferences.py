@@ -10,6 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
+from django.forms.models import model_to_dict
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -21,11 +22,10 @@ from alliance.care.access import Act
 from alliance.care.models import Episode
 from alliance.preferences.models import AgendaItem, CulturalProfile
 from alliance.preferences.selectors import (
-    agenda_rows,
+    agenda_for_next_session,
     cultural_profile_for,
     episode_for_client_pages,
     latest_preferences,
-    next_session,
     recently_closed_agenda,
 )
 from alliance.preferences.services import (
@@ -70,6 +70,7 @@ def _preferences_page(
             }
         form = PreferencesForm(initial=initial)
     now = timezone.now()
+    upcoming, agenda = agenda_for_next_session(episode, now) if episode else (None, [])
     return render(
         request,
         "web/preferences/my_preferences.html",
@@ -79,9 +80,9 @@ def _preferences_page(
             "form": form,
             "agenda_form": agenda_form or AgendaItemForm(initial={"back": "preferences"}),
             "agenda_error": agenda_error,
-            "agenda": agenda_rows(episode, now) if episode else [],
+            "agenda": agenda,
             "recently_closed": recently_closed_agenda(episode, now) if episode else [],
-            "next_session": next_session(episode, now) if episode else None,
+            "next_session": upcoming,
         },
         status=status,
     )
@@ -179,9 +180,8 @@ def my_cultural_profile(request: AuthedRequest) -> HttpResponse:
     else:
         episode = _client_episode(request, Act.READ)
     profile = CulturalProfile.objects.filter(episode=episode).first() if episode else None
-    initial: dict[str, Any] = {}
-    if profile is not None:
-        initial = {field.name: getattr(profile, field.name) for field in profile._meta.fields}
+    # model_to_dict reads the episode's id, not the episode (no extra query).
+    initial: dict[str, Any] = model_to_dict(profile) if profile is not None else {}
     form = CulturalProfileForm(request.POST if request.method == "POST" else None, initial=initial)
     if request.method == "POST" and episode is not None and form.is_valid():
         try:

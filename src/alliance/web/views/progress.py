@@ -27,10 +27,12 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from alliance import instruments as engine
+from alliance.alerts.rules import trackable
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
 from alliance.care.models import Episode
+from alliance.care.selectors import current_or_latest
 from alliance.instruments.trajectories import expected_score
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Response
@@ -141,8 +143,7 @@ def my_progress(request: AuthedRequest) -> HttpResponse:
     audit_record(
         actor=request.user, action=Action.VIEWED, client_id=request.user.pk, request=request
     )
-    # The current course of care; once it is closed, the most recent one.
-    episode = next((e for e in episodes if e.is_open), episodes[0] if episodes else None)
+    episode = current_or_latest(episodes)
     shown = episode is not None and episode.client_sees_progress
     sections: list[Section] = []
     if episode is not None and shown:
@@ -427,16 +428,11 @@ def _expected(series: Series) -> charts.Expected | None:
     """The expected course for this client's intake (TRAJECTORIES.md default), where the
     not-on-track rule applies: a symptom measure with a threshold and an intake at or
     above its clinical cut-off."""
-    instrument = series.instrument
-    if (
-        instrument.direction != "higher_is_worse"
-        or instrument.clinical_cutoff is None
-        or instrument.reliable_change is None
-        or not series.responses
-    ):
+    cutoff = series.instrument.clinical_cutoff
+    if not trackable(series.instrument) or cutoff is None or not series.responses:
         return None
     intake = series.responses[0].total
-    if intake is None or intake < instrument.clinical_cutoff.value:
+    if intake is None or intake < cutoff.value:
         return None
     values = [expected_score(intake, k) for k in range(1, len(series.responses) + 1)]
     return charts.Expected(values, _("Expected course for this intake (Alliance default curve)"))

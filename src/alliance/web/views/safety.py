@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -22,7 +21,7 @@ from alliance.accounts.models import User
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
-from alliance.safety.crisis import resources_for
+from alliance.safety.crisis import resources_for_person
 from alliance.safety.models import SafetyPlanVersion
 from alliance.safety.selectors import safety_current_version, safety_plan_of, safety_versions_of
 from alliance.safety.services import StaleEdit, safety_plan_save
@@ -67,12 +66,11 @@ def _steps_of(version: SafetyPlanVersion | None) -> list[dict[str, Any]]:
 
 
 def _context(request: AuthedRequest, side: Side, **extra: Any) -> dict[str, Any]:
-    country = side.client.country or settings.PRACTICE_COUNTRY
     return {
         "base": side.base,
         "portal": side.portal,
         "client": side.client,
-        "crisis": resources_for(country),
+        "crisis": resources_for_person(side.client),
         "may_edit": access.may_edit_safety_plan(request.user, side.client),
         "plan_url": side.url("plan"),
         "edit_url": side.url("edit"),
