@@ -8,6 +8,7 @@ created beside the test database.
 from __future__ import annotations
 
 import base64
+import json
 import os
 import subprocess
 import sys
@@ -83,10 +84,42 @@ CHANGE = (
     "User.objects.filter(email='client1@demo.test').update(preferred_name='Changed')"
 )
 
+# Each client's whole-record export (alliance.records), as a digest per client. The
+# export has no generation time in it; sessions are "planned" or "finished" relative to
+# ``now``, so the comparison fixes it.
+RECORD_EXPORTS = """
+import hashlib, json
+from datetime import datetime
+from alliance.accounts.models import User
+from alliance.records.export import record_bundle_json
+from alliance.records.selectors import client_record
+now = datetime.fromisoformat("2030-01-01T00:00:00+00:00")
+clients = User.objects.filter(role="client")
+if EMAILS:
+    clients = clients.filter(email__in=EMAILS)
+digests = {
+    client.email: hashlib.sha256(
+        record_bundle_json(client_record(client), now=now).encode()
+    ).hexdigest()
+    for client in clients.order_by("email")
+}
+print(json.dumps(digests))
+"""
+
+
+def record_exports(env: dict[str, str], *emails: str) -> dict[str, str]:
+    """The record export (FHIR JSON) of these clients, or of every client, by e-mail
+    address, as SHA-256 digests."""
+    script = f"EMAILS = {list(emails)!r}\n{RECORD_EXPORTS}"
+    out = alliance(env, "shell", "-c", script).stdout
+    return dict(json.loads(out.strip().splitlines()[-1]))
+
 
 def test_the_demo_practice_round_trips_exactly(demo: dict[str, str], tmp_path: Path) -> None:
     before = export(demo)
     assert "Dana" in before  # decrypted content is part of what is compared
+    records_before = record_exports(demo)
+    assert {f"client{n}@demo.test" for n in range(1, 31)} <= records_before.keys()
     backup = tmp_path / "practice.bak"
     made = alliance(demo, "backup", str(backup))
     assert "Backup written" in made.stdout
@@ -95,8 +128,13 @@ def test_the_demo_practice_round_trips_exactly(demo: dict[str, str], tmp_path: P
     assert b"Dana" not in raw and b"demo.test" not in raw  # sealed, not readable
     alliance(demo, "shell", "-c", CHANGE)
     assert export(demo) != before
+    changed = record_exports(demo, "client1@demo.test", "client2@demo.test")
+    assert changed["client1@demo.test"] != records_before["client1@demo.test"]
+    assert changed["client2@demo.test"] == records_before["client2@demo.test"]
     alliance(demo, "restore", str(backup), "--yes")
     assert export(demo) == before
+    # Every client's own export (their whole record, as they would download it) too.
+    assert record_exports(demo) == records_before
 
 
 def test_a_damaged_or_foreign_backup_changes_nothing(demo: dict[str, str], tmp_path: Path) -> None:

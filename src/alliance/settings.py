@@ -55,6 +55,8 @@ try:
     HSTS_PRELOAD = env_bool("ALLIANCE_HSTS_PRELOAD", default=True)
     PRACTICE_NAME = env_str("ALLIANCE_PRACTICE_NAME", "Alliance practice")
     PRACTICE_COUNTRY = env_str("ALLIANCE_PRACTICE_COUNTRY", "US").upper()
+    # Years the audit facts of an erased client are held (HIPAA: six, 45 CFR 164.316(b)(2)).
+    ERASURE_AUDIT_RETENTION_YEARS = env_int("ALLIANCE_ERASURE_AUDIT_RETENTION_YEARS", 6)
 except ConfigError as error:
     raise ImproperlyConfigured(str(error)) from None
 
@@ -100,6 +102,7 @@ INSTALLED_APPS = [
     "alliance.exercises",
     "alliance.messaging",
     "alliance.safety",
+    "alliance.records",
     "alliance.web",
     "allauth",
     "allauth.account",

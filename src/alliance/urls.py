@@ -70,6 +70,8 @@ urlpatterns = [
     path("", include("alliance.web.routes.exercises")),
     path("", include("alliance.web.routes.messaging")),
     path("", include("alliance.web.routes.safety")),
+    # The whole record: the client's copy, and erasure at their request
+    path("", include("alliance.web.routes.records")),
     # De-identified reports (supervisors and the practice admin)
     path("reports/outcomes/", reports.practice_report, name="practice_report"),
     path("reports/alert-accuracy/", reports.alert_accuracy, name="alert_accuracy"),

@@ -16,7 +16,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.conftest import Cast
 from tests.web.matrix import LOGGED_IN_REDIRECT, ROLES, Rows, everyone, only, signed_in
-from tests.web.matrix_rows import exercises, messaging, plans, preferences, safety
+from tests.web.matrix_rows import exercises, messaging, plans, preferences, records, safety
 
 STAFF = ("therapist", "other_therapist", "supervisor", "admin")
 # Reauthenticating with a code, or turning the app off, is for those who have an app.
@@ -190,7 +190,14 @@ MATRIX: Rows = {
     "audit_log": (None, {"GET": only({"admin": 200}), "POST": signed_in(405)}),
 }
 # Each feature of the client's voice keeps its rows beside the others, in matrix_rows/.
-for _rows in (plans.ROWS, preferences.ROWS, exercises.ROWS, messaging.ROWS, safety.ROWS):
+for _rows in (
+    plans.ROWS,
+    preferences.ROWS,
+    exercises.ROWS,
+    messaging.ROWS,
+    safety.ROWS,
+    records.ROWS,
+):
     assert not MATRIX.keys() & _rows.keys(), "a URL has two rows"
     MATRIX.update(_rows)
 

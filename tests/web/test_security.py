@@ -61,7 +61,11 @@ def test_templates_have_no_inline_script_or_style() -> None:
             assert script.strip() == "", f"inline script in {template}"
         for tag in re.findall(r"<script\b[^>]*>", code):
             assert 'src="{% static' in tag, f"script not served by the app in {template}"
-        assert "<style" not in text and " style=" not in text, template
+        # The readable copy of a client's record is a downloaded file, never served (so no
+        # Content-Security-Policy applies): it carries its own small style sheet.
+        if template.relative_to(root).as_posix() != "records/templates/records/record.html":
+            assert "<style" not in text, template
+        assert " style=" not in text, template
         assert "http://" not in text and "https://" not in text, template
 
 

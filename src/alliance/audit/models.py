@@ -63,6 +63,10 @@ class Action(models.TextChoices):
     OFFICE_HOURS_CHANGED = "office_hours_changed", _("changed office hours")
     # safety
     SAFETY_PLAN_UPDATED = "safety_plan_updated", _("updated the safety plan")
+    # records (the whole record: export and erasure)
+    RECORD_EXPORTED = "record_exported", _("downloaded a copy of the whole record")
+    ERASURE_REQUESTED = "erasure_requested", _("asked for the record to be erased")
+    CLIENT_ERASED = "client_erased", _("erased a client's record")
 
 
 class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):

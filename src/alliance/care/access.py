@@ -312,3 +312,30 @@ def access_safety_plan(user: User, client_id: int, *, write: bool = False) -> Us
     if write and not _treats_in_any(user, episodes):
         raise PermissionDenied
     return episodes[0].client
+
+
+# --- records (the whole record: export and erasure) ---
+# A copy of the whole record goes to the client themselves, or to the practice admin acting
+# for them (a request made at the practice, or an erasure prepared). Clinicians read the
+# record through their episodes, page by page; they never take the whole of it away.
+
+
+def may_export_own_record(user: User) -> bool:
+    return user.is_authenticated and user.is_active and user.role == Role.CLIENT
+
+
+def may_handle_client_records(user: User) -> bool:
+    """Exporting a client's record for them and erasing it at their request: the admin."""
+    return may_manage_accounts(user)
+
+
+def access_client_for_records(user: User, client_id: int) -> User:
+    """The client whose whole record the admin handles; anyone else, or a staff id, is a 404."""
+    from alliance.accounts.models import User as UserModel
+
+    if not may_handle_client_records(user):
+        raise Http404
+    client = UserModel.objects.filter(pk=client_id, role=Role.CLIENT).first()
+    if client is None:
+        raise Http404
+    return client

@@ -32,6 +32,12 @@ class MessageQuerySet(models.QuerySet["Message"]):
     def delete(self) -> NoReturn:
         raise PermissionError("A sent message cannot be deleted.")
 
+    def erase_at_clients_request(self) -> int:
+        """The one sanctioned removal: erasing a client's whole record at their request
+        (``alliance.records.erasure``); nothing else calls it."""
+        deleted, _by_model = models.QuerySet.delete(self)
+        return deleted
+
 
 class Message(models.Model):
     episode = models.ForeignKey(Episode, on_delete=models.PROTECT, related_name="messages")

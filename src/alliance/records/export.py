@@ -1,0 +1,631 @@
+"""A client's whole record as one FHIR R4B Bundle, and the download that carries it.
+
+The Bundle is of type ``collection``, not ``document``: a document Bundle is a clinical
+document attested at a moment (a Composition first, a required timestamp and identifier),
+while this is a copy of the data as it stands. A collection needs no generation time, so
+the same database always exports the same bytes (the backup test compares them).
+
+How the record maps to FHIR (every resource refers to the client as ``Patient/<id>``, the
+form the single-response export already uses; staff are ``Practitioner/<id>``):
+
+======================================  ===================================================
+Alliance                                FHIR R4B
+======================================  ===================================================
+the client                              Patient: ``name.text`` as they gave it, pronouns in
+                                        the ``individual-pronouns`` extension, language in
+                                        ``communication``, e-mail in ``telecom``, country
+                                        in ``address``
+therapists, supervisors, other authors  Practitioner (name only)
+episode of care                         EpisodeOfCare, with a CareTeam (therapist, supervisor)
+session                                 Encounter (``planned`` before its time, then
+                                        ``finished``)
+treatment plan (one per episode)        CarePlan: current summary in ``description``,
+                                        every summary in ``note``, the review date in the
+                                        extension ``urn:alliance:extension:plan-review-on``,
+                                        goals in ``goal``, exercises in ``activity``
+goal                                    Goal: current wording in ``description``, every
+                                        wording in ``note``; ratings in ``outcomeReference``
+goal rating (0-10)                      Observation, ``valueInteger``, ``focus`` the Goal
+questionnaire response                  QuestionnaireResponse and its Observations, made by
+                                        ``alliance.measures.services.response_fhir_bundle``
+alert                                   DetectedIssue; acknowledgement and resolution (with
+                                        their notes) in ``mitigation``
+message                                 Communication (``payload.contentString``)
+exercise entry                          QuestionnaireResponse of the exercise's own
+                                        Questionnaire (the instrument engine), ``basedOn``
+                                        the CarePlan; who may read it in the extension
+                                        ``urn:alliance:extension:shared-with-therapist``
+treatment preferences (every version)   QuestionnaireResponse of
+                                        ``urn:alliance:questionnaire:treatment-preferences``
+agenda item                             Task (``requested``, ``cancelled`` = withdrawn,
+                                        ``completed`` = talked about)
+cultural profile                        QuestionnaireResponse of
+                                        ``urn:alliance:questionnaire:cultural-profile``;
+                                        each part's sharing is a boolean item beside it
+safety plan (every version)             QuestionnaireResponse of
+                                        ``urn:alliance:questionnaire:safety-plan``, one item
+                                        per step
+======================================  ===================================================
+
+Check-ins asked for but not answered, reminders and read markers are workings of the app,
+not part of the record, and are left out. Texts in the Bundle are in English (the
+readable copy is in the client's language).
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import zipfile
+from datetime import UTC, date, datetime
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from alliance import instruments as engine
+from alliance.accounts.models import User
+from alliance.alerts.models import Alert, AlertKind
+from alliance.exercises.catalogue import exercise_instrument
+from alliance.exercises.models import Entry
+from alliance.measures.services import _urn, response_fhir_bundle
+from alliance.messaging.models import Message
+from alliance.plans.models import Goal, GoalStatus
+from alliance.preferences.items import CULTURAL_PARTS, ITEMS_BY_CODE
+from alliance.preferences.models import (
+    AgendaItem,
+    AgendaStatus,
+    CulturalProfile,
+    TreatmentPreferences,
+)
+from alliance.records.readable import readable_record
+from alliance.records.selectors import ClientRecord, EpisodeRecord, client_record
+from alliance.safety.steps import STEPS
+
+Resource = dict[str, Any]
+
+PRONOUNS_URL = "http://hl7.org/fhir/StructureDefinition/individual-pronouns"
+REVIEW_ON_URL = "urn:alliance:extension:plan-review-on"
+SHARED_URL = "urn:alliance:extension:shared-with-therapist"
+ALERT_STATUS_URL = "urn:alliance:extension:alert-status"
+ALERT_KINDS = "urn:alliance:codesystem:alert-kinds"
+ALERT_STEPS = "urn:alliance:codesystem:alert-steps"
+PREFERENCE_ANSWERS = "urn:alliance:codesystem:preference-answers"
+GOAL_RATING = "urn:alliance:codesystem:goal-rating"
+GOAL_ACHIEVEMENT = "http://terminology.hl7.org/CodeSystem/goal-achievement"
+ACT_CODE = "http://terminology.hl7.org/CodeSystem/v3-ActCode"
+BCP47 = "urn:ietf:bcp:47"
+PREFERENCES_QUESTIONNAIRE = "urn:alliance:questionnaire:treatment-preferences"
+CULTURAL_QUESTIONNAIRE = "urn:alliance:questionnaire:cultural-profile"
+SAFETY_QUESTIONNAIRE = "urn:alliance:questionnaire:safety-plan"
+
+GOAL_LIFECYCLE = {
+    GoalStatus.PROPOSED: "proposed",
+    GoalStatus.ACTIVE: "active",
+    GoalStatus.ACHIEVED: "completed",
+    GoalStatus.SET_ASIDE: "cancelled",
+}
+AGENDA_TASK_STATUS = {
+    AgendaStatus.OPEN: "requested",
+    AgendaStatus.WITHDRAWN: "cancelled",
+    AgendaStatus.DISCUSSED: "completed",
+}
+
+
+def _dt(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat()
+
+
+def _day(value: date) -> str:
+    return value.isoformat()
+
+
+class _Builder:
+    """Collects the entries of one client's Bundle."""
+
+    def __init__(self, record: ClientRecord, now: datetime) -> None:
+        self.record = record
+        self.client = record.client
+        self.now = now
+        self.entries: list[dict[str, Any]] = []
+
+    # References ---------------------------------------------------------------
+
+    def person(self, user_id: int) -> dict[str, str]:
+        kind = "Patient" if user_id == self.client.pk else "Practitioner"
+        ref = {"reference": f"{kind}/{user_id}"}
+        name = self.record.name_of(user_id)
+        if name:
+            ref["display"] = name
+        return ref
+
+    @property
+    def patient(self) -> dict[str, str]:
+        return self.person(self.client.pk)
+
+    def add(self, resource: Resource) -> None:
+        local = f"{resource['resourceType']}/{resource['id']}"
+        self.entries.append({"fullUrl": _urn(local), "resource": resource})
+
+    # The person ---------------------------------------------------------------
+
+    def add_patient(self) -> None:
+        client = self.client
+        patient: Resource = {
+            "resourceType": "Patient",
+            "id": str(client.pk),
+            "active": client.is_active,
+            "name": [{"use": "usual", "text": client.preferred_name}],
+            "telecom": [{"system": "email", "value": client.email}],
+            "communication": [
+                {
+                    "language": {"coding": [{"system": BCP47, "code": client.language}]},
+                    "preferred": True,
+                }
+            ],
+        }
+        if client.pronouns:
+            patient["extension"] = [
+                {
+                    "url": PRONOUNS_URL,
+                    "extension": [
+                        {"url": "value", "valueCodeableConcept": {"text": client.pronouns}}
+                    ],
+                }
+            ]
+        if client.country:
+            patient["address"] = [{"country": client.country}]
+        self.add(patient)
+
+    def add_practitioners(self) -> None:
+        for pk in sorted(self.record.people):
+            person = self.record.people[pk]
+            self.add(
+                {
+                    "resourceType": "Practitioner",
+                    "id": str(pk),
+                    "name": [{"use": "usual", "text": person.preferred_name}],
+                }
+            )
+
+    # One episode of care ------------------------------------------------------
+
+    def add_episode(self, part: EpisodeRecord) -> None:
+        episode = part.episode
+        episode_ref = {"reference": f"EpisodeOfCare/episode-{episode.pk}"}
+        team_ref = {"reference": f"CareTeam/care-team-{episode.pk}"}
+        plan_ref = {"reference": f"CarePlan/plan-{episode.pk}"}
+        period: dict[str, str] = {"start": _dt(episode.opened_at)}
+        if episode.closed_at is not None:
+            period["end"] = _dt(episode.closed_at)
+        self.add(
+            {
+                "resourceType": "EpisodeOfCare",
+                "id": f"episode-{episode.pk}",
+                "status": "active" if episode.is_open else "finished",
+                "patient": self.patient,
+                "careManager": self.person(episode.therapist_id),
+                "team": [team_ref],
+                "period": period,
+            }
+        )
+        members = [{"role": [{"text": "Therapist"}], "member": self.person(episode.therapist_id)}]
+        if episode.supervisor_id is not None:
+            members.append(
+                {
+                    "role": [{"text": "Clinical supervisor"}],
+                    "member": self.person(episode.supervisor_id),
+                }
+            )
+        self.add(
+            {
+                "resourceType": "CareTeam",
+                "id": f"care-team-{episode.pk}",
+                "status": "active" if episode.is_open else "inactive",
+                "subject": self.patient,
+                "participant": members,
+            }
+        )
+        for session in part.sessions:
+            self.add(
+                {
+                    "resourceType": "Encounter",
+                    "id": f"session-{session.pk}",
+                    "status": "planned" if session.starts_at > self.now else "finished",
+                    "class": {"system": ACT_CODE, "code": "AMB", "display": "ambulatory"},
+                    "type": [{"text": f"Session {session.number}"}],
+                    "subject": self.patient,
+                    "episodeOfCare": [episode_ref],
+                    "participant": [{"individual": self.person(episode.therapist_id)}],
+                    "period": {"start": _dt(session.starts_at)},
+                }
+            )
+        self.add(self.care_plan(part, period, episode_ref, team_ref))
+        for goal in part.goals:
+            self.add_goal(goal)
+        for response in part.responses:
+            self.entries.extend(response_fhir_bundle(response)["entry"])
+        for alert in part.alerts:
+            self.add(self.detected_issue(alert))
+        for message in part.messages:
+            self.add(self.communication(part, message))
+        for entry in part.entries:
+            self.add(self.exercise_entry(entry, plan_ref))
+        for preferences in part.preferences:
+            self.add(self.preferences(preferences))
+        for item in part.agenda:
+            self.add(self.agenda_item(item))
+        if part.cultural is not None:
+            self.add(self.cultural_profile(part.cultural))
+
+    def care_plan(
+        self,
+        part: EpisodeRecord,
+        period: dict[str, str],
+        episode_ref: dict[str, str],
+        team_ref: dict[str, str],
+    ) -> Resource:
+        episode = part.episode
+        plan: Resource = {
+            "resourceType": "CarePlan",
+            "id": f"plan-{episode.pk}",
+            "status": "active" if episode.is_open else "completed",
+            "intent": "plan",
+            "title": "Treatment plan",
+            "subject": self.patient,
+            "period": period,
+            "author": self.person(episode.therapist_id),
+            "contributor": [self.patient, self.person(episode.therapist_id)],
+            "careTeam": [team_ref],
+            "supportingInfo": [episode_ref],
+        }
+        if part.plan is not None:
+            plan["created"] = _dt(part.plan.created_at)
+            if part.plan.review_on is not None:
+                plan["extension"] = [{"url": REVIEW_ON_URL, "valueDate": _day(part.plan.review_on)}]
+        if part.summaries:
+            plan["description"] = part.summaries[-1].text
+            plan["note"] = [
+                {
+                    "authorReference": self.person(summary.author_id),
+                    "time": _dt(summary.created_at),
+                    "text": summary.text,
+                }
+                for summary in part.summaries
+            ]
+        if part.goals:
+            plan["goal"] = [{"reference": f"Goal/goal-{goal.pk}"} for goal in part.goals]
+        activities = []
+        for assignment in part.assignments:
+            entries = part.entries_of(assignment)
+            if assignment.is_withdrawn:
+                status = "cancelled"
+            elif entries:
+                status = "in-progress"
+            else:
+                status = "not-started"
+            detail: dict[str, Any] = {
+                "kind": "Task",
+                "code": {
+                    "coding": [
+                        {"system": "urn:alliance:exercise", "code": assignment.exercise_type}
+                    ],
+                    "text": exercise_instrument(
+                        assignment.exercise_type, assignment.instrument_version
+                    ).title,
+                },
+                "status": status,
+                "performer": [self.patient],
+            }
+            if assignment.goal_id is not None:
+                detail["goal"] = [{"reference": f"Goal/goal-{assignment.goal_id}"}]
+            if assignment.due_on is not None:
+                detail["scheduledString"] = f"by {_day(assignment.due_on)}"
+            if assignment.note:
+                detail["description"] = assignment.note
+            activity: dict[str, Any] = {"detail": detail}
+            if entries:
+                activity["outcomeReference"] = [
+                    {"reference": f"QuestionnaireResponse/exercise-entry-{entry.pk}"}
+                    for entry in entries
+                ]
+            activities.append(activity)
+        if activities:
+            plan["activity"] = activities
+        return plan
+
+    def add_goal(self, goal: Goal) -> None:
+        versions = list(goal.versions.all())
+        ratings = list(goal.ratings.all())
+        resource: Resource = {
+            "resourceType": "Goal",
+            "id": f"goal-{goal.pk}",
+            "lifecycleStatus": GOAL_LIFECYCLE[GoalStatus(goal.status)],
+            "description": {"text": goal.current_text},
+            "subject": self.patient,
+            "startDate": _day(timezone.localdate(goal.created_at)),
+            "expressedBy": self.person(goal.proposed_by_id),
+        }
+        if goal.status == GoalStatus.ACHIEVED:
+            resource["achievementStatus"] = {
+                "coding": [{"system": GOAL_ACHIEVEMENT, "code": "achieved"}]
+            }
+        if goal.ended_at is not None:
+            resource["statusDate"] = _day(timezone.localdate(goal.ended_at))
+        if versions:
+            resource["note"] = [
+                {
+                    "authorReference": self.person(version.author_id),
+                    "time": _dt(version.created_at),
+                    "text": version.text,
+                }
+                for version in versions
+            ]
+        if ratings:
+            resource["outcomeReference"] = [
+                {"reference": f"Observation/goal-rating-{rating.pk}"} for rating in ratings
+            ]
+        self.add(resource)
+        for rating in ratings:
+            observation: Resource = {
+                "resourceType": "Observation",
+                "id": f"goal-rating-{rating.pk}",
+                "status": "final",
+                "code": {
+                    "coding": [{"system": GOAL_RATING, "code": "progress-towards-goal"}],
+                    "text": "Progress towards the goal (0 = not at all, 10 = goal reached)",
+                },
+                "subject": self.patient,
+                "focus": [{"reference": f"Goal/goal-{goal.pk}"}],
+                "effectiveDateTime": _dt(rating.rated_at),
+                "performer": [self.person(rating.rated_by_id)],
+                "valueInteger": rating.score,
+            }
+            if rating.response_id is not None:
+                observation["derivedFrom"] = [
+                    {"reference": f"QuestionnaireResponse/response-{rating.response_id}"}
+                ]
+            self.add(observation)
+
+    def detected_issue(self, alert: Alert) -> Resource:
+        kind = AlertKind(alert.kind)
+        resource: Resource = {
+            "resourceType": "DetectedIssue",
+            "id": f"alert-{alert.pk}",
+            "extension": [{"url": ALERT_STATUS_URL, "valueCode": alert.status}],
+            "status": "final",
+            "code": {
+                "coding": [{"system": ALERT_KINDS, "code": kind.value, "display": str(kind.label)}],
+                "text": str(kind.label),
+            },
+            "severity": "high" if kind == AlertKind.RISK else "moderate",
+            "patient": self.patient,
+            "identifiedDateTime": _dt(alert.created_at),
+        }
+        if alert.response_id is not None:
+            resource["implicated"] = [
+                {"reference": f"QuestionnaireResponse/response-{alert.response_id}"}
+            ]
+        if alert.details:
+            resource["detail"] = json.dumps(alert.details, sort_keys=True, ensure_ascii=False)
+        steps = []
+        for code, at, by, note in (
+            (
+                "acknowledged",
+                alert.acknowledged_at,
+                alert.acknowledged_by_id,
+                alert.acknowledgement_note,
+            ),
+            ("resolved", alert.resolved_at, alert.resolved_by_id, alert.resolution_note),
+        ):
+            if at is None:
+                continue
+            step: dict[str, Any] = {
+                "action": {
+                    "coding": [{"system": ALERT_STEPS, "code": code}],
+                    "text": note or code,
+                },
+                "date": _dt(at),
+            }
+            if by is not None:
+                step["author"] = self.person(by)
+            steps.append(step)
+        if steps:
+            resource["mitigation"] = steps
+        return resource
+
+    def communication(self, part: EpisodeRecord, message: Message) -> Resource:
+        episode = part.episode
+        resource: Resource = {
+            "resourceType": "Communication",
+            "id": f"message-{message.pk}",
+            "status": "completed",
+            "subject": self.patient,
+            "sent": _dt(message.sent_at),
+        }
+        if message.sender_id is None:  # an automatic reply, which nobody wrote personally
+            resource["category"] = [{"text": "automatic reply"}]
+            resource["recipient"] = [self.patient]
+        elif message.sender_id == self.client.pk:
+            resource["sender"] = self.patient
+            resource["recipient"] = [self.person(episode.therapist_id)]
+        else:
+            resource["sender"] = self.person(message.sender_id)
+            resource["recipient"] = [self.patient]
+        resource["payload"] = [{"contentString": message.body}]
+        return resource
+
+    def exercise_entry(self, entry: Entry, plan_ref: dict[str, str]) -> Resource:
+        instrument = exercise_instrument(entry.instrument_id, entry.instrument_version)
+        local_id = f"exercise-entry-{entry.pk}"
+        try:
+            result = engine.score(instrument, dict(entry.answers))
+        except engine.InvalidAnswers:
+            # An entry the form no longer accepts is still the client's: keep its words.
+            resource: Resource = {
+                "resourceType": "QuestionnaireResponse",
+                "id": local_id,
+                "status": "completed",
+                "subject": self.patient,
+                "authored": _dt(entry.completed_at),
+                "item": [
+                    {"linkId": link_id, "answer": [{"valueString": str(value)}]}
+                    for link_id, value in sorted(entry.answers.items())
+                ],
+            }
+        else:
+            resource = engine.to_questionnaire_response(
+                result,
+                subject=f"Patient/{self.client.pk}",
+                authored=_dt(entry.completed_at),
+                response_id=local_id,
+            )
+        resource["extension"] = [{"url": SHARED_URL, "valueBoolean": entry.shared}]
+        resource["basedOn"] = [plan_ref]
+        resource["author"] = self.patient
+        return resource
+
+    def preferences(self, version: TreatmentPreferences) -> Resource:
+        items: list[dict[str, Any]] = []
+        for code, answer in sorted(version.answers.items()):
+            item = ITEMS_BY_CODE.get(code)
+            if item is None:
+                continue
+            coding = {"system": PREFERENCE_ANSWERS, "code": answer}
+            label = item.answer_label(answer)
+            if label is not None:
+                coding["display"] = str(label)
+            items.append(
+                {"linkId": code, "text": str(item.question), "answer": [{"valueCoding": coding}]}
+            )
+        for link_id, text, value in (
+            ("hopes", "What I hope to get from therapy", version.hopes),
+            ("working_together", "How I would like us to work together", version.working_together),
+        ):
+            if value:
+                items.append({"linkId": link_id, "text": text, "answer": [{"valueString": value}]})
+        resource: Resource = {
+            "resourceType": "QuestionnaireResponse",
+            "id": f"preferences-{version.pk}",
+            "questionnaire": PREFERENCES_QUESTIONNAIRE,
+            "status": "completed",
+            "subject": self.patient,
+            "authored": _dt(version.created_at),
+            "author": self.person(version.created_by_id),
+        }
+        if items:
+            resource["item"] = items
+        return resource
+
+    def agenda_item(self, item: AgendaItem) -> Resource:
+        resource: Resource = {
+            "resourceType": "Task",
+            "id": f"agenda-item-{item.pk}",
+            "status": AGENDA_TASK_STATUS[AgendaStatus(item.status)],
+            "intent": "proposal",
+            "code": {"text": "Something to talk about in a session"},
+            "description": item.text,
+            "for": self.patient,
+            "requester": self.person(item.created_by_id),
+            "authoredOn": _dt(item.created_at),
+        }
+        if item.closed_at is not None:
+            resource["lastModified"] = _dt(item.closed_at)
+        if item.session_id is not None:
+            resource["encounter"] = {"reference": f"Encounter/session-{item.session_id}"}
+        return resource
+
+    def cultural_profile(self, profile: CulturalProfile) -> Resource:
+        items: list[dict[str, Any]] = []
+        for part in CULTURAL_PARTS:
+            text = profile.text_of(part.code)
+            if not text:
+                continue
+            items.append(
+                {"linkId": part.code, "text": str(part.label), "answer": [{"valueString": text}]}
+            )
+            items.append(
+                {
+                    "linkId": f"{part.code}-shared",
+                    "text": "Shared with the therapist",
+                    "answer": [{"valueBoolean": profile.is_shared(part.code)}],
+                }
+            )
+        resource: Resource = {
+            "resourceType": "QuestionnaireResponse",
+            "id": f"cultural-profile-{profile.pk}",
+            "questionnaire": CULTURAL_QUESTIONNAIRE,
+            "status": "completed",
+            "subject": self.patient,
+            "authored": _dt(profile.updated_at),
+            "author": self.patient,
+        }
+        if items:
+            resource["item"] = items
+        return resource
+
+    # The safety plan (the client's own, across episodes) -----------------------
+
+    def add_safety_plan(self) -> None:
+        for version in self.record.safety_versions:
+            items = [
+                {
+                    "linkId": step.key,
+                    "text": f"{step.number}. {step.title}",
+                    "answer": [{"valueString": entry} for entry in version.entries(step.key)],
+                }
+                for step in STEPS
+                if version.entries(step.key)
+            ]
+            resource: Resource = {
+                "resourceType": "QuestionnaireResponse",
+                "id": f"safety-plan-{version.plan_id}-v{version.number}",
+                "questionnaire": SAFETY_QUESTIONNAIRE,
+                "status": "completed",
+                "subject": self.patient,
+                "authored": _dt(version.created_at),
+                "author": self.person(version.author_id),
+            }
+            if items:
+                resource["item"] = items
+            self.add(resource)
+
+
+def record_bundle(record: ClientRecord, *, now: datetime | None = None) -> dict[str, Any]:
+    """The whole record as a FHIR R4B collection Bundle (a plain dict, ready for JSON)."""
+    builder = _Builder(record, now or timezone.now())
+    # Codes and labels in English whoever asks, so the same data gives the same Bundle.
+    with translation.override("en"):
+        builder.add_patient()
+        builder.add_practitioners()
+        for part in record.episodes:
+            builder.add_episode(part)
+        builder.add_safety_plan()
+    return {"resourceType": "Bundle", "type": "collection", "entry": builder.entries}
+
+
+def record_bundle_json(record: ClientRecord, *, now: datetime | None = None) -> str:
+    return json.dumps(record_bundle(record, now=now), indent=2, ensure_ascii=False)
+
+
+def archive_name(today: date) -> str:
+    """A file name with no name and no health information in it."""
+    return f"alliance-record-{today.isoformat()}.zip"
+
+
+def record_archive(client: User, *, now: datetime | None = None) -> bytes:
+    """The download: ``record.fhir.json``, ``record.html`` and a short ``README.txt``."""
+    now = now or timezone.now()
+    record = client_record(client)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("record.fhir.json", record_bundle_json(record, now=now))
+        archive.writestr("record.html", readable_record(record, now=now))
+        with translation.override(client.language):
+            readme = render_to_string(
+                "records/README.txt",
+                {"practice_name": settings.PRACTICE_NAME, "exported_at": now},
+            )
+        archive.writestr("README.txt", readme)
+    return buffer.getvalue()

@@ -1,0 +1,252 @@
+"""The readable copy of a client's whole record: one self-contained HTML file.
+
+It is a file to keep and print, not a page the app serves: plain semantic HTML with a
+small style sheet of its own, no script, nothing fetched from anywhere. It is written in
+the client's language and speaks to them ("your goals"), whoever downloads it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.template.loader import render_to_string
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from alliance import instruments as engine
+from alliance.alerts.models import Alert, AlertKind, AlertStatus
+from alliance.exercises.catalogue import ExerciseType, exercise_instrument
+from alliance.measures.instruments import get_instrument
+from alliance.measures.models import Response
+from alliance.preferences.items import CULTURAL_PARTS, ITEMS_BY_CODE
+from alliance.records.selectors import ClientRecord, EpisodeRecord
+from alliance.safety.models import SafetyPlanVersion
+from alliance.safety.steps import STEPS
+
+# What an alert meant, for the person it was about (DESIGN.md, "Wording").
+ALERT_WORDS = {
+    AlertKind.RISK: gettext_lazy("One of your answers suggested you might not be safe."),
+    AlertKind.NOT_ON_TRACK: gettext_lazy(
+        "Your scores suggested things were harder than expected at that point."
+    ),
+    AlertKind.RUPTURE: gettext_lazy(
+        "Your feedback suggested that working together felt harder at that point."
+    ),
+    AlertKind.DISENGAGEMENT: gettext_lazy("Two check-ins in a row were not completed."),
+}
+ALERT_STATE_WORDS = {
+    AlertStatus.OPEN: gettext_lazy("Not looked at yet"),
+    AlertStatus.ACKNOWLEDGED: gettext_lazy("Your therapist has seen it"),
+    AlertStatus.RESOLVED: gettext_lazy("Closed"),
+}
+
+
+@dataclass(frozen=True)
+class Row:
+    question: str
+    answer: str
+
+
+@dataclass
+class Section:
+    """One thing written or answered on one day, with its question-and-answer rows."""
+
+    title: str
+    when: datetime | None
+    rows: list[Row] = field(default_factory=list)
+    facts: list[str] = field(default_factory=list)
+
+
+def _item_text(item: engine.Item, language: str) -> str:
+    return item.translations.get(language) or item.text
+
+
+def _answer_text(item: engine.Item, code: Any, value: Any, language: str) -> str:
+    option = next((o for o in item.options if o.code == code), None)
+    if option is not None:
+        return option.translations.get(language) or option.display
+    return str(value)
+
+
+def _response_section(response: Response, language: str) -> Section:
+    instrument = get_instrument(response.instrument_id, response.instrument_version)
+    rows = []
+    for item in instrument.items:
+        if item.kind == "text":
+            text = (response.text_answers or {}).get(item.link_id, "")
+            if text:
+                rows.append(Row(_item_text(item, language), text))
+            continue
+        stored = response.answers.get(item.link_id)
+        if stored is not None:
+            answer = _answer_text(item, stored.get("code"), stored.get("value"), language)
+            rows.append(Row(_item_text(item, language), answer))
+    facts = []
+    if response.total is not None:
+        total = int(response.total) if float(response.total).is_integer() else response.total
+        facts.append(_("Score: %(total)s") % {"total": total})
+        band = instrument.band_for(response.total)
+        if band is not None:
+            facts.append(str(band.label.get(language) or band.label.get("en", "")))
+    return Section(instrument.title, response.submitted_at, rows, facts)
+
+
+def _entry_rows(entry: Any, language: str) -> list[Row]:
+    instrument = exercise_instrument(entry.instrument_id, entry.instrument_version)
+    rows = []
+    for item in instrument.items:
+        stored = entry.answers.get(item.link_id)
+        if stored is None or stored == "":
+            continue
+        rows.append(Row(_item_text(item, language), _answer_text(item, stored, stored, language)))
+    return rows
+
+
+def _exercises(part: EpisodeRecord, language: str) -> list[dict[str, Any]]:
+    out = []
+    for assignment in part.assignments:
+        entries = [
+            {
+                "when": entry.completed_at,
+                "shared": entry.shared,
+                "rows": _entry_rows(entry, language),
+            }
+            for entry in part.entries_of(assignment)
+        ]
+        out.append(
+            {
+                "name": ExerciseType(assignment.exercise_type).label,
+                "assignment": assignment,
+                "entries": entries,
+            }
+        )
+    return out
+
+
+def _preferences(part: EpisodeRecord) -> list[dict[str, Any]]:
+    out = []
+    for version in reversed(part.preferences):
+        lines = []
+        for code, answer in version.answers.items():
+            item = ITEMS_BY_CODE.get(code)
+            label = item.answer_label(answer) if item is not None else None
+            if item is not None and label is not None:
+                lines.append(Row(str(item.question), str(label)))
+        out.append({"version": version, "lines": lines})
+    return out
+
+
+def _cultural(part: EpisodeRecord) -> list[dict[str, Any]]:
+    profile = part.cultural
+    if profile is None:
+        return []
+    return [
+        {
+            "label": part_.label,
+            "text": profile.text_of(part_.code),
+            "shared": profile.is_shared(part_.code),
+        }
+        for part_ in CULTURAL_PARTS
+        if profile.text_of(part_.code)
+    ]
+
+
+def _alerts(alerts: list[Alert]) -> list[dict[str, Any]]:
+    return [
+        {
+            "alert": alert,
+            "words": ALERT_WORDS[AlertKind(alert.kind)],
+            "state": ALERT_STATE_WORDS[AlertStatus(alert.status)],
+        }
+        for alert in alerts
+    ]
+
+
+def _safety(version: SafetyPlanVersion) -> list[dict[str, Any]]:
+    return [
+        {"step": step, "entries": version.entries(step.key)}
+        for step in STEPS
+        if version.entries(step.key)
+    ]
+
+
+def _who(record: ClientRecord, user_id: int | None) -> str:
+    """Who wrote something, as the client reads it: "You", or the person's name."""
+    if user_id == record.client.pk:
+        return _("You")
+    return record.name_of(user_id)
+
+
+def _episode(record: ClientRecord, part: EpisodeRecord, language: str) -> dict[str, Any]:
+    episode = part.episode
+    return {
+        "episode": episode,
+        "therapist": record.name_of(episode.therapist_id),
+        "supervisor": record.name_of(episode.supervisor_id),
+        "sessions": part.sessions,
+        "plan": part.plan,
+        "summary": part.summaries[-1].text if part.summaries else "",
+        "earlier_summaries": part.summaries[:-1],
+        "goals": [
+            {
+                "goal": goal,
+                "earlier": list(goal.versions.all())[:-1],
+                "ratings": list(goal.ratings.all()),
+            }
+            for goal in part.goals
+        ],
+        "checkins": [_response_section(response, language) for response in part.responses],
+        "exercises": _exercises(part, language),
+        "messages": [
+            {
+                "message": message,
+                "who": (
+                    _("Automatic reply")
+                    if message.is_automatic
+                    else _who(record, message.sender_id)
+                ),
+            }
+            for message in part.messages
+        ],
+        "preferences": _preferences(part),
+        "agenda": part.agenda,
+        "cultural": _cultural(part),
+        "alerts": _alerts(part.alerts),
+    }
+
+
+def readable_record(record: ClientRecord, *, now: datetime) -> str:
+    """The HTML file, in the client's language."""
+    language = record.client.language
+    with translation.override(language):
+        versions = record.safety_versions
+        return render_to_string(
+            "records/record.html",
+            {
+                "client": record.client,
+                "practice_name": settings.PRACTICE_NAME,
+                "exported_at": now,
+                "language": language,
+                "episodes": [
+                    _episode(record, part, language) for part in reversed(record.episodes)
+                ],
+                "safety_current": _safety(versions[-1]) if versions else [],
+                "safety_current_version": versions[-1] if versions else None,
+                "safety_earlier": [
+                    {
+                        "version": version,
+                        "author": (
+                            _("you")
+                            if version.author_id == record.client.pk
+                            else record.name_of(version.author_id)
+                        ),
+                        "steps": _safety(version),
+                    }
+                    for version in reversed(versions[:-1])
+                ],
+            },
+        )

@@ -1,0 +1,189 @@
+"""The record pages: the client's own (About me → Your record) and the practice admin's."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.urls import reverse
+
+from tests.conftest import PASSWORD, signed_in
+from tests.records.helpers import DANA_SAYS, GOAL_NOW, rich_record
+
+
+def reauthenticated(user: Any) -> Any:
+    """Signed in, and the password typed again just now (as the downloads ask)."""
+    client = signed_in(user)
+    response = client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+    assert response.status_code == 302, response.content[:500]
+    return client
+
+
+def unzip(response: Any) -> zipfile.ZipFile:
+    return zipfile.ZipFile(io.BytesIO(response.content))
+
+
+def test_about_me_links_to_the_record_page(cast: Any) -> None:
+    page = signed_in(cast.dana).get(reverse("profile"))
+    assert reverse("my_record").encode() in page.content
+    staff_page = signed_in(cast.alice).get(reverse("profile"))
+    assert reverse("my_record").encode() not in staff_page.content
+
+
+def test_the_client_downloads_their_record_after_typing_the_password_again(cast: Any) -> None:
+    from alliance.audit.models import Action, AuditEvent
+
+    rich_record(cast)
+    response = reauthenticated(cast.dana).post(reverse("my_record_download"))
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/zip"
+    assert "no-store" in response["Cache-Control"]
+    disposition = response["Content-Disposition"]
+    assert re.fullmatch(
+        r'attachment; filename="alliance-record-\d{4}-\d{2}-\d{2}\.zip"', disposition
+    )
+    archive = unzip(response)
+    bundle = json.loads(archive.read("record.fhir.json"))
+    assert bundle["entry"][0]["resource"]["id"] == str(cast.dana.pk)
+    html = archive.read("record.html").decode()
+    assert GOAL_NOW in html and DANA_SAYS in html
+    event = AuditEvent.objects.order_by("-seq").first()
+    assert event is not None
+    assert (event.action, event.actor_id, event.client_id) == (
+        Action.RECORD_EXPORTED,
+        cast.dana.pk,
+        cast.dana.pk,
+    )
+
+
+def test_without_the_password_again_nothing_is_downloaded(cast: Any) -> None:
+    from alliance.audit.models import AuditEvent
+
+    response = signed_in(cast.dana).post(reverse("my_record_download"))
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_reauthenticate"))
+    assert not AuditEvent.objects.filter(action="record_exported").exists()
+
+
+def test_each_client_downloads_only_their_own_record(cast: Any) -> None:
+    rich_record(cast)
+    response = reauthenticated(cast.eve).post(reverse("my_record_download"))
+    text = unzip(response).read("record.fhir.json").decode()
+    assert f'"Patient/{cast.eve.pk}"' in text
+    assert f'"Patient/{cast.dana.pk}"' not in text
+    assert GOAL_NOW not in text
+
+
+@pytest.mark.parametrize("role", ["alice", "sam", "charlie"])
+def test_clinicians_get_no_whole_record(cast: Any, role: str) -> None:
+    from alliance.care import access
+
+    clinician = getattr(cast, role)
+    assert not access.may_export_own_record(clinician)
+    assert not access.may_handle_client_records(clinician)
+    client = reauthenticated(clinician)
+    url = reverse("person_record_download", kwargs={"user_id": cast.dana.pk})
+    assert client.post(url).status_code == 404
+    assert client.post(reverse("my_record_download")).status_code == 404
+    assert client.get(reverse("person_record", kwargs={"user_id": cast.dana.pk})).status_code == 404
+
+
+def test_the_admin_downloads_a_clients_record_and_the_client_sees_it(cast: Any) -> None:
+    rich_record(cast)
+    url = reverse("person_record_download", kwargs={"user_id": cast.dana.pk})
+    response = reauthenticated(cast.ada).post(url)
+    assert response.status_code == 200
+    assert GOAL_NOW in unzip(response).read("record.html").decode()
+    log = signed_in(cast.dana).get(reverse("my_access_log")).content.decode()
+    assert "Ada" in log
+    assert "downloaded a copy of the whole record" in log
+
+
+def test_the_admin_pages_are_about_clients_only(cast: Any) -> None:
+    admin = signed_in(cast.ada)
+    page = admin.get(reverse("person_record", kwargs={"user_id": cast.dana.pk}))
+    assert page.status_code == 200
+    assert b"dana@example.test" in page.content
+    assert b"still open" in page.content
+    for staff in (cast.alice, cast.ada):
+        url = reverse("person_record", kwargs={"user_id": staff.pk})
+        assert admin.get(url).status_code == 404
+    people = admin.get(reverse("practice_people")).content.decode()
+    assert reverse("person_record", kwargs={"user_id": cast.dana.pk}) in people
+    assert reverse("person_record", kwargs={"user_id": cast.alice.pk}) not in people
+
+
+def test_a_client_asks_for_erasure_and_the_admins_are_told_without_a_name(
+    cast: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from alliance.audit.models import Action, AuditEvent
+    from alliance.records.models import ErasureRequest
+
+    dana = signed_in(cast.dana)
+    with django_capture_on_commit_callbacks(execute=True):
+        response = dana.post(reverse("my_record_erasure_request"))
+    assert response.status_code == 302
+    assert ErasureRequest.objects.filter(client=cast.dana).count() == 1
+    assert AuditEvent.objects.filter(
+        action=Action.ERASURE_REQUESTED, actor_id=cast.dana.pk, client_id=cast.dana.pk
+    ).exists()
+    (sent,) = mail.outbox
+    assert sent.to == ["ada@example.test"]
+    assert "Dana" not in sent.subject + sent.body
+    assert "dana@example.test" not in sent.subject + sent.body
+    assert reverse("practice_records") in sent.body
+    # Asking twice is one request, one e-mail.
+    with django_capture_on_commit_callbacks(execute=True):
+        dana.post(reverse("my_record_erasure_request"))
+    assert ErasureRequest.objects.count() == 1
+    assert len(mail.outbox) == 1
+    assert b"You asked on" in dana.get(reverse("my_record")).content
+    waiting = signed_in(cast.ada).get(reverse("practice_records"))
+    assert b"dana@example.test" in waiting.content
+
+
+def test_a_wrong_confirmation_erases_nothing(cast: Any) -> None:
+    from alliance.accounts.models import User
+
+    url = reverse("person_erase", kwargs={"user_id": cast.dana.pk})
+    response = reauthenticated(cast.ada).post(url, {"email": "eve@example.test"})
+    assert response.status_code == 400
+    assert b"Nothing was erased" in response.content
+    assert User.objects.filter(pk=cast.dana.pk).exists()
+
+
+def test_the_admin_erases_a_client_after_typing_their_address(cast: Any) -> None:
+    from alliance.accounts.models import User
+    from alliance.audit.models import Action, AuditEvent
+
+    rich_record(cast)
+    dana_id = cast.dana.pk
+    admin = reauthenticated(cast.ada)
+    url = reverse("person_erase", kwargs={"user_id": dana_id})
+    response = admin.post(url, {"email": " Dana@Example.test "})
+    assert response.status_code == 302
+    assert response.url == reverse("practice_records")
+    assert not User.objects.filter(pk=dana_id).exists()
+    assert User.objects.filter(pk=cast.eve.pk).exists()
+    assert AuditEvent.objects.filter(
+        action=Action.CLIENT_ERASED, actor_id=cast.ada.pk, client_id=dana_id
+    ).exists()
+    page = admin.get(response.url).content.decode()
+    assert f"#{dana_id}" in page
+    assert "dana@example.test" not in page and "Dana" not in page
+    assert admin.get(reverse("person_record", kwargs={"user_id": dana_id})).status_code == 404
+
+
+def test_an_erasure_without_the_password_again_waits_for_it(cast: Any) -> None:
+    from alliance.accounts.models import User
+
+    url = reverse("person_erase", kwargs={"user_id": cast.dana.pk})
+    response = signed_in(cast.ada).post(url, {"email": "dana@example.test"})
+    assert response.status_code == 302
+    assert response.url.startswith(reverse("account_reauthenticate"))
+    assert User.objects.filter(pk=cast.dana.pk).exists()
