@@ -128,9 +128,9 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
-    "allauth.usersessions.middleware.UserSessionsMiddleware",
     "alliance.web.middleware.SessionMaxAgeMiddleware",
     "alliance.web.middleware.StaffIdleTimeoutMiddleware",
+    "alliance.web.middleware.SessionActivityMiddleware",
     "alliance.web.middleware.StaffMFARequiredMiddleware",
 ]
 
@@ -245,8 +245,10 @@ MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG
 # up with another's address first). Nobody signs up here: every account comes from an
 # invitation e-mailed to that address, so addresses are not verified a second time.
 MFA_ALLOW_UNVERIFIED_EMAIL = True
-# People see the sessions they are signed in with, where from, and can end them.
-USERSESSIONS_TRACK_ACTIVITY = True
+# People see the sessions they are signed in with, where from, and can end them. Activity
+# is recorded by alliance.web.middleware.SessionActivityMiddleware (at most once a minute
+# per session), not by allauth's middleware on every request.
+USERSESSIONS_TRACK_ACTIVITY = False
 
 # The absolute limit for everyone; staff also sign out after STAFF_IDLE_MINUTES idle.
 SESSION_COOKIE_AGE = 60 * 60 * SESSION_MAX_HOURS

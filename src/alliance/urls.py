@@ -9,6 +9,11 @@ urlpatterns = [
     path("invitations/<str:token>/", public.invitation_accept, name="invitation_accept"),
     path("accounts/", include("allauth.account.urls")),
     path("accounts/two-factor/", include("allauth.mfa.urls")),
+    path(
+        "accounts/sessions/<int:session_id>/end/",
+        profile.user_session_end,
+        name="user_session_end",
+    ),
     path("accounts/sessions/", include("allauth.usersessions.urls")),
     path("profile/", profile.profile_edit, name="profile"),
     # Client portal

@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from alliance.accounts.mfa import has_second_factor, totp_activate, totp_code, totp_secret_of
+from alliance.audit.models import Action, AuditEvent
 from alliance.lib import crypto
 from tests.conftest import PASSWORD, TOTP_SECRET, Cast, sign_in, signed_in
 
@@ -73,6 +74,8 @@ def test_a_wrong_code_does_not_sign_in(cast: Cast) -> None:
     response = client.post(reverse("mfa_authenticate"), {"code": wrong})
     assert b"Incorrect code" in response.content
     assert "_auth_user_id" not in client.session
+    failed = AuditEvent.objects.get(action=Action.MFA_FAILED)
+    assert failed.actor_id == cast.alice.pk
 
 
 def test_codes_are_rate_limited_per_account(cast: Cast) -> None:
@@ -120,7 +123,9 @@ def test_staff_without_a_second_factor_are_sent_to_set_one_up(cast: Cast) -> Non
     assert client.post(reverse("account_logout")).status_code == 302
 
 
-def test_setting_up_an_app_lets_staff_in(cast: Cast) -> None:
+def test_setting_up_an_app_lets_staff_in(
+    cast: Cast, django_capture_on_commit_callbacks: Any
+) -> None:
     Authenticator.objects.filter(user=cast.charlie).delete()
     client = Client()
     sign_in(client, "charlie@example.test")
@@ -129,9 +134,17 @@ def test_setting_up_an_app_lets_staff_in(cast: Cast) -> None:
     assert page.status_code == 200
     secret = page.context["form"].secret
     assert "<svg" in page.content.decode() and "data:image" not in page.content.decode()
-    client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
+    # allauth sends its signal once the new authenticator is committed.
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("mfa_activate_totp"), {"code": totp_code(secret)})
     assert has_second_factor(cast.charlie)
     assert client.get(reverse("caseload")).status_code == 200
+    # The app, and the recovery codes allauth makes with it.
+    added = AuditEvent.objects.filter(action=Action.MFA_ADDED, actor_id=cast.charlie.pk)
+    assert sorted(added.values_list("target_type", flat=True)) == [
+        "mfa:recovery_codes",
+        "mfa:totp",
+    ]
 
 
 def test_staff_cannot_remove_their_only_second_factor(cast: Cast) -> None:
@@ -161,3 +174,33 @@ def test_people_see_and_end_their_other_sessions(cast: Cast) -> None:
     assert phone.get(reverse("portal_home")).status_code == 302
     assert laptop.get(reverse("portal_home")).status_code == 200
     assert UserSession.objects.filter(user=cast.eve).count() == 1
+
+
+def test_people_end_one_chosen_session_of_their_own_and_no_one_elses(cast: Cast) -> None:
+    from allauth.usersessions.models import UserSession
+
+    phone, tablet, laptop, eves = Client(), Client(), Client(), Client()
+    for device in (phone, tablet, laptop):
+        sign_in(device, "dana@example.test")
+    sign_in(eves, "eve@example.test")
+    phone_session = UserSession.objects.get(session_key=phone.session.session_key)
+    eve_session = UserSession.objects.get(user=cast.eve)
+    page = laptop.get(reverse("usersessions_list")).content.decode()
+    # A button for each of Dana's other sessions, none for this one.
+    assert page.count("Sign this session out") == 2
+    assert reverse("user_session_end", args=[phone_session.pk]) in page
+    response = laptop.post(reverse("user_session_end", args=[phone_session.pk]), follow=True)
+    assert "That session is signed out." in response.content.decode()
+    assert phone.get(reverse("portal_home")).status_code == 302
+    assert tablet.get(reverse("portal_home")).status_code == 200
+    assert laptop.get(reverse("portal_home")).status_code == 200
+    ended = AuditEvent.objects.get(action=Action.SESSION_ENDED)
+    assert ended.actor_id == cast.dana.pk
+    # Someone else's session, or this one, is not ended this way: the same answer as for
+    # a session that no longer exists.
+    for key in (eve_session.pk, UserSession.objects.get(session_key=laptop.session.session_key).pk):
+        response = laptop.post(reverse("user_session_end", args=[key]), follow=True)
+        assert "That session had already ended." in response.content.decode()
+    assert eves.get(reverse("portal_home")).status_code == 200
+    assert laptop.get(reverse("portal_home")).status_code == 200
+    assert AuditEvent.objects.filter(action=Action.SESSION_ENDED).count() == 1

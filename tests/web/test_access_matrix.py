@@ -75,6 +75,11 @@ MATRIX: Rows = {
     ),
     # Everyone lists and ends only their own sessions (POST redirects back to the list).
     "usersessions_list": (None, {"GET": signed_in(200), "POST": signed_in(302)}),
+    # Only one's own session ends; any other id answers the same redirect (nothing leaks).
+    "user_session_end": (
+        lambda c, r: {"session_id": 999999},
+        {"GET": signed_in(405), "POST": signed_in(302)},
+    ),
     "portal_home": (
         None,
         {"GET": only({"client": 200, "other_client": 200}), "POST": signed_in(405)},

@@ -134,3 +134,37 @@ def test_clients_have_the_same_absolute_limit_and_no_idle_one(cast: Cast, settin
     assert client.get(reverse("portal_home")).status_code == 200
     _started(client, 2 * 3600 + 1)
     assert client.get(reverse("portal_home")).status_code == 302
+
+
+def test_an_ordinary_page_view_writes_nothing_and_activity_is_kept_once_a_minute(
+    cast: Cast,
+) -> None:
+    from allauth.usersessions.models import UserSession
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from alliance.web.middleware import SEEN_SESSION_KEY
+    from tests.conftest import sign_in
+
+    client = Client()
+    sign_in(client, "alice@example.test")
+    client.get(reverse("caseload"))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("caseload")).status_code == 200
+    writes = [
+        q["sql"] for q in queries.captured_queries if q["sql"].startswith(("UPDATE", "INSERT"))
+    ]
+    assert writes == []
+    row = UserSession.objects.get(session_key=client.session.session_key)
+    # A minute later the session list's "last active" moves, and the idle clock with it.
+    session = client.session
+    session[SEEN_SESSION_KEY][0] -= 61
+    session[IDLE_SESSION_KEY] -= 61
+    session.save()
+    client.get(reverse("caseload"))
+    later = UserSession.objects.get(pk=row.pk)
+    assert later.last_seen_at > row.last_seen_at
+    assert int(time.time()) - client.session[IDLE_SESSION_KEY] < 5
+    # Another browser on the same session is recorded at once.
+    client.get(reverse("caseload"), HTTP_USER_AGENT="Another browser/1.0")
+    assert UserSession.objects.get(pk=row.pk).user_agent == "Another browser/1.0"

@@ -290,3 +290,23 @@ def user_set_active(
         request=request,
     )
     return user
+
+
+def session_end(*, actor: User, session_id: int, request: HttpRequest) -> bool:
+    """End one of the person's own signed-in sessions (another device, say). Returns
+    False when there is no such session of theirs (ended already, or not theirs: the
+    same answer, so nothing is learnt about other people's sessions). Ending the current
+    session is signing out, which has its own button."""
+    from allauth.usersessions.adapter import get_adapter
+
+    from alliance.care.access import own_user_sessions
+
+    session = own_user_sessions(actor).filter(pk=session_id).first()
+    if session is None or session.is_current():
+        return False
+    with transaction.atomic():
+        get_adapter().end_sessions([session])
+        audit_record(
+            actor=actor, action=Action.SESSION_ENDED, target_type="session", request=request
+        )
+    return True

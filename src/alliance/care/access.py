@@ -26,6 +26,8 @@ from alliance.accounts.models import Role
 from alliance.care.models import Episode
 
 if TYPE_CHECKING:
+    from allauth.usersessions.models import UserSession
+
     from alliance.accounts.models import User
     from alliance.exercises.models import Entry as ExerciseEntry
 
@@ -114,6 +116,15 @@ def access_client_record(user: User, client_id: int) -> RecordAccess:
     if not episodes:
         raise Http404
     return RecordAccess(client=episodes[0].client, episodes=episodes)
+
+
+def own_user_sessions(user: User) -> QuerySet[UserSession]:
+    """The signed-in sessions a person may see and end: only their own."""
+    from allauth.usersessions.models import UserSession
+
+    if not user.is_authenticated or not user.is_active:
+        return UserSession.objects.none()
+    return UserSession.objects.filter(user=user)
 
 
 def may_manage_accounts(user: User) -> bool:

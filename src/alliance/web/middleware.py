@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from allauth.account.adapter import get_adapter as get_account_adapter
+from allauth.usersessions.models import UserSession
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -123,6 +125,11 @@ class StaffMFARequiredMiddleware:
 
 STARTED_SESSION_KEY = "alliance.session_started"
 IDLE_SESSION_KEY = "alliance.last_activity"
+# The idle clock and the session list's "last active" are written at most this often, so
+# that an ordinary page view writes nothing (with SQLite every write waits its turn). The
+# idle limit is therefore kept to within this many seconds (never later than set).
+ACTIVITY_WRITE_SECONDS = 60
+SEEN_SESSION_KEY = "alliance.last_seen_recorded"
 
 
 class StaffIdleTimeoutMiddleware:
@@ -150,7 +157,40 @@ class StaffIdleTimeoutMiddleware:
                     % {"minutes": settings.STAFF_IDLE_MINUTES},
                 )
                 return redirect_to_login(request.get_full_path())
-            request.session[IDLE_SESSION_KEY] = now
+            if not isinstance(last, int) or now - last >= ACTIVITY_WRITE_SECONDS:
+                request.session[IDLE_SESSION_KEY] = now
+        return self.get_response(request)
+
+
+class SessionActivityMiddleware:
+    """Keeps each signed-in session's row in the list people see (where, which browser,
+    last active) up to date, as allauth's own middleware does with
+    ``USERSESSIONS_TRACK_ACTIVITY`` — but at most every ``ACTIVITY_WRITE_SECONDS`` per
+    session, or at once when the address or browser changes, instead of on every request.
+    """
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        user = getattr(request, "user", None)
+        session = getattr(request, "session", None)
+        if user is not None and user.is_authenticated and session and session.session_key:
+            now = int(time.time())
+            seen = session.get(SEEN_SESSION_KEY)
+            client = [
+                get_account_adapter(request).get_client_ip(request),
+                request.META.get("HTTP_USER_AGENT", "")[:200],
+            ]
+            if (
+                not isinstance(seen, list)
+                or len(seen) != 3
+                or seen[1:] != client
+                or not isinstance(seen[0], int)
+                or now - seen[0] >= ACTIVITY_WRITE_SECONDS
+            ):
+                UserSession.objects.create_from_request(request)
+                session[SEEN_SESSION_KEY] = [now, *client]
         return self.get_response(request)
 
 

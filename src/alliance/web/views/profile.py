@@ -5,9 +5,9 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_http_methods, require_POST
 
-from alliance.accounts.services import user_update_profile
+from alliance.accounts.services import session_end, user_update_profile
 from alliance.web.forms import ProfileForm
 from alliance.web.http import AuthedRequest
 
@@ -33,3 +33,12 @@ def profile_edit(request: AuthedRequest) -> HttpResponse:
     status = 400 if request.method == "POST" else 200
     base = "web/portal_base.html" if request.user.is_client else "web/workspace_base.html"
     return render(request, "web/profile.html", {"form": form, "base_template": base}, status=status)
+
+
+@require_POST
+def user_session_end(request: AuthedRequest, session_id: int) -> HttpResponse:
+    if session_end(actor=request.user, session_id=session_id, request=request):
+        messages.success(request, _("That session is signed out."))
+    else:
+        messages.info(request, _("That session had already ended."))
+    return redirect("usersessions_list")
