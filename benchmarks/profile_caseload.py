@@ -4,7 +4,8 @@
 
 Builds one caseload with ``bench_dashboard.caseload`` (same data as ``bench_dashboard.py``),
 then times, best and median of ``--runs``: the caseload query alone
-(``caseload_in_need_order``, rows fetched), and the whole ``GET /clinic/``; then prints a
+(``caseload_page``: every episode placed by need, the first page's rows fetched), and the
+whole ``GET /clinic/``; then prints a
 cProfile of one page (top functions by cumulative time). Progress goes to stderr.
 """
 
@@ -29,12 +30,6 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=20261125)
     parser.add_argument("--keep", help="copy the database to this file before exiting")
     parser.add_argument("--sort", default="cumulative", help="cProfile sort key")
-    parser.add_argument(
-        "--try-session-index",
-        action="store_true",
-        help="then create an index on care_session (episode_id, starts_at), which the app "
-        "does not have, and time both again (an experiment, in this throw-away database)",
-    )
     args = parser.parse_args()
 
     fresh_database("profile-caseload")
@@ -45,7 +40,7 @@ def main() -> None:
     from django.utils import timezone
 
     from alliance.accounts.models import User
-    from alliance.alerts.selectors import caseload_in_need_order
+    from alliance.alerts.selectors import caseload_page
 
     email = "therapist-large@bench.test"
     progress(f"building {args.clients} clients x {args.weeks} weeks")
@@ -66,8 +61,8 @@ def main() -> None:
         )
 
     def query() -> None:
-        episodes = caseload_in_need_order(therapist)
-        assert len(episodes) == args.clients
+        shown = caseload_page(therapist)
+        assert shown.treating.paginator.count == args.clients
 
     def page() -> None:
         assert browser.get("/clinic/").status_code == 200
@@ -77,22 +72,13 @@ def main() -> None:
         page()
     for q in queries.captured_queries:
         print(f"  query {q['time']} s: {q['sql'][:100]}")
-    timed("caseload query (caseload_in_need_order)", query)
+    timed("caseload queries (caseload_page)", query)
     timed("whole page GET /clinic/", page)
     profile = cProfile.Profile()
     profile.enable()
     page()
     profile.disable()
     pstats.Stats(profile).sort_stats(args.sort).print_stats(35)
-    if args.try_session_index:
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "CREATE INDEX experiment_session_episode_starts ON care_session "
-                "(episode_id, starts_at)"
-            )
-        print("with an index on care_session (episode_id, starts_at):")
-        timed("caseload query (caseload_in_need_order)", query)
-        timed("whole page GET /clinic/", page)
     if args.keep:
         connection.ensure_connection()
         with sqlite3.connect(args.keep) as copy:

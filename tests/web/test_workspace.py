@@ -30,11 +30,11 @@ def test_caseload_query_count_is_the_same_for_10_and_500_clients(cast: Cast) -> 
     from alliance.measures.services import administration_request, response_submit
     from tests.conftest import make_user
 
-    def count() -> tuple[int, int]:
+    def count(page: int = 1) -> tuple[int, int]:
         client = signed_in(cast.alice)
         with CaptureQueriesContext(connection) as queries:
-            page = client.get(reverse("caseload")).content.decode()
-        return len(queries), page.count("<tr")
+            text = client.get(reverse("caseload"), {"page": page}).content.decode()
+        return len(queries), text.count("<tr")
 
     def add_clients(upto: int) -> None:
         for n in range(Episode.objects.filter(therapist=cast.alice).count(), upto):
@@ -52,8 +52,10 @@ def test_caseload_query_count_is_the_same_for_10_and_500_clients(cast: Cast) -> 
     small, small_rows = count()
     add_clients(500)
     large, large_rows = count()
-    assert (small_rows, large_rows) == (11, 501)  # header row + one per client
-    assert small == large
+    last, last_rows = count(page=10)
+    # Header row + one per client; the large caseload in pages of 50.
+    assert (small_rows, large_rows, last_rows) == (11, 51, 51)
+    assert small == large == last
 
 
 def test_opening_a_record_writes_a_viewed_event(cast: Cast) -> None:
@@ -201,6 +203,47 @@ def test_caseload_orders_clients_by_need(cast: Cast) -> None:
     assert page.index("Eve") < page.index("Aaron") < page.index("Dana (they/them)")
     assert "Urgent: risk" in page
     assert "PHQ-9 9" in page
+
+
+def test_caseload_pages_keep_need_order_across_the_whole_caseload(cast: Cast) -> None:
+    from alliance.care.services import episode_open
+    from alliance.measures.services import administration_request, response_submit
+    from tests.conftest import make_user
+
+    for n in range(60):
+        person = make_user(f"p{n}@example.test", f"Aa {n:02}", "client")
+        episode_open(actor=cast.alice, client=person, therapist=cast.alice)
+    ended = make_user("ended@example.test", "Aaa ended", "client")
+    episode_close(
+        actor=cast.alice, episode=episode_open(actor=cast.alice, client=ended, therapist=cast.alice)
+    )
+    zoe = make_user("zoe@example.test", "Zoe", "client")
+    episode = episode_open(actor=cast.alice, client=zoe, therapist=cast.alice)
+    administration = administration_request(
+        actor=cast.alice, episode=episode, instrument_id="phq-9"
+    )
+    response_submit(actor=zoe, administration=administration, answers=[1] * 9)
+    client = signed_in(cast.alice)
+    first = client.get(reverse("caseload")).content.decode()
+    # Zoe's risk answer puts her first of 64, though her name sorts last.
+    assert first.index("Zoe") < first.index("Aa 00") < first.index("Aa 48")
+    assert "Aa 49" not in first and "Aaa ended" not in first
+    assert "Showing 1\N{EN DASH}50 of 64." in first
+    assert "1 urgent (risk)" in first
+    second = client.get(reverse("caseload"), {"page": 2}).content.decode()
+    assert "Showing 51\N{EN DASH}64 of 64." in second
+    # The closed episode comes after every open one.
+    assert second.index("Aa 59") < second.index("Aaa ended")
+    assert "Zoe" not in second
+    # A page number that is not one, or is too large, shows the nearest page.
+    assert (
+        "Showing 1\N{EN DASH}50 of 64."
+        in client.get(reverse("caseload"), {"page": "x"}).content.decode()
+    )
+    assert (
+        "Showing 51\N{EN DASH}64 of 64."
+        in client.get(reverse("caseload"), {"page": 99}).content.decode()
+    )
 
 
 def test_record_shows_each_episodes_schedule_and_opening_it_writes_none(cast: Cast) -> None:

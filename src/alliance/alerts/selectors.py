@@ -1,13 +1,18 @@
 from __future__ import annotations
 
+from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from enum import IntEnum
+from typing import TYPE_CHECKING, Any, NamedTuple
 
+from django.core.paginator import Page, Paginator
 from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 from django.utils import timezone
 
 from alliance.alerts.models import Alert, AlertKind, AlertStatus
-from alliance.care.models import Episode
+from alliance.care.access import episodes_reachable_by
+from alliance.care.models import Episode, EpisodeStatus
 from alliance.care.selectors import caseload_for
 from alliance.measures.models import Administration, Response
 from alliance.messaging.selectors import unread_messages_subquery
@@ -31,17 +36,35 @@ def urgent_alerts_for(user: User) -> QuerySet[Alert]:
     return alerts_for_caseload(user).filter(kind=AlertKind.RISK, status=AlertStatus.OPEN)
 
 
-def caseload_by_need(user: User, now: datetime | None = None) -> QuerySet[Episode]:
-    """The clinician's episodes with what decides their need (open risk, not-on-track,
-    rupture and disengagement alerts, overdue check-ins) and the latest outcome score and
-    the one before it. One query, whatever the size of the caseload."""
-    now = now or timezone.now()
+def _need_flags(user: User, now: datetime) -> dict[str, Exists]:
+    """What decides a client's place in the caseload: open alerts by kind, and check-ins
+    past their due time and not completed."""
 
     def open_alert(kind: str) -> Exists:
         return Exists(
             Alert.objects.filter(episode=OuterRef("pk"), kind=kind, status=AlertStatus.OPEN)
         )
 
+    overdue = Administration.objects.filter(
+        episode=OuterRef("pk"),
+        completed_at__isnull=True,
+        cancelled_at__isnull=True,
+        due_at__lt=now,
+    )
+    return {
+        "urgent": open_alert(AlertKind.RISK),
+        "off_track": open_alert(AlertKind.NOT_ON_TRACK),
+        "rupture": open_alert(AlertKind.RUPTURE),
+        "disengaged": open_alert(AlertKind.DISENGAGEMENT),
+        "overdue": Exists(overdue),
+    }
+
+
+def caseload_by_need(user: User, now: datetime | None = None) -> QuerySet[Episode]:
+    """The clinician's episodes with what decides their need (open risk, not-on-track,
+    rupture and disengagement alerts, overdue check-ins) and the latest outcome score and
+    the one before it. One query, whatever the size of the caseload."""
+    now = now or timezone.now()
     outcomes = (
         Response.objects.filter(episode=OuterRef("pk"))
         .exclude(instrument_id__in=FEEDBACK_INSTRUMENTS)
@@ -50,20 +73,10 @@ def caseload_by_need(user: User, now: datetime | None = None) -> QuerySet[Episod
     same_instrument = Response.objects.filter(
         episode=OuterRef("pk"), instrument_id=OuterRef("latest_instrument")
     ).order_by("-submitted_at")
-    overdue = Administration.objects.filter(
-        episode=OuterRef("pk"),
-        completed_at__isnull=True,
-        cancelled_at__isnull=True,
-        due_at__lt=now,
-    )
     return (
         caseload_for(user)
         .annotate(
-            urgent=open_alert(AlertKind.RISK),
-            off_track=open_alert(AlertKind.NOT_ON_TRACK),
-            rupture=open_alert(AlertKind.RUPTURE),
-            disengaged=open_alert(AlertKind.DISENGAGEMENT),
-            overdue=Exists(overdue),
+            **_need_flags(user, now),
             latest_instrument=Subquery(outcomes.values("instrument_id")[:1]),
             latest_total=Subquery(outcomes.values("total")[:1]),
             previous_total=Subquery(same_instrument.values("total")[1:2]),
@@ -73,21 +86,112 @@ def caseload_by_need(user: User, now: datetime | None = None) -> QuerySet[Episod
     )
 
 
-def need_rank(episode: Episode) -> int:
-    """Urgent (risk) first, then not on track, rupture, check-ins not completed, the rest."""
-    if episode.urgent:  # type: ignore[attr-defined]
-        return 0
-    if episode.off_track:  # type: ignore[attr-defined]
-        return 1
-    if episode.rupture:  # type: ignore[attr-defined]
-        return 2
-    if episode.overdue or episode.disengaged:  # type: ignore[attr-defined]
-        return 3
-    return 4
+class Need(IntEnum):
+    """A client's place in the caseload, most in need first."""
+
+    URGENT = 0
+    NOT_ON_TRACK = 1
+    RUPTURE = 2
+    CHECKIN_NOT_COMPLETED = 3
+    NOTHING_FLAGGED = 4
 
 
-def caseload_in_need_order(user: User, now: datetime | None = None) -> list[Episode]:
-    """The caseload as a list ordered by need; sorted here so that the database computes
-    each per-episode flag once (an ORDER BY on a CASE would repeat every subquery)."""
-    episodes = list(caseload_by_need(user, now))
-    return sorted(episodes, key=lambda e: (e.status, need_rank(e)))
+def need_rank(episode: Any) -> Need:
+    """Urgent (risk) first, then not on track, rupture, check-ins not completed, the rest.
+    ``episode`` is anything with the flags of ``_need_flags`` as attributes."""
+    if episode.urgent:
+        return Need.URGENT
+    if episode.off_track:
+        return Need.NOT_ON_TRACK
+    if episode.rupture:
+        return Need.RUPTURE
+    if episode.overdue or episode.disengaged:
+        return Need.CHECKIN_NOT_COMPLETED
+    return Need.NOTHING_FLAGGED
+
+
+class _Placed(NamedTuple):
+    pk: int
+    status: str
+    therapist_id: int
+    supervisor_id: int | None
+    name: str
+    urgent: bool
+    off_track: bool
+    rupture: bool
+    disengaged: bool
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class CaseloadPart:
+    """One page of a part of the caseload (clients treated, or supervised): the episodes
+    on it, annotated as by ``caseload_by_need``, and the Django ``Page`` that places them
+    in the whole part (``number``, ``has_next``, ``paginator.count``…)."""
+
+    episodes: list[Episode]
+    page: Page[_Placed]
+
+
+@dataclass(frozen=True)
+class Caseload:
+    """A clinician's caseload, most in need first; ``needs`` counts the open episodes of
+    the whole caseload (not just the pages shown) by ``Need``."""
+
+    treating: CaseloadPart
+    supervising: CaseloadPart
+    needs: dict[Need, int]
+
+
+CASELOAD_PAGE_SIZE = 50
+
+
+def caseload_page(
+    user: User,
+    *,
+    treating_page: int | str = 1,
+    supervising_page: int | str = 1,
+    per_page: int = CASELOAD_PAGE_SIZE,
+    now: datetime | None = None,
+) -> Caseload:
+    """The caseload in pages, in two queries whatever its size: one small query places
+    every episode by need (flags only, no scores or session figures), then the full
+    annotations are computed only for the episodes on the pages shown.
+
+    A page number that is not a number or is out of range gives the nearest page (Django's
+    ``Paginator.get_page``), so a stale link never fails.
+    """
+    now = now or timezone.now()
+    placed = [
+        _Placed(*row)
+        for row in episodes_reachable_by(user)
+        .annotate(**_need_flags(user, now))
+        .order_by()
+        .values_list(
+            "pk",
+            "status",
+            "therapist_id",
+            "supervisor_id",
+            "client__preferred_name",
+            *_Placed._fields[5:],
+        )
+    ]
+    # Open episodes first, each part most in need first, then by name.
+    placed.sort(
+        key=lambda p: (p.status != EpisodeStatus.OPEN, need_rank(p), p.name.casefold(), p.pk)
+    )
+    needs = Counter(need_rank(p) for p in placed if p.status == EpisodeStatus.OPEN)
+    treating = Paginator([p for p in placed if p.therapist_id == user.pk], per_page)
+    supervising = Paginator([p for p in placed if p.supervisor_id == user.pk], per_page)
+    pages = (treating.get_page(treating_page), supervising.get_page(supervising_page))
+    shown = {p.pk for page in pages for p in page.object_list}
+    episodes = caseload_by_need(user, now).filter(pk__in=shown).in_bulk() if shown else {}
+    treating_part, supervising_part = (
+        CaseloadPart(episodes=[episodes[p.pk] for p in page.object_list], page=page)
+        for page in pages
+    )
+    return Caseload(
+        treating=treating_part,
+        supervising=supervising_part,
+        needs={need: needs.get(need, 0) for need in Need},
+    )

@@ -11,11 +11,12 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.accounts.models import Role
 from alliance.alerts.models import Alert, AlertStatus
-from alliance.alerts.selectors import alerts_for_caseload, caseload_in_need_order
+from alliance.alerts.selectors import Need, alerts_for_caseload, caseload_page
 from alliance.alerts.services import alert_acknowledge as alert_acknowledge_service
 from alliance.alerts.services import alert_resolve as alert_resolve_service
 from alliance.audit.models import Action
@@ -40,17 +41,33 @@ from alliance.web.http import AuthedRequest
 from alliance.web.questionnaire import answer_rows, form_language
 from alliance.web.views.invitations import invitation_form_page
 
+NEED_LABELS = {
+    Need.URGENT: gettext_lazy("urgent (risk)"),
+    Need.NOT_ON_TRACK: gettext_lazy("not on track"),
+    Need.RUPTURE: gettext_lazy("alliance rupture"),
+    Need.CHECKIN_NOT_COMPLETED: gettext_lazy("with a check-in not completed yet"),
+    Need.NOTHING_FLAGGED: gettext_lazy("with nothing flagged"),
+}
+
 
 @require_GET
 def caseload(request: AuthedRequest) -> HttpResponse:
     access.require(access.may_see_caseload(request.user))
-    episodes = caseload_in_need_order(request.user)
+    caseload = caseload_page(
+        request.user,
+        treating_page=request.GET.get("page", 1),
+        supervising_page=request.GET.get("supervising_page", 1),
+    )
     return render(
         request,
         "web/workspace/caseload.html",
         {
-            "treating": [e for e in episodes if e.therapist_id == request.user.pk],
-            "supervising": [e for e in episodes if e.supervisor_id == request.user.pk],
+            "caseload": caseload,
+            "needs": [
+                (label, caseload.needs[need])
+                for need, label in NEED_LABELS.items()
+                if caseload.needs[need]
+            ],
         },
     )
 
