@@ -47,9 +47,9 @@ def alert_raise_for_risk(*, response: Response) -> Alert:
         target_id=alert.pk,
     )
     # Local import: the task module imports this one.
-    from alliance.notifications.tasks import send_alert_notification
+    from alliance.notifications.tasks import enqueue_in_transaction, send_alert_notification
 
-    transaction.on_commit(lambda: send_alert_notification.enqueue(alert.pk))
+    enqueue_in_transaction(send_alert_notification, alert.pk)
     return alert
 
 

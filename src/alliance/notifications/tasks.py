@@ -20,6 +20,7 @@ from django.template.loader import render_to_string
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django_tasks import task
+from django_tasks.base import Task
 
 from alliance.alerts.rules import disengagement_check_open_episodes
 from alliance.alerts.services import alert_notify
@@ -40,6 +41,23 @@ SESSION_WINDOW = timedelta(hours=24)
 CHECKIN_LOOKBACK = timedelta(days=7)
 # A reminder whose e-mail failed is tried again on later rounds, this many times in all.
 MAX_ATTEMPTS = 3
+
+
+def enqueue_in_transaction(work: Task[..., Any], *args: Any) -> None:
+    """Queue ``work`` so that it is stored if and only if the caller's transaction is.
+
+    With the database queue (production) the task row is written in the same transaction:
+    a process killed between the commit and a later enqueue cannot leave, say, a risk alert
+    whose e-mail is never sent (tests/durability). Other backends (the immediate one the
+    test suite uses) run or send the task at once, so they wait for the commit.
+    """
+    from django_tasks import task_backends
+    from django_tasks_db import DatabaseBackend
+
+    if isinstance(task_backends[work.backend], DatabaseBackend):
+        work.enqueue(*args)
+    else:
+        transaction.on_commit(lambda: work.enqueue(*args))
 
 
 @task()
