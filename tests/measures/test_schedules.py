@@ -80,6 +80,20 @@ def test_a_visit_with_nothing_to_change_reads_a_few_rows_and_writes_nothing(cast
     with CaptureQueriesContext(connection) as queries:
         assert schedule_sync(episode=episode, now=now) == 0
     statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
-    # The schedule, the upcoming sessions, their check-ins: whatever the number of sessions.
-    assert statements.count("SELECT") == 3
+    # The episode's row lock, the schedule, the upcoming sessions, their check-ins:
+    # whatever the number of sessions.
+    assert statements.count("SELECT") == 4
     assert not {"INSERT", "UPDATE", "DELETE"} & set(statements)
+
+
+def test_the_workers_round_adds_weekly_checkins_without_a_visit(cast: Any) -> None:
+    from alliance.alerts.rules import disengagement_check_open_episodes
+
+    weekly(cast.dana_episode, "gad-2")
+    result = disengagement_check_open_episodes()
+    assert result["checkins_changed"] == 1
+    assert Administration.objects.filter(
+        episode=cast.dana_episode, when=When.WEEKLY, instrument_id="gad-2"
+    ).exists()
+    # A second round the same week adds nothing.
+    assert disengagement_check_open_episodes()["checkins_changed"] == 0

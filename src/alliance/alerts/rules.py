@@ -175,14 +175,19 @@ def disengagement_check(episode: Episode, now: datetime | None = None) -> Alert 
 def disengagement_check_open_episodes(
     progress: Callable[[int], None] | None = None, every: int = 500
 ) -> dict[str, int]:
-    """Disengagement over every open episode of care, each in its own transaction (for the
-    worker's periodic round and the ``check-alerts`` command). ``progress`` is called with
-    the number checked so far after every ``every`` episodes."""
-    checked = raised = 0
+    """The periodic round over every open episode of care, each in its own transaction
+    (for the worker and the ``check-alerts`` command): first its check-ins are brought in
+    line with its schedule (weekly check-ins fall due without the client having to visit),
+    then disengagement is checked. ``progress`` is called with the number checked so far
+    after every ``every`` episodes."""
+    from alliance.measures.schedules import schedule_sync
+
+    checked = raised = added = 0
     for episode in Episode.objects.filter(status=EpisodeStatus.OPEN).iterator():
         with transaction.atomic():
+            added += schedule_sync(episode=episode)
             raised += disengagement_check(episode) is not None
         checked += 1
         if progress is not None and checked % every == 0:
             progress(checked)
-    return {"episodes": checked, "raised": raised}
+    return {"episodes": checked, "raised": raised, "checkins_changed": added}

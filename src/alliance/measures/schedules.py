@@ -114,13 +114,19 @@ def schedule_sync(
     taken off the schedule are withdrawn (never deleted) unless already answered. Weekly
     check-ins are added once a week.
 
-    The client's home page calls this on every visit: the check-ins it could touch are
-    read once, and it writes only what differs, so a visit with nothing to change costs
-    three reads and no write.
+    The client's home page calls this on every visit, and the worker's periodic round for
+    every open episode (so weekly check-ins, their reminders and the disengagement check
+    do not wait for the client to come): the check-ins it could touch are read once, and
+    it writes only what differs, so a call with nothing to change costs four reads and no
+    write.
     """
     now = now or timezone.now()
     if not episode.is_open:
         return 0
+    # The home page and the worker's round may sync the same episode at once: the row
+    # lock (PostgreSQL; SQLite's write transactions are serialised already) makes the
+    # second wait and then see what the first added, instead of adding it again.
+    Episode.objects.select_for_update().filter(pk=episode.pk).values_list("pk").first()
     schedule = schedule_for(episode)
     upcoming = list(episode.sessions.filter(starts_at__gt=now))
     live = list(

@@ -10,9 +10,10 @@ from alliance.care.models import Episode, EpisodeStatus
 
 class Command(BaseCommand):
     help = (
-        "Raise disengagement alerts (two due check-ins in a row not completed) for every open "
-        "episode of care. `alliance worker` runs it every interval; this command is for cron "
-        "or a one-off check."
+        "For every open episode of care: bring its check-ins in line with its schedule (weekly "
+        "check-ins fall due), then raise a disengagement alert if two due check-ins in a row "
+        "were not completed. `alliance worker` runs it every interval; this command is for "
+        "cron or a one-off check."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -21,6 +22,7 @@ class Command(BaseCommand):
             progress=lambda done: self.stderr.write(f"checked {done} of {total} episodes")
         )
         self.stdout.write(
-            f"Checked {result['episodes']} open episodes; "
+            f"Checked {result['episodes']} open episodes; {result['checkins_changed']} check-ins "
+            f"added or withdrawn to follow their schedules; "
             f"{result['raised']} disengagement alerts raised."
         )
