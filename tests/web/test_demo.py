@@ -1,9 +1,11 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 from django.core.management import call_command
 from django.test import Client
+from django.utils import timezone
 
 from alliance.accounts.models import User
 from alliance.audit.models import AuditEvent
@@ -24,7 +26,7 @@ def test_demo_practice_has_the_promised_people(demo_practice: Any) -> None:
     emails = set(User.objects.values_list("email", flat=True))
     expected = {"admin@demo.test", "supervisor@demo.test"}
     expected |= {f"therapist{n}@demo.test" for n in (1, 2, 3)}
-    expected |= {f"client{n}@demo.test" for n in range(1, 31)}
+    expected |= {f"client{n}@demo.test" for n in range(1, 39)}
     assert emails == expected
     for email in expected:
         assert User.objects.get(email=email).check_password(DEMO_PASSWORD), email
@@ -53,6 +55,23 @@ def test_every_demo_client_is_in_an_episode_and_client1_2_are_therapist1s(
     assert Session.objects.count() > 30 * 4
 
 
+def test_demo_clients_whose_care_ended_give_the_alert_audit_outcomes_to_count(
+    demo_practice: Any,
+) -> None:
+    from alliance.alerts.reports import alert_accuracy_audit
+
+    for number in range(31, 39):
+        episode = Episode.objects.get(client__email=f"client{number}@demo.test")
+        assert episode.status == "closed"
+        assert episode.closed_at < timezone.now() - timedelta(days=25)
+        assert not episode.alerts.filter(status="open").exists()
+    audit = alert_accuracy_audit()
+    # The demo's own closed episode and the eight whose care ended months ago.
+    assert audit.n_episodes == 9
+    assert audit.n_deteriorated >= 1 and audit.n_deteriorated_alerted >= 1
+    assert audit.n_good_outcome >= 4
+
+
 CLIENTS_VOICE = (
     Goal,
     GoalRating,
@@ -75,7 +94,7 @@ def test_loading_twice_changes_nothing(demo_practice: Any) -> None:
     second = load_demo_practice(max_weeks=8)
     assert (User.objects.count(), Episode.objects.count(), Session.objects.count()) == counts
     assert [model.objects.count() for model in CLIENTS_VOICE] == voice
-    assert first.created_people == 35 and second.created_people == 0
+    assert first.created_people == 43 and second.created_people == 0
     assert second.created_sessions == 0
     assert verify_chain().ok
 

@@ -259,6 +259,61 @@ def _history(
     Episode.objects.filter(pk=episode.pk).update(opened_at=episode.opened_at)
 
 
+# People whose care ended months ago (client31… in the demo): their closed episodes give
+# the practice report and the alert-accuracy audit outcomes to count.
+ALUMNI = [
+    ("Beatriz Santos", "she/her", "es", IMPROVING),
+    ("Connor Walsh", "he/him", "en", DETERIORATING),
+    ("Dev Patel", "he/him", "en", IMPROVING),
+    ("Esi Owusu", "she/her", "en", FLAT),
+    ("Farid Nasser", "he/him", "en", DETERIORATING),
+    ("Greta Lindqvist", "she/her", "en", IMPROVING),
+    ("Iker Etxeberria", "he/him", "es", IMPROVING),
+    ("Maya Levi", "she/her", "en", RUPTURE_AND_REPAIR),
+]
+
+
+def _past_episode(
+    episode: Episode, therapist: User, rng: random.Random, now: datetime, course: str
+) -> int:
+    """A finished course of care: weekly sessions with check-ins and feedback, ended one
+    to eleven months ago, its alerts answered, the episode closed. Returns the number of
+    responses made (none if the episode already has its history)."""
+    if episode.sessions.exists():
+        return 0
+    weeks = rng.randint(6, 12)
+    ended = (now - timedelta(days=rng.randint(30, 330))).replace(
+        hour=rng.choice([9, 11, 15, 17]), minute=0, second=0, microsecond=0
+    )
+    first = ended - timedelta(weeks=weeks - 1)
+    depression = severity_path(course, weeks, rng)
+    for week in range(weeks):
+        starts_at = first + timedelta(weeks=week)
+        session = session_schedule(actor=therapist, episode=episode, starts_at=starts_at)
+        _answer_old_alerts(episode, therapist, before=starts_at - timedelta(days=10))
+        before = starts_at - timedelta(hours=rng.randint(2, 20))
+        _answered(
+            session,
+            therapist,
+            "phq-9",
+            When.BEFORE_SESSION,
+            phq9_answers(depression[week], rng),
+            before,
+        )
+        anxiety = spread(round(depression[week] * 0.7), 7, 3, rng)
+        _answered(session, therapist, "gad-7", When.BEFORE_SESSION, anxiety, before)
+        feedback = feedback_answers(course, week, weeks, rng)
+        after = starts_at + timedelta(minutes=55)
+        _answered(session, therapist, "session-feedback", When.AFTER_SESSION, feedback, after)
+    _answer_old_alerts(episode, therapist, before=now)
+    episode_close(actor=therapist, episode=episode)
+    # Backdated after the fact, like the open episodes' start.
+    Episode.objects.filter(pk=episode.pk).update(
+        opened_at=first - timedelta(days=3), closed_at=ended + timedelta(days=1)
+    )
+    return weeks * 3
+
+
 def _answer_old_alerts(episode: Episode, therapist: User, before: datetime) -> None:
     """Alerts from weeks ago were answered at the time, as a therapist would have."""
     for alert in Alert.objects.filter(episode=episode, status="open", created_at__lt=before):
@@ -348,7 +403,28 @@ def load_demo_practice(
         if number in CLOSED_CLIENTS and episode.is_open:
             episode_close(actor=therapist, episode=episode)
         progress(f"  {number} of 30 clients")
+    progress(f"Adding {len(ALUMNI)} clients whose care has ended…")
+    for offset, (name, pronouns, language, course) in enumerate(ALUMNI):
+        number = len(CLIENTS) + 1 + offset
+        client = _person(f"client{number}@demo.test", name, pronouns, language, Role.CLIENT, result)
+        therapist = staff[f"therapist{therapist_number_for(number)}@demo.test"]
+        episode = Episode.objects.filter(client=client).first()
+        if episode is None:
+            episode = episode_open(
+                actor=therapist,
+                client=client,
+                therapist=therapist,
+                supervisor=supervisor if supervised(number) else None,
+            )
+            result.created_episodes += 1
+        made = _past_episode(episode, therapist, random.Random(f"alumni-{number}"), now, course)
+        result.created_responses += made
+        result.created_sessions += made // 3
     result.logins.append(("client1@demo.test … client30@demo.test", "Clients", ""))
+    last = len(CLIENTS) + len(ALUMNI)
+    result.logins.append(
+        (f"client31@demo.test … client{last}@demo.test", "Clients whose care has ended", "")
+    )
     result.logins.append(("client1@demo.test", "Client (English) — Dana Whitfield", ""))
     result.logins.append(("client2@demo.test", "Client (Spanish) — Mateo Álvarez", ""))
     return result
