@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+TEST_WORKERS ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
 .PHONY: install demo serve test test-unit test-browser lint system-deps messages clean
@@ -51,9 +52,13 @@ lint: install
 	@echo "==> mypy"
 	@ALLIANCE_TESTING=true $(BIN)/mypy
 
+# Two passes: the tests without a browser on both cores (pytest-xdist; a test file stays
+# on one worker, so a module's demo practice is loaded once), then the browser tests.
 test: install system-deps lint
-	@echo "==> pytest"
-	@$(BIN)/pytest
+	@echo "==> pytest: tests without a browser, on $(TEST_WORKERS) workers"
+	@$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile -m "not browser"
+	@echo "==> pytest: browser tests (headless Chromium)"
+	@$(BIN)/pytest -m browser
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
