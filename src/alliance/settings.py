@@ -350,6 +350,9 @@ LOGGING = {
         # Request lines carry URLs only, and URLs carry no health information.
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING" if TESTING else "INFO"},
+        # At DEBUG the template engine logs every failed variable lookup with the whole
+        # template context, a client's own words included: never below INFO.
+        "django.template": {"level": "INFO"},
     },
 }
 

@@ -60,7 +60,12 @@ def fail(message: str) -> QuestionnaireImportError:
 
 def content_hash(questionnaire: Mapping[str, Any]) -> str:
     canonical = json.dumps(questionnaire, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    try:
+        encoded = canonical.encode("utf-8")
+    except UnicodeEncodeError:
+        # A lone surrogate (JSON may escape one, "\ud800"): no page could show the text.
+        raise fail("the Questionnaire contains text that is not valid Unicode") from None
+    return hashlib.sha256(encoded).hexdigest()
 
 
 def _freeze(value: Any) -> Any:
@@ -88,7 +93,11 @@ def _extensions(node: Mapping[str, Any]) -> list[Mapping[str, Any]]:
     ext = node.get("extension", [])
     if not isinstance(ext, list):
         raise fail(f"'extension' must be a list, got {type(ext).__name__}")
-    return [e for e in ext if isinstance(e, Mapping)]
+    found = [e for e in ext if isinstance(e, Mapping)]
+    for e in found:
+        if not isinstance(e.get("url"), str):
+            raise fail(f"an extension's 'url' must be a string, got {type(e.get('url')).__name__}")
+    return found
 
 
 def _translations(node: Mapping[str, Any] | None) -> dict[str, str]:

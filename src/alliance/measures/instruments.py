@@ -7,6 +7,7 @@ worker, CLI) registers the same instruments under the same ids.
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
@@ -44,9 +45,21 @@ def all_instruments() -> list[engine.Instrument]:
     )
 
 
+def _finite_number(text: str) -> float:
+    # NaN and Infinity (or 1e999) are not JSON: the database would refuse to store them.
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
+
+
 def read_questionnaire_file(path: Path) -> dict[str, Any]:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(
+            path.read_text(encoding="utf-8"),
+            parse_float=_finite_number,
+            parse_constant=_finite_number,
+        )
     except FileNotFoundError:
         raise engine.QuestionnaireImportError(f"no such file: {path}") from None
     except UnicodeDecodeError:
@@ -55,9 +68,28 @@ def read_questionnaire_file(path: Path) -> dict[str, Any]:
         raise engine.QuestionnaireImportError(
             f"{path} is not valid JSON (line {error.lineno}, column {error.colno}: {error.msg})"
         ) from None
+    except RecursionError:
+        raise engine.QuestionnaireImportError(f"{path} is nested too deeply to read") from None
+    except ValueError as error:
+        raise engine.QuestionnaireImportError(f"{path} is not valid JSON ({error})") from None
     if not isinstance(data, dict):
         raise engine.QuestionnaireImportError("not a Questionnaire: expected a JSON object")
     return data
+
+
+def _has_nul(value: Any) -> bool:
+    """A NUL character anywhere: PostgreSQL cannot store one in JSON."""
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if "\x00" in item:
+                return True
+        elif isinstance(item, dict):
+            pending += [*item.keys(), *item.values()]
+        elif isinstance(item, list):
+            pending += item
+    return False
 
 
 @transaction.atomic
@@ -65,6 +97,13 @@ def practice_instrument_import(
     questionnaire: dict[str, Any], *, source_name: str = "", instrument_id: str | None = None
 ) -> engine.Instrument:
     """Validate and register a Questionnaire, and keep it for every process; all or nothing."""
+    # What the database cannot store is refused before anything is registered.
+    if _has_nul(questionnaire):
+        raise engine.QuestionnaireImportError("the Questionnaire contains a NUL character")
+    version = questionnaire.get("version")
+    longest = PracticeInstrument._meta.get_field("version").max_length or 0
+    if isinstance(version, str) and len(version) > longest:
+        raise engine.QuestionnaireImportError(f"the version is longer than {longest} characters")
     ensure_practice_instruments()
     instrument = engine.import_questionnaire(questionnaire, instrument_id=instrument_id)
     if instrument.source == "builtin":
