@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,11 +22,16 @@ from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care.services import episode_open
 
+logger = logging.getLogger(__name__)
 
-@dataclass(frozen=True)
+
+@dataclass
 class IssuedInvitation:
     invitation: Invitation
     token: str
+    # Whether the e-mail went out: None until the transaction that made the invitation
+    # commits (the e-mail is sent then), False when the mail server refused it.
+    emailed: bool | None = None
 
 
 def _check_invitable(email: str) -> str:
@@ -88,8 +94,13 @@ def invitation_create(
         request=request,
     )
     link = invitation_link(token, request)
-    transaction.on_commit(lambda: _send_invitation_email(invitation, link))
-    return IssuedInvitation(invitation=invitation, token=token)
+    issued = IssuedInvitation(invitation=invitation, token=token)
+
+    def send() -> None:
+        issued.emailed = _send_invitation_email(invitation, link)
+
+    transaction.on_commit(send)
+    return issued
 
 
 def invitation_link(token: str, request: HttpRequest | None) -> str:
@@ -97,20 +108,30 @@ def invitation_link(token: str, request: HttpRequest | None) -> str:
     return request.build_absolute_uri(path) if request is not None else path
 
 
-def _send_invitation_email(invitation: Invitation, link: str) -> None:
+def _send_invitation_email(invitation: Invitation, link: str) -> bool:
+    """Send the invitation; False if the mail server refused it (the invitation stands,
+    and its link is shown to whoever sent it). The log names the invitation and the kind
+    of error only."""
     # The message names the practice and nothing else: no therapist, no reason.
     context = {
         "link": link,
         "practice_name": settings.PRACTICE_NAME,
         "expires_at": invitation.expires_at,
     }
-    with translation.override(invitation.invited_by.language):
-        send_mail(
-            subject=_("Your invitation to %(practice)s") % {"practice": settings.PRACTICE_NAME},
-            message=render_to_string("accounts/email/invitation.txt", context),
-            from_email=None,
-            recipient_list=[invitation.email],
+    try:
+        with translation.override(invitation.invited_by.language):
+            send_mail(
+                subject=_("Your invitation to %(practice)s") % {"practice": settings.PRACTICE_NAME},
+                message=render_to_string("accounts/email/invitation.txt", context),
+                from_email=None,
+                recipient_list=[invitation.email],
+            )
+    except Exception as error:
+        logger.error(
+            "invitation %s: e-mail could not be sent (%s)", invitation.pk, type(error).__name__
         )
+        return False
+    return True
 
 
 class InvitationUnusable(Exception):

@@ -39,7 +39,11 @@ def invitation_form_page(
             return render(
                 request,
                 "web/invitation_sent.html",
-                {"invitation": issued.invitation, "link": invitation_link(issued.token, request)},
+                {
+                    "invitation": issued.invitation,
+                    "link": invitation_link(issued.token, request),
+                    "email_failed": issued.emailed is False,
+                },
             )
     status = 400 if request.method == "POST" else 200
     return render(request, template, {"form": form}, status=status)
