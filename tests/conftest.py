@@ -64,8 +64,9 @@ def totp_now(secret: str = TOTP_SECRET) -> str:
     return totp_code(secret)
 
 
-@pytest.fixture
-def cast(db: Any) -> Cast:
+def make_cast() -> Cast:
+    """The fixed cast, in the current database (the ``cast`` fixture, or where a
+    function-scoped fixture cannot be used)."""
     from alliance.care.services import episode_open
 
     alice = make_user("alice@example.test", "Alice", "therapist", pronouns="she/her")
@@ -77,6 +78,11 @@ def cast(db: Any) -> Cast:
     dana_episode = episode_open(actor=alice, client=dana, therapist=alice, supervisor=sam)
     eve_episode = episode_open(actor=alice, client=eve, therapist=alice)
     return Cast(alice, sam, charlie, dana, eve, ada, dana_episode, eve_episode)
+
+
+@pytest.fixture
+def cast(db: Any) -> Cast:
+    return make_cast()
 
 
 @pytest.fixture(autouse=True)

@@ -64,36 +64,17 @@ EXCLUDED: dict[str, str] = {}
 
 
 def make_cast() -> Any:
-    """The fixed cast of tests/conftest.py, made where a function fixture cannot be used."""
-    from alliance.care.services import episode_open
-    from tests.conftest import Cast, make_user
+    """The fixed cast of tests/conftest.py."""
+    from tests.conftest import make_cast as cast_in_database
 
-    alice = make_user("alice@example.test", "Alice", "therapist", pronouns="she/her")
-    sam = make_user("sam@example.test", "Sam", "supervisor", pronouns="he/him")
-    charlie = make_user("charlie@example.test", "Charlie", "therapist")
-    dana = make_user("dana@example.test", "Dana", "client", pronouns="they/them")
-    eve = make_user("eve@example.test", "Eve", "client", language="es")
-    ada = make_user("ada@example.test", "Ada", "admin")
-    dana_episode = episode_open(actor=alice, client=dana, therapist=alice, supervisor=sam)
-    eve_episode = episode_open(actor=alice, client=eve, therapist=alice)
-    return Cast(alice, sam, charlie, dana, eve, ada, dana_episode, eve_episode)
+    return cast_in_database()
 
 
 def make_records(cast: Any) -> Any:
-    """As the matrix's fixture: one PHQ-9 waiting, one answered with a risk item."""
-    from alliance.measures.services import administration_request, response_submit
-    from tests.web.test_access_matrix import Records
+    """As the access matrix's fixture: one PHQ-9 waiting, one answered with a risk item."""
+    from tests.web.test_access_matrix import make_records as records_in_database
 
-    pending = administration_request(
-        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
-    )
-    done = administration_request(
-        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
-    )
-    response = response_submit(
-        actor=cast.dana, administration=done, answers=[0, 0, 0, 0, 0, 0, 0, 0, 1]
-    )
-    return Records(pending, done, response, response.alerts.get())
+    return records_in_database(cast)
 
 
 def user_for(cast: Any, role: str) -> Any:

@@ -12,18 +12,17 @@ import json
 import os
 import subprocess
 import sys
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.own_database import with_own_database
+
 ROOT = Path(__file__).resolve().parents[1]
 KEY = base64.urlsafe_b64encode(b"b" * 32).decode()
 OTHER_KEY = base64.urlsafe_b64encode(b"c" * 32).decode()
-OUTER_URL = os.environ.get("DATABASE_URL", "")
-POSTGRES = OUTER_URL.startswith(("postgres://", "postgresql://"))
 
 
 def _database(tmp_path: Path) -> Iterator[dict[str, str]]:
@@ -35,20 +34,7 @@ def _database(tmp_path: Path) -> Iterator[dict[str, str]]:
         "ALLIANCE_BACKUP_KEYS": KEY,
         "PYTHONPATH": str(ROOT / "src"),
     }
-    env.pop("DATABASE_URL", None)
-    if not POSTGRES:
-        yield env
-        return
-    import psycopg
-
-    name = f"alliance_backup_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(OUTER_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield {**env, "DATABASE_URL": OUTER_URL.rsplit("/", 1)[0] + "/" + name}
-    finally:
-        with psycopg.connect(OUTER_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield from with_own_database(env, "alliance_backup")
 
 
 @pytest.fixture(scope="module")

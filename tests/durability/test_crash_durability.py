@@ -41,7 +41,6 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -52,11 +51,10 @@ from urllib.parse import urlencode
 import pytest
 
 from alliance.instruments import get_instrument
+from tests.own_database import POSTGRES, with_own_database
 
 ROOT = Path(__file__).resolve().parents[2]
 PRACTICE = Path(__file__).with_name("practice.py")
-OUTER_URL = os.environ.get("DATABASE_URL", "")
-POSTGRES = OUTER_URL.startswith(("postgres://", "postgresql://"))
 
 CLIENTS = 1000
 RISK_EVERY = 8  # one client in eight answers PHQ-9 item 9 above 0
@@ -91,19 +89,7 @@ def server_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         "ALLIANCE_LOG_LEVEL": "WARNING",
         "PYTHONPATH": str(ROOT / "src"),
     }
-    if not POSTGRES:
-        yield env
-        return
-    import psycopg
-
-    name = f"alliance_durability_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(OUTER_URL, autocommit=True) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield {**env, "DATABASE_URL": OUTER_URL.rsplit("/", 1)[0] + "/" + name}
-    finally:
-        with psycopg.connect(OUTER_URL, autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    yield from with_own_database(env, "alliance_durability")
 
 
 def run(env: dict[str, str], *args: str) -> str:

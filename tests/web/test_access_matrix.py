@@ -258,8 +258,7 @@ class Records:
     alert: Any
 
 
-@pytest.fixture
-def records(cast: Cast) -> Records:
+def make_records(cast: Cast) -> Records:
     """Dana has one questionnaire waiting and one answered with a risk item (so an alert)."""
     from alliance.measures.services import administration_request, response_submit
 
@@ -273,6 +272,11 @@ def records(cast: Cast) -> Records:
         actor=cast.dana, administration=done, answers=[0, 0, 0, 0, 0, 0, 0, 0, 1]
     )
     return Records(pending, done, response, response.alerts.get())
+
+
+@pytest.fixture
+def records(cast: Cast) -> Records:
+    return make_records(cast)
 
 
 @pytest.mark.parametrize(("name", "method", "role"), CASES)

@@ -363,6 +363,30 @@ def _clients_voice(number: int, episode: Episode, now: datetime) -> None:
         make(episode=episode, rng=random.Random(f"{feature}-{number}"), now=now)
 
 
+def _client_episode(
+    number: int,
+    person: tuple[str, str, str],
+    staff: dict[str, User],
+    supervisor: User,
+    result: DemoResult,
+) -> tuple[User, Episode]:
+    """Demo client ``number`` (name, pronouns, language) and their episode of care with
+    their therapist, made if missing; returns the therapist and the episode."""
+    name, pronouns, language = person
+    client = _person(f"client{number}@demo.test", name, pronouns, language, Role.CLIENT, result)
+    therapist = staff[f"therapist{therapist_number_for(number)}@demo.test"]
+    episode = Episode.objects.filter(client=client).first()
+    if episode is None:
+        episode = episode_open(
+            actor=therapist,
+            client=client,
+            therapist=therapist,
+            supervisor=supervisor if supervised(number) else None,
+        )
+        result.created_episodes += 1
+    return therapist, episode
+
+
 @transaction.atomic
 def load_demo_practice(
     progress: Callable[[str], None] = lambda line: None, max_weeks: int = 30
@@ -385,18 +409,9 @@ def load_demo_practice(
             demo_office_hours(therapist=person)
     progress("Creating 30 clients with their episodes of care and sessions…")
     for number, (name, pronouns, language) in enumerate(CLIENTS, start=1):
-        email = f"client{number}@demo.test"
-        client = _person(email, name, pronouns, language, Role.CLIENT, result)
-        therapist = staff[f"therapist{therapist_number_for(number)}@demo.test"]
-        episode = Episode.objects.filter(client=client).first()
-        if episode is None:
-            episode = episode_open(
-                actor=therapist,
-                client=client,
-                therapist=therapist,
-                supervisor=supervisor if supervised(number) else None,
-            )
-            result.created_episodes += 1
+        therapist, episode = _client_episode(
+            number, (name, pronouns, language), staff, supervisor, result
+        )
         _history(number, episode, therapist, rng, now, result, max_weeks)
         if episode.is_open:
             _clients_voice(number, episode, now)
@@ -406,17 +421,9 @@ def load_demo_practice(
     progress(f"Adding {len(ALUMNI)} clients whose care has ended…")
     for offset, (name, pronouns, language, course) in enumerate(ALUMNI):
         number = len(CLIENTS) + 1 + offset
-        client = _person(f"client{number}@demo.test", name, pronouns, language, Role.CLIENT, result)
-        therapist = staff[f"therapist{therapist_number_for(number)}@demo.test"]
-        episode = Episode.objects.filter(client=client).first()
-        if episode is None:
-            episode = episode_open(
-                actor=therapist,
-                client=client,
-                therapist=therapist,
-                supervisor=supervisor if supervised(number) else None,
-            )
-            result.created_episodes += 1
+        therapist, episode = _client_episode(
+            number, (name, pronouns, language), staff, supervisor, result
+        )
         made = _past_episode(episode, therapist, random.Random(f"alumni-{number}"), now, course)
         result.created_responses += made
         result.created_sessions += made // 3
