@@ -25,7 +25,7 @@ or fewer when ``--budget`` seconds of timed requests are spent (never fewer than
 ``--min-requests``), timing the whole request (middleware, the caseload query, template
 rendering). Queries are counted with ``CaptureQueriesContext`` on every timed request (they
 must not vary), and each page must show the first page of the caseload (all of it when it
-fits on one page, ``CASELOAD_PAGE_SIZE`` = 50 clients, most in need first, otherwise) and
+fits on one page, ``CASELOAD_PAGE_SIZE`` = 25 clients, most in need first, otherwise) and
 say how many clients there are in all.
 
 Progress goes to stderr; results to stdout; the last line is the ratio alone:

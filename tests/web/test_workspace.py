@@ -53,8 +53,8 @@ def test_caseload_query_count_is_the_same_for_10_and_500_clients(cast: Cast) -> 
     add_clients(500)
     large, large_rows = count()
     last, last_rows = count(page=10)
-    # Header row + one per client; the large caseload in pages of 50.
-    assert (small_rows, large_rows, last_rows) == (11, 51, 51)
+    # Header row + one per client; the large caseload in pages of 25.
+    assert (small_rows, large_rows, last_rows) == (11, 26, 26)
     assert small == large == last
 
 
@@ -226,24 +226,19 @@ def test_caseload_pages_keep_need_order_across_the_whole_caseload(cast: Cast) ->
     client = signed_in(cast.alice)
     first = client.get(reverse("caseload")).content.decode()
     # Zoe's risk answer puts her first of 64, though her name sorts last.
-    assert first.index("Zoe") < first.index("Aa 00") < first.index("Aa 48")
-    assert "Aa 49" not in first and "Aaa ended" not in first
-    assert "Showing 1\N{EN DASH}50 of 64." in first
+    assert first.index("Zoe") < first.index("Aa 00") < first.index("Aa 23")
+    assert "Aa 24" not in first and "Aaa ended" not in first
+    assert "Showing 1\N{EN DASH}25 of 64." in first
     assert "1 urgent (risk)" in first
-    second = client.get(reverse("caseload"), {"page": 2}).content.decode()
-    assert "Showing 51\N{EN DASH}64 of 64." in second
+    last = client.get(reverse("caseload"), {"page": 3}).content.decode()
+    assert "Showing 51\N{EN DASH}64 of 64." in last
     # The closed episode comes after every open one.
-    assert second.index("Aa 59") < second.index("Aaa ended")
-    assert "Zoe" not in second
+    assert last.index("Aa 59") < last.index("Eve") < last.index("Aaa ended")
+    assert "Zoe" not in last
     # A page number that is not one, or is too large, shows the nearest page.
-    assert (
-        "Showing 1\N{EN DASH}50 of 64."
-        in client.get(reverse("caseload"), {"page": "x"}).content.decode()
-    )
-    assert (
-        "Showing 51\N{EN DASH}64 of 64."
-        in client.get(reverse("caseload"), {"page": 99}).content.decode()
-    )
+    for asked, shown in (("x", "1\N{EN DASH}25"), (99, "51\N{EN DASH}64")):
+        page = client.get(reverse("caseload"), {"page": asked}).content.decode()
+        assert f"Showing {shown} of 64." in page
 
 
 def test_record_shows_each_episodes_schedule_and_opening_it_writes_none(cast: Cast) -> None:

@@ -60,11 +60,10 @@ def _need_flags(user: User, now: datetime) -> dict[str, Exists]:
     }
 
 
-def caseload_by_need(user: User, now: datetime | None = None) -> QuerySet[Episode]:
-    """The clinician's episodes with what decides their need (open risk, not-on-track,
-    rupture and disengagement alerts, overdue check-ins) and the latest outcome score and
-    the one before it. One query, whatever the size of the caseload."""
-    now = now or timezone.now()
+def caseload_rows(user: User) -> QuerySet[Episode]:
+    """The clinician's episodes with what a caseload row shows besides their need: the
+    session figures, the latest outcome score and the one before it, unread messages.
+    One query, whatever the number of episodes."""
     outcomes = (
         Response.objects.filter(episode=OuterRef("pk"))
         .exclude(instrument_id__in=FEEDBACK_INSTRUMENTS)
@@ -76,13 +75,12 @@ def caseload_by_need(user: User, now: datetime | None = None) -> QuerySet[Episod
     return (
         caseload_for(user)
         .annotate(
-            **_need_flags(user, now),
             latest_instrument=Subquery(outcomes.values("instrument_id")[:1]),
             latest_total=Subquery(outcomes.values("total")[:1]),
             previous_total=Subquery(same_instrument.values("total")[1:2]),
             unread_messages=unread_messages_subquery(user),
         )
-        .order_by("status", "client__preferred_name")
+        .order_by()
     )
 
 
@@ -126,8 +124,9 @@ class _Placed(NamedTuple):
 @dataclass(frozen=True)
 class CaseloadPart:
     """One page of a part of the caseload (clients treated, or supervised): the episodes
-    on it, annotated as by ``caseload_by_need``, and the Django ``Page`` that places them
-    in the whole part (``number``, ``has_next``, ``paginator.count``…)."""
+    on it, annotated as by ``caseload_rows`` and with their need flags (``urgent``,
+    ``off_track``, ``rupture``, ``disengaged``, ``overdue``), and the Django ``Page``
+    that places them in the whole part (``number``, ``has_next``, ``paginator.count``…)."""
 
     episodes: list[Episode]
     page: Page[_Placed]
@@ -143,7 +142,9 @@ class Caseload:
     needs: dict[Need, int]
 
 
-CASELOAD_PAGE_SIZE = 50
+# 25 rows: the clients most in need fill the first screen or two; more rows only slow
+# the page (benchmarks/README.md, bench_dashboard.py).
+CASELOAD_PAGE_SIZE = 25
 
 
 def caseload_page(
@@ -155,8 +156,8 @@ def caseload_page(
     now: datetime | None = None,
 ) -> Caseload:
     """The caseload in pages, in two queries whatever its size: one small query places
-    every episode by need (flags only, no scores or session figures), then the full
-    annotations are computed only for the episodes on the pages shown.
+    every episode by need (flags only, no scores or session figures), then the rows'
+    figures are computed only for the episodes on the pages shown.
 
     A page number that is not a number or is out of range gives the nearest page (Django's
     ``Paginator.get_page``), so a stale link never fails.
@@ -185,10 +186,17 @@ def caseload_page(
     supervising = Paginator([p for p in placed if p.supervisor_id == user.pk], per_page)
     pages = (treating.get_page(treating_page), supervising.get_page(supervising_page))
     shown = {p.pk for page in pages for p in page.object_list}
-    episodes = caseload_by_need(user, now).filter(pk__in=shown).in_bulk() if shown else {}
+    episodes = caseload_rows(user).filter(pk__in=shown).in_bulk() if shown else {}
+    flags = _Placed._fields[5:]
+
+    def row(placed: _Placed) -> Episode:
+        episode = episodes[placed.pk]
+        for name in flags:
+            setattr(episode, name, getattr(placed, name))
+        return episode
+
     treating_part, supervising_part = (
-        CaseloadPart(episodes=[episodes[p.pk] for p in page.object_list], page=page)
-        for page in pages
+        CaseloadPart(episodes=[row(p) for p in page.object_list], page=page) for page in pages
     )
     return Caseload(
         treating=treating_part,
