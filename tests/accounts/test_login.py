@@ -93,3 +93,8 @@ def test_signup_is_closed() -> None:
     response = Client().get(reverse("account_signup"))
     assert b"by invitation" in response.content
     assert settings.ACCOUNT_ADAPTER == "alliance.accounts.adapter.AccountAdapter"
+
+
+def test_the_sign_in_page_offers_password_reset_once() -> None:
+    page = Client().get(reverse("account_login")).content.decode()
+    assert page.count(reverse("account_reset_password")) == 1
