@@ -1,4 +1,4 @@
-"""An invitation whose e-mail cannot be sent still stands, and says so."""
+"""E-mails that cannot be sent: the invitation or request still stands, and the page says so."""
 
 from __future__ import annotations
 
@@ -32,3 +32,14 @@ def test_a_sent_invitation_says_it_is_on_its_way(cast: Cast) -> None:
     )
     assert "is on its way to new.staff@example.test" in page
     assert "could not be sent" not in page
+
+
+@override_settings(EMAIL_BACKEND="tests.web.failing_email.Backend")
+def test_a_password_reset_while_mail_is_down_says_so(cast: Cast) -> None:
+    from django.test import Client
+
+    response = Client().post(
+        reverse("account_reset_password"), {"email": "dana@example.test"}, follow=True
+    )
+    assert response.status_code == 200
+    assert "could not be sent just now" in response.content.decode()

@@ -1,12 +1,19 @@
 from __future__ import annotations
 
+import logging
+from typing import Any
+
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.conf import settings
+from django.contrib import messages
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 
 from alliance.lib import crypto
+
+logger = logging.getLogger(__name__)
 
 # Bound into every sealed MFA secret, so that it cannot be moved into another column.
 MFA_CONTEXT = "mfa.authenticator"
@@ -16,6 +23,27 @@ class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # Nobody signs themselves up: admins invite staff, therapists invite clients.
         return False
+
+    def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
+        """allauth's e-mails (password reset, a new address to confirm, security notices):
+        if the mail server is down, the person is told so instead of seeing an error
+        page. The log names the kind of e-mail and of error, never the address."""
+        try:
+            super().send_mail(template_prefix, email, context)
+        except Exception as error:
+            logger.error(
+                "e-mail %s could not be sent (%s)",
+                template_prefix.rsplit("/", 1)[-1],
+                type(error).__name__,
+            )
+            if self.request is not None:
+                messages.error(
+                    self.request,
+                    _(
+                        "The e-mail could not be sent just now. Please try again in a "
+                        "little while."
+                    ),
+                )
 
 
 class MFAAdapter(DefaultMFAAdapter):
