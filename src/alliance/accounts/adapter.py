@@ -39,10 +39,7 @@ class AccountAdapter(DefaultAccountAdapter):
             if self.request is not None:
                 messages.error(
                     self.request,
-                    _(
-                        "The e-mail could not be sent just now. Please try again in a "
-                        "little while."
-                    ),
+                    _("The e-mail could not be sent just now. Please try again in a little while."),
                 )
 
 
