@@ -17,9 +17,9 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from alliance import instruments as engine
 from alliance.alerts.models import Alert, AlertKind, AlertStatus
 from alliance.exercises.catalogue import ExerciseType, exercise_instrument
+from alliance.instruments.texts import answer_text, answered_items, item_text
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Response
 from alliance.preferences.items import CULTURAL_PARTS, ITEMS_BY_CODE
@@ -61,17 +61,6 @@ class Section:
     facts: list[str] = field(default_factory=list)
 
 
-def _item_text(item: engine.Item, language: str) -> str:
-    return item.translations.get(language) or item.text
-
-
-def _answer_text(item: engine.Item, code: Any, value: Any, language: str) -> str:
-    option = next((o for o in item.options if o.code == code), None)
-    if option is not None:
-        return option.translations.get(language) or option.display
-    return str(value)
-
-
 def _response_section(response: Response, language: str) -> Section:
     instrument = get_instrument(response.instrument_id, response.instrument_version)
     rows = []
@@ -79,12 +68,12 @@ def _response_section(response: Response, language: str) -> Section:
         if item.kind == "text":
             text = (response.text_answers or {}).get(item.link_id, "")
             if text:
-                rows.append(Row(_item_text(item, language), text))
+                rows.append(Row(item_text(item, language), text))
             continue
         stored = response.answers.get(item.link_id)
         if stored is not None:
-            answer = _answer_text(item, stored.get("code"), stored.get("value"), language)
-            rows.append(Row(_item_text(item, language), answer))
+            answer = answer_text(item, stored.get("code"), stored.get("value"), language)
+            rows.append(Row(item_text(item, language), answer))
     facts = []
     if response.total is not None:
         total = int(response.total) if float(response.total).is_integer() else response.total
@@ -97,13 +86,7 @@ def _response_section(response: Response, language: str) -> Section:
 
 def _entry_rows(entry: Any, language: str) -> list[Row]:
     instrument = exercise_instrument(entry.instrument_id, entry.instrument_version)
-    rows = []
-    for item in instrument.items:
-        stored = entry.answers.get(item.link_id)
-        if stored is None or stored == "":
-            continue
-        rows.append(Row(_item_text(item, language), _answer_text(item, stored, stored, language)))
-    return rows
+    return [Row(*pair) for pair in answered_items(instrument, entry.answers, language)]
 
 
 def _exercises(part: EpisodeRecord, language: str) -> list[dict[str, Any]]:

@@ -12,7 +12,8 @@ from django.utils.translation import gettext_lazy as _
 from alliance import instruments as engine
 from alliance.exercises.catalogue import CLINICAL_NAMES, ExerciseType
 from alliance.exercises.services import NOTE_MAX
-from alliance.web.questionnaire import QuestionnaireForm, answer_text, item_text
+from alliance.instruments.texts import answered_items, item_text
+from alliance.web.questionnaire import QuestionnaireForm
 
 SHARE_CHOICES = [
     ("yes", _("Share it with my therapist")),
@@ -178,12 +179,4 @@ def entry_rows(
     instrument: engine.Instrument, answers: Mapping[str, Any], language: str
 ) -> list[EntryRow]:
     """Each question with the answer given, in the reader's language where the form has it."""
-    rows = []
-    for item in instrument.items:
-        stored = answers.get(item.link_id)
-        if stored is None or stored == "":
-            continue
-        rows.append(
-            EntryRow(item_text(item, language), answer_text(item, stored, stored, language))
-        )
-    return rows
+    return [EntryRow(*pair) for pair in answered_items(instrument, answers, language)]

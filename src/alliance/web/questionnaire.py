@@ -10,6 +10,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from alliance import instruments as engine
+from alliance.instruments.texts import answer_text, item_text, option_text
 
 TRANSLATION_URL = "http://hl7.org/fhir/StructureDefinition/translation"
 
@@ -27,20 +28,6 @@ def translated(node: Mapping[str, Any], field: str, language: str) -> str:
 
 def form_language(instrument: engine.Instrument, wanted: str) -> str:
     return wanted if wanted in instrument.languages else "en"
-
-
-def item_text(item: engine.Item, language: str) -> str:
-    return item.translations.get(language) or item.text
-
-
-def option_text(option: engine.AnswerOption, language: str) -> str:
-    return option.translations.get(language) or option.display
-
-
-def answer_text(item: engine.Item, code: Any, value: Any, language: str) -> str:
-    """An answer as the reader sees it: its option's text if ``code`` is one, else the value."""
-    option = next((o for o in item.options if o.code == code), None)
-    return option_text(option, language) if option else str(value)
 
 
 def display_texts(instrument: engine.Instrument, language: str) -> dict[str, list[str]]:
