@@ -305,14 +305,16 @@ def test_the_notice_says_nothing_but_that_a_message_waits(
 def test_the_therapists_message_notifies_the_client_in_their_language(
     cast: Cast, always_open: Any, django_capture_on_commit_callbacks: Any, monkeypatch: Any
 ) -> None:
+    from alliance.lib import mail as mail_module
+
     languages: list[str] = []
-    real = services.send_mail
+    real = mail_module.send_mail
 
     def spy(**kwargs: Any) -> int:
         languages.append(translation.get_language())
         return real(**kwargs)
 
-    monkeypatch.setattr(services, "send_mail", spy)
+    monkeypatch.setattr(mail_module, "send_mail", spy)
     send_committed(
         django_capture_on_commit_callbacks, actor=cast.alice, episode=cast.eve_episode, body="Hola"
     )

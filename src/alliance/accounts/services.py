@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.accounts.models import STAFF_ROLES, Invitation, Role, User, hash_token
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care.services import episode_open
-
-logger = logging.getLogger(__name__)
+from alliance.lib.mail import send_in_language
 
 
 @dataclass
@@ -118,20 +115,13 @@ def _send_invitation_email(invitation: Invitation, link: str) -> bool:
         "practice_name": settings.PRACTICE_NAME,
         "expires_at": invitation.expires_at,
     }
-    try:
-        with translation.override(invitation.invited_by.language):
-            send_mail(
-                subject=_("Your invitation to %(practice)s") % {"practice": settings.PRACTICE_NAME},
-                message=render_to_string("accounts/email/invitation.txt", context),
-                from_email=None,
-                recipient_list=[invitation.email],
-            )
-    except Exception as error:
-        logger.error(
-            "invitation %s: e-mail could not be sent (%s)", invitation.pk, type(error).__name__
-        )
-        return False
-    return True
+    return send_in_language(
+        address=invitation.email,
+        language=invitation.invited_by.language,
+        subject=lambda: _("Your invitation to %(practice)s") % {"practice": settings.PRACTICE_NAME},
+        body=lambda: render_to_string("accounts/email/invitation.txt", context),
+        what=f"invitation {invitation.pk}",
+    )
 
 
 class InvitationUnusable(Exception):

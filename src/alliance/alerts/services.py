@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import logging
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.alerts.models import Alert, AlertKind, AlertStatus, NotificationStatus
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
+from alliance.lib.mail import send_in_language
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
     from alliance.measures.models import Response
-
-logger = logging.getLogger(__name__)
 
 
 def alert_raise_for_risk(*, response: Response) -> Alert:
@@ -65,20 +62,14 @@ def alert_notify(alert_id: int) -> None:
         "practice_name": settings.PRACTICE_NAME,
         "name": therapist.preferred_name,
     }
-    try:
-        with translation.override(therapist.language):
-            send_mail(
-                subject=_("A client needs your attention"),
-                message=render_to_string("alerts/email/attention.txt", context),
-                from_email=None,
-                recipient_list=[therapist.email],
-            )
-    except Exception:
-        # Nothing about the client goes into the log: only which alert and that it failed.
-        logger.exception("alert %s: notification e-mail could not be sent", alert_id)
-        status = NotificationStatus.FAILED
-    else:
-        status = NotificationStatus.SENT
+    sent = send_in_language(
+        address=therapist.email,
+        language=therapist.language,
+        subject=lambda: _("A client needs your attention"),
+        body=lambda: render_to_string("alerts/email/attention.txt", context),
+        what=f"alert {alert_id}",
+    )
+    status = NotificationStatus.SENT if sent else NotificationStatus.FAILED
     Alert.objects.filter(pk=alert_id).update(
         notification=status, notification_attempted_at=timezone.now()
     )

@@ -6,12 +6,10 @@ committed, so a mail server that is down never loses a message.
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q
 from django.http import HttpRequest
@@ -23,6 +21,7 @@ from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
 from alliance.care.models import Episode
+from alliance.lib.mail import send_in_language
 from alliance.messaging.hours import WEEKDAYS, WeeklyHours, is_within, out_of_hours_since
 from alliance.messaging.models import Message, MessageKind, MessageNotice, OfficeHours, ReadMarker
 from alliance.messaging.selectors import describe_hours, office_hours_of, practice_zone
@@ -30,7 +29,6 @@ from alliance.messaging.selectors import describe_hours, office_hours_of, practi
 if TYPE_CHECKING:
     from alliance.accounts.models import User
 
-logger = logging.getLogger(__name__)
 
 MAX_BODY = 5000
 MAX_AUTO_REPLY = 2000
@@ -244,21 +242,13 @@ def message_notice_send(message_id: int, link: str, now: datetime | None = None)
     )
     if not claimed:
         return "throttled"
-    try:
-        with translation.override(recipient.language):
-            send_mail(
-                subject=_("You have a new message"),
-                message=render_to_string("messaging/email/new_message.txt", {"link": link}),
-                from_email=None,
-                recipient_list=[recipient.email],
-            )
-    except Exception as error:
-        # Only ids and the kind of error: never the address or the content.
-        logger.warning(
-            "message notice for message %s could not be sent (%s)",
-            message_id,
-            type(error).__name__,
-        )
+    if not send_in_language(
+        address=recipient.email,
+        language=recipient.language,
+        subject=lambda: _("You have a new message"),
+        body=lambda: render_to_string("messaging/email/new_message.txt", {"link": link}),
+        what=f"message notice for message {message_id}",
+    ):
         # Not sent, so the next message may try again.
         MessageNotice.objects.filter(pk=notice.pk, last_sent_at=now).update(last_sent_at=previous)
         return "failed"

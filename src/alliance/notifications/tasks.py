@@ -7,17 +7,15 @@ only ids and the kind of error.
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
-from django.core.mail import send_mail
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
-from django.utils import formats, timezone, translation
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 from django_tasks.base import Task
@@ -25,6 +23,7 @@ from django_tasks.base import Task
 from alliance.alerts.rules import disengagement_check_open_episodes
 from alliance.alerts.services import alert_notify
 from alliance.care.models import EpisodeStatus, Session
+from alliance.lib.mail import send_in_language
 from alliance.measures.models import Administration
 from alliance.notifications.models import ReminderKind, ReminderSent, ReminderStatus
 
@@ -33,7 +32,6 @@ if TYPE_CHECKING:
 
     from alliance.accounts.models import User
 
-logger = logging.getLogger(__name__)
 
 # A session is reminded once, within the day before it starts.
 SESSION_WINDOW = timedelta(hours=24)
@@ -180,27 +178,18 @@ def _finish(kind: str, object_ids: list[int], ok: bool, now: datetime) -> None:
 
 
 def _send(user: User, template: str, context: dict[str, Any]) -> bool:
-    try:
-        with translation.override(user.language):
-            if "when" in context:
-                context["when"] = formats.date_format(
-                    timezone.localtime(context["when"]), "DATETIME_FORMAT"
-                )
-            send_mail(
-                subject=_("A reminder from %(practice)s") % {"practice": settings.PRACTICE_NAME},
-                message=render_to_string(
-                    template,
-                    {
-                        **context,
-                        "name": user.preferred_name,
-                        "practice_name": settings.PRACTICE_NAME,
-                    },
-                ),
-                from_email=None,
-                recipient_list=[user.email],
+    def body() -> str:
+        shown = {**context, "name": user.preferred_name, "practice_name": settings.PRACTICE_NAME}
+        if "when" in shown:
+            shown["when"] = formats.date_format(
+                timezone.localtime(shown["when"]), "DATETIME_FORMAT"
             )
-    except Exception as error:
-        # Only the user's id and the kind of error: never the address or the content.
-        logger.warning("reminder to user %s could not be sent (%s)", user.pk, type(error).__name__)
-        return False
-    return True
+        return render_to_string(template, shown)
+
+    return send_in_language(
+        address=user.email,
+        language=user.language,
+        subject=lambda: _("A reminder from %(practice)s") % {"practice": settings.PRACTICE_NAME},
+        body=body,
+        what=f"reminder to user {user.pk}",
+    )
