@@ -39,10 +39,15 @@ def test_sign_out_deletes_the_session_on_the_server(cast: Cast) -> None:
     assert replay.get(reverse("portal_home")).status_code == 302
 
 
-def _idle_for(client: Client, seconds: int) -> None:
+def _backdate(client: Client, key: str, seconds: int) -> None:
+    """Set the session's clock ``key`` (idle or start) to ``seconds`` ago."""
     session = client.session
-    session[IDLE_SESSION_KEY] = int(time.time()) - seconds
+    session[key] = int(time.time()) - seconds
     session.save()
+
+
+def _idle_for(client: Client, seconds: int) -> None:
+    _backdate(client, IDLE_SESSION_KEY, seconds)
 
 
 def test_staff_are_signed_out_after_the_idle_limit(cast: Cast) -> None:
@@ -108,9 +113,7 @@ def test_session_limits_come_from_the_environment() -> None:
 
 
 def _started(client: Client, seconds_ago: int) -> None:
-    session = client.session
-    session[STARTED_SESSION_KEY] = int(time.time()) - seconds_ago
-    session.save()
+    _backdate(client, STARTED_SESSION_KEY, seconds_ago)
 
 
 def test_an_active_staff_member_is_still_signed_out_at_the_absolute_limit(cast: Cast) -> None:

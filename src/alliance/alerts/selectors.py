@@ -36,7 +36,7 @@ def urgent_alerts_for(user: User) -> QuerySet[Alert]:
     return alerts_for_caseload(user).filter(kind=AlertKind.RISK, status=AlertStatus.OPEN)
 
 
-def _need_flags(user: User, now: datetime) -> dict[str, Exists]:
+def _need_flags(now: datetime) -> dict[str, Exists]:
     """What decides a client's place in the caseload: open alerts by kind, and check-ins
     past their due time and not completed."""
 
@@ -166,7 +166,7 @@ def caseload_page(
     placed = [
         _Placed(*row)
         for row in episodes_reachable_by(user)
-        .annotate(**_need_flags(user, now))
+        .annotate(**_need_flags(now))
         .order_by()
         .values_list(
             "pk",

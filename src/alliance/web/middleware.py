@@ -175,7 +175,12 @@ class SessionActivityMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
         session = getattr(request, "session", None)
-        if user is not None and user.is_authenticated and session and session.session_key:
+        if (
+            user is not None
+            and user.is_authenticated
+            and session is not None
+            and session.session_key
+        ):
             now = int(time.time())
             seen = session.get(SEEN_SESSION_KEY)
             client = [
@@ -198,8 +203,8 @@ class SessionMaxAgeMiddleware:
     """Everyone is signed out ALLIANCE_SESSION_MAX_HOURS after the session began.
 
     SESSION_COOKIE_AGE alone is not an absolute limit: Django moves a session's expiry
-    forward whenever the session is saved, and the idle timeout saves staff sessions on
-    every request. So the start is kept in the session and checked here.
+    forward whenever the session is saved, and the idle timeout saves an active staff
+    member's session every minute. So the start is kept in the session and checked here.
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
