@@ -3,20 +3,60 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-STAMP := $(VENV)/.installed
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
+UV_SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON=$(PYTHON) UV_PYTHON_DOWNLOADS=never \
+	$(UV) sync --locked
 TEST_WORKERS ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install demo serve test test-unit test-browser lint system-deps messages clean
+.PHONY: install install-dev lock lock-upgrade lock-check demo serve test lint system-deps messages clean
 
-$(STAMP): pyproject.toml
-	@echo "==> Creating the virtual environment in $(VENV) and installing Alliance with its dev extras"
-	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	@$(BIN)/pip install --quiet --upgrade pip
-	@$(BIN)/pip install --progress-bar on -e '.[dev]'
-	@touch $(STAMP)
+# Installing: uv (pinned with hashes in requirements/uv.txt, kept in .tools/) installs
+# exactly what uv.lock says into .venv: the runtime group for `make demo`, the dev group
+# as well for `make test`. Nothing outside the lock is installed; `make lock` refreshes it.
+$(UV): requirements/uv.txt
+	@echo "==> Installing uv (requirements/uv.txt, hashes checked) into $(TOOLS)"
+	@test -x $(TOOLS)/bin/python || $(PYTHON) -m venv $(TOOLS)
+	@$(TOOLS)/bin/pip install --quiet --require-hashes --no-deps -r requirements/uv.txt
+	@touch $(UV)
 
-install: $(STAMP)
+lock-check: $(UV)
+	@$(UV) lock --check --quiet 2>/dev/null || { \
+	  echo "uv.lock does not match pyproject.toml: run 'make lock' and commit uv.lock." >&2; exit 1; }
+
+# The runtime group; if the dev group is already there (`make test` ran), keep it.
+$(RUNTIME): pyproject.toml uv.lock $(UV)
+	@$(MAKE) --no-print-directory lock-check
+	@if [ -f $(DEV) ]; then \
+	  echo "==> Installing the locked runtime and dev packages into $(VENV)"; $(UV_SYNC); \
+	else \
+	  echo "==> Installing the locked runtime packages into $(VENV)"; $(UV_SYNC) --no-dev; \
+	fi
+	@touch $(RUNTIME)
+
+$(DEV): pyproject.toml uv.lock $(UV)
+	@$(MAKE) --no-print-directory lock-check
+	@echo "==> Installing the locked runtime and dev packages into $(VENV)"
+	@$(UV_SYNC)
+	@touch $(DEV) $(RUNTIME)
+
+install: $(RUNTIME)
+
+install-dev: $(DEV)
+
+# Change the lock on purpose, then review `git diff uv.lock`, run `make test` and commit it.
+# `make lock`: bring uv.lock in line with pyproject.toml, keeping every other version;
+# `make lock-upgrade`: move every package to the newest version pyproject.toml allows.
+lock: $(UV)
+	@$(UV) lock
+	@echo "==> uv.lock matches pyproject.toml: review 'git diff uv.lock', run 'make test', commit it."
+
+lock-upgrade: $(UV)
+	@$(UV) lock --upgrade
+	@echo "==> uv.lock upgraded: review 'git diff uv.lock', run 'make test', commit it."
 
 # System packages the tests need: Debian's Chromium (never a test tool's own
 # browser download) and gettext for the translations.
@@ -32,7 +72,7 @@ system-deps:
 	fi
 
 # After changing user-facing text: refresh the catalogue, translate, then compile.
-messages: $(STAMP)
+messages: $(DEV)
 	@cd src/alliance && ALLIANCE_TESTING=true ../../$(BIN)/alliance makemessages -l es \
 	  --no-location --no-obsolete --ignore 'instruments/*'
 	@cd src/alliance && ALLIANCE_TESTING=true ../../$(BIN)/alliance compilemessages -l es
@@ -45,7 +85,7 @@ serve: install
 	ALLIANCE_DEBUG=true $(BIN)/alliance migrate
 	ALLIANCE_DEBUG=true $(BIN)/alliance runserver 127.0.0.1:8000
 
-lint: install
+lint: install-dev
 	@echo "==> ruff"
 	@$(BIN)/ruff check src tests benchmarks
 	@$(BIN)/ruff format --check src tests benchmarks
@@ -54,11 +94,11 @@ lint: install
 
 # Two passes: the tests without a browser on both cores (pytest-xdist; a test file stays
 # on one worker, so a module's demo practice is loaded once), then the browser tests.
-test: install system-deps lint
+test: lock-check install-dev system-deps lint
 	@echo "==> pytest: tests without a browser, on $(TEST_WORKERS) workers"
 	@$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile -m "not browser"
 	@echo "==> pytest: browser tests (headless Chromium)"
 	@$(BIN)/pytest -m browser
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache

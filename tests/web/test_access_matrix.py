@@ -37,6 +37,15 @@ MATRIX: Rows = {
     "account_inactive": (None, {"GET": everyone(200)}),
     "account_signup": (None, {"GET": signed_in(302, anon=200)}),
     "account_reauthenticate": (None, {"GET": signed_in(200)}),
+    # Re-authentication by a code by e-mail is turned off (settings): refused to everyone.
+    "account_request_reauthentication_code": (
+        None,
+        {"GET": signed_in(403), "POST": signed_in(403)},
+    ),
+    "account_confirm_reauthentication_code": (
+        None,
+        {"GET": signed_in(403), "POST": signed_in(403)},
+    ),
     "account_email": (None, {"GET": signed_in(200)}),
     "account_email_verification_sent": (None, {"GET": everyone(200)}),
     "account_change_password": (None, {"GET": signed_in(200)}),
