@@ -10,7 +10,8 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from alliance import instruments as engine
-from alliance.instruments.texts import answer_text, item_text, option_text
+from alliance.instruments.model import Number
+from alliance.instruments.texts import answer_points, answer_text, item_text, option_text
 
 TRANSLATION_URL = "http://hl7.org/fhir/StructureDefinition/translation"
 
@@ -106,7 +107,7 @@ class AnswerRow:
     position: int
     question: str
     answer: str
-    value: Any
+    points: Number | None  # None where the answer has no weight (or is text)
     critical: bool
 
 
@@ -117,21 +118,25 @@ def answer_rows(
     critical: list[dict[str, Any]],
     language: str,
 ) -> list[AnswerRow]:
-    """Each question with the answer given, for the clinician's view of a response."""
+    """Each question with the answer given and its points, for the clinician's view of a
+    response (stored as ``{"value": ..., "code": ...}``; an unweighted answer's value is its
+    code, which has no points)."""
     tripped = {hit["link_id"] for hit in critical}
     rows = []
     for item in instrument.items:
         stored = answers.get(item.link_id)
+        points = None
         if item.kind == "text":
-            shown, value = text_answers.get(item.link_id, ""), None
+            shown = text_answers.get(item.link_id, "")
         elif stored is None:
-            shown, value = "", None
+            shown = ""
         else:
-            value = stored.get("value")
-            shown = answer_text(item, stored.get("code"), value, language)
+            code, value = stored.get("code"), stored.get("value")
+            shown = answer_text(item, code, value, language)
+            points = answer_points(item, code, value)
         rows.append(
             AnswerRow(
-                item.position, item_text(item, language), shown, value, item.link_id in tripped
+                item.position, item_text(item, language), shown, points, item.link_id in tripped
             )
         )
     return rows
