@@ -53,6 +53,16 @@ FORMLESS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
     ),
     "mfa_edit_webauthn": (("therapist",), ("name",), "the cast has no security keys"),
     "mfa_remove_webauthn": (("therapist",), (), "the cast has no security keys"),
+    "account_request_reauthentication_code": (
+        ("client", "therapist"),
+        ("email",),
+        "re-authentication by e-mailed code is off",
+    ),
+    "account_confirm_reauthentication_code": (
+        ("client", "therapist"),
+        ("code",),
+        "re-authentication by e-mailed code is off",
+    ),
 }
 
 # URLs that take a POST and are not fuzzed, with the reason. None so far: every example
