@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import connection
+from django.utils import timezone
 
 from alliance.alerts.models import Alert
 from alliance.audit.models import AuditEvent
@@ -88,6 +90,14 @@ def test_incomplete_response_is_refused(cast: Cast) -> None:
     with pytest.raises(ValidationError, match="answer every question"):
         response_submit(actor=cast.dana, administration=ask(cast), answers={"phq9-1": 1})
     assert not Response.objects.exists()
+
+
+def test_a_start_after_the_submission_is_dropped_and_the_answers_kept(cast: Cast) -> None:
+    later = timezone.now() + timedelta(days=1)
+    response = response_submit(
+        actor=cast.dana, administration=ask(cast), answers=CALM, started_at=later
+    )
+    assert response.total == 4 and Response.objects.get().started_at is None
 
 
 def test_closed_episode_takes_no_response(cast: Cast) -> None:

@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
+import pytest
 from django.core import mail
 from django.urls import reverse
 
@@ -9,6 +12,7 @@ from alliance.alerts.models import Alert
 from alliance.measures.models import Response
 from alliance.measures.services import administration_request
 from tests.conftest import Cast, signed_in
+from tests.web.started_at_values import MALFORMED_STARTED_AT
 
 LA = {0: "LA6568-5", 1: "LA6569-3", 2: "LA6570-1", 3: "LA6571-9"}
 
@@ -162,3 +166,36 @@ def test_alert_stands_when_email_fails(
     assert "1 client needs your attention now." in banner
     admin_page = signed_in(cast.ada).get(reverse("practice_people")).content.decode()
     assert "could not be sent" in admin_page
+
+
+# --- started_at: the time the form was opened, a hint only --------------------------------
+
+
+@pytest.mark.parametrize("started_at", MALFORMED_STARTED_AT)
+def test_a_malformed_started_at_still_saves_the_answers_without_it(
+    cast: Cast, started_at: str
+) -> None:
+    administration = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
+    )
+    response = signed_in(cast.dana).post(
+        reverse("checkin_fill", args=[administration.pk]),
+        {**phq9_post([1] * 9), "started_at": started_at},
+    )
+    assert response.status_code == 302
+    saved = Response.objects.get()
+    assert saved.total == 9 and saved.started_at is None
+
+
+def test_the_started_at_from_the_form_is_kept(cast: Cast) -> None:
+    administration = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
+    )
+    client = signed_in(cast.dana)
+    url = reverse("checkin_fill", args=[administration.pk])
+    started = re.search(r'name="started_at" value="([^"]+)"', client.get(url).content.decode())
+    assert started is not None
+    assert client.post(url, {**phq9_post([1] * 9), "started_at": started[1]}).status_code == 302
+    saved = Response.objects.get()
+    assert saved.started_at == datetime.fromisoformat(started[1])
+    assert administration.created_at <= saved.started_at <= saved.submitted_at

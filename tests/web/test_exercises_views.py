@@ -6,8 +6,11 @@ page, while the fact that it was done does.
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Any
 
+import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -16,6 +19,7 @@ from alliance.audit.models import Action, AuditEvent
 from alliance.exercises.models import Assignment, Entry
 from tests.conftest import Cast, signed_in
 from tests.exercises.helpers import THOUGHT_RECORD, active_goal, assign, write
+from tests.web.started_at_values import MALFORMED_STARTED_AT
 
 PRIVATE_WORDS = "PRIVATE-only-for-me-4411"
 SHARED_WORDS = "SHARED-with-alice-9923"
@@ -273,3 +277,33 @@ def test_eve_gets_the_exercise_in_spanish(cast: Cast) -> None:
     assert response.status_code == 302
     entry_page = eve.get(response["Location"]).content.decode()
     assert "Pensamiento automático" in entry_page
+
+
+# --- started_at: the time the form was opened, a hint only --------------------------------
+
+
+@pytest.mark.parametrize("started_at", MALFORMED_STARTED_AT)
+def test_a_malformed_started_at_still_saves_the_entry_without_it(
+    cast: Cast, started_at: str
+) -> None:
+    assignment = assign(cast)
+    response = post_exercise(
+        signed_in(cast.dana), assignment, **THOUGHT_RECORD, share="no", started_at=started_at
+    )
+    assert response.status_code == 302
+    entry = Entry.objects.get()
+    assert entry.answers["tr-situation"] == THOUGHT_RECORD["tr-situation"]
+    assert entry.started_at is None
+
+
+def test_the_started_at_from_the_exercise_form_is_kept(cast: Cast) -> None:
+    assignment = assign(cast)
+    dana = signed_in(cast.dana)
+    page = dana.get(reverse("exercise_do", args=[assignment.pk])).content.decode()
+    started = re.search(r'name="started_at" value="([^"]+)"', page)
+    assert started is not None
+    response = post_exercise(dana, assignment, **THOUGHT_RECORD, share="no", started_at=started[1])
+    assert response.status_code == 302
+    entry = Entry.objects.get()
+    assert entry.started_at == datetime.fromisoformat(started[1])
+    assert assignment.assigned_at <= entry.started_at <= entry.completed_at

@@ -126,6 +126,8 @@ def response_submit(
     scored, text = stored_answers(result)
     # A past time only when history is brought in (the demo, an import).
     now = submitted_at or timezone.now()
+    if started_at is not None and started_at > now:
+        started_at = None  # timing metadata only: no start after the end
     response = Response.objects.create(
         administration=administration,
         episode=administration.episode,

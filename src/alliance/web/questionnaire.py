@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from django import forms
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext_lazy as _
 
 from alliance import instruments as engine
@@ -100,6 +103,30 @@ class QuestionnaireForm(forms.Form):
         intros = display_texts(self.instrument, self.language)
         for item in self.instrument.items:
             yield intros.get(item.link_id, []), self[item.link_id], item
+
+
+def started_at_hint(posted: str, *, earliest: datetime, now: datetime) -> datetime | None:
+    """When the person opened the form, from the hidden ``started_at`` its page wrote; None
+    when the value is no plausible opening time.
+
+    It is timing metadata only (how long a check-in or an exercise took), so a value that
+    cannot be read (an impossible date, an offset out of range, a year that overflows in
+    UTC, no date at all) or that lies before the form existed or after it was sent is
+    ignored, never refused: refusing it would hand the client back a form and could lose
+    what they had just written, for a number nobody needs.
+    """
+    try:
+        parsed = parse_datetime(posted.strip())
+        if parsed is None:
+            return None
+        if timezone.is_naive(parsed):
+            parsed = timezone.make_aware(parsed)
+        parsed = parsed.astimezone(UTC)  # overflows here, not later in the database
+    except (ValueError, OverflowError):
+        return None
+    if not earliest <= parsed <= now:
+        return None
+    return parsed
 
 
 @dataclass(frozen=True)

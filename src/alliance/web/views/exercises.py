@@ -8,7 +8,6 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -28,7 +27,7 @@ from alliance.exercises.services import (
 )
 from alliance.web.forms_exercises import AssignForm, ExerciseForm, SharingForm, entry_rows
 from alliance.web.http import AuthedRequest
-from alliance.web.questionnaire import form_language
+from alliance.web.questionnaire import form_language, started_at_hint
 
 # --- the client ---------------------------------------------------------------------------
 
@@ -67,6 +66,10 @@ def exercise_do(request: AuthedRequest, assignment_id: int) -> HttpResponse:
         language=request.user.language,
         shared=default_sharing(assignment.exercise_type),
     )
+    now = timezone.now()
+    started = started_at_hint(
+        request.POST.get("started_at", ""), earliest=assignment.assigned_at, now=now
+    )
     if request.method == "POST" and form.is_valid():
         try:
             entry = entry_submit(
@@ -74,7 +77,7 @@ def exercise_do(request: AuthedRequest, assignment_id: int) -> HttpResponse:
                 assignment=assignment,
                 answers=form.answers(),
                 shared=form.shared,
-                started_at=parse_datetime(request.POST.get("started_at", "")) or None,
+                started_at=started,
                 request=request,
             )
         except ValidationError as error:
@@ -94,7 +97,7 @@ def exercise_do(request: AuthedRequest, assignment_id: int) -> HttpResponse:
             "assignment": assignment,
             "instrument": instrument,
             "form": form,
-            "started_at": request.POST.get("started_at") or timezone.now().isoformat(),
+            "started_at": (started or now).isoformat(),
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -7,7 +7,6 @@ from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_GET, require_http_methods
 
 from alliance.audit.models import Action
@@ -23,7 +22,7 @@ from alliance.measures.selectors import due_administrations
 from alliance.measures.services import AlreadyCompleted, response_submit
 from alliance.safety.crisis import resources_for_person
 from alliance.web.http import AuthedRequest
-from alliance.web.questionnaire import QuestionnaireForm, form_language
+from alliance.web.questionnaire import QuestionnaireForm, form_language, started_at_hint
 
 
 @require_GET
@@ -72,8 +71,11 @@ def checkin_fill(request: AuthedRequest, administration_id: int) -> HttpResponse
     form = QuestionnaireForm(
         request.POST or None, instrument=instrument, language=request.user.language
     )
+    now = timezone.now()
+    started = started_at_hint(
+        request.POST.get("started_at", ""), earliest=administration.created_at, now=now
+    )
     if request.method == "POST" and form.is_valid():
-        started = parse_datetime(request.POST.get("started_at", "")) or None
         try:
             response_submit(
                 actor=request.user,
@@ -99,7 +101,7 @@ def checkin_fill(request: AuthedRequest, administration_id: int) -> HttpResponse
             "form": form,
             "english_only": form_language(instrument, request.user.language)
             != request.user.language,
-            "started_at": request.POST.get("started_at") or timezone.now().isoformat(),
+            "started_at": (started or now).isoformat(),
         },
         status=400 if request.method == "POST" else 200,
     )
