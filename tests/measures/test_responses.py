@@ -15,6 +15,7 @@ from alliance.care.services import episode_close
 from alliance.measures.models import Administration, Response
 from alliance.measures.services import (
     AlreadyCompleted,
+    NotOpenForAnswers,
     administration_request,
     rescore,
     response_fhir_bundle,
@@ -98,6 +99,48 @@ def test_a_start_after_the_submission_is_dropped_and_the_answers_kept(cast: Cast
         actor=cast.dana, administration=ask(cast), answers=CALM, started_at=later
     )
     assert response.total == 4 and Response.objects.get().started_at is None
+
+
+def test_a_withdrawn_checkin_takes_no_response_and_raises_no_alert(cast: Cast) -> None:
+    administration = ask(cast)
+    Administration.objects.filter(pk=administration.pk).update(cancelled_at=timezone.now())
+    with pytest.raises(NotOpenForAnswers) as caught:
+        response_submit(actor=cast.dana, administration=administration, answers=[3] * 9)
+    assert caught.value.state == "cancelled"
+    assert not Response.objects.exists() and not Alert.objects.exists()
+    assert Administration.objects.get(pk=administration.pk).completed_at is None
+
+
+def test_a_checkin_takes_answers_only_once_its_window_opens(cast: Cast) -> None:
+    administration = ask(cast)
+    opens = timezone.now() + timedelta(days=2)
+    Administration.objects.filter(pk=administration.pk).update(available_from=opens)
+    administration.refresh_from_db()
+    assert not administration.is_open_for_answers(timezone.now())
+    with pytest.raises(NotOpenForAnswers) as caught:
+        response_submit(actor=cast.dana, administration=administration, answers=[3] * 9)
+    assert caught.value.state == "upcoming"
+    assert not Response.objects.exists() and not Alert.objects.exists()
+    assert administration.is_open_for_answers(opens)
+    response_submit(
+        actor=cast.dana,
+        administration=administration,
+        answers=CALM,
+        submitted_at=opens + timedelta(hours=1),
+    )
+    assert Response.objects.count() == 1
+
+
+def test_an_overdue_checkin_still_takes_answers(cast: Cast) -> None:
+    administration = administration_request(
+        actor=cast.alice,
+        episode=cast.dana_episode,
+        instrument_id="phq-9",
+        due_at=timezone.now() - timedelta(days=3),
+    )
+    assert administration.state(timezone.now()) == "overdue"
+    response_submit(actor=cast.dana, administration=administration, answers=CALM)
+    assert Response.objects.count() == 1
 
 
 def test_closed_episode_takes_no_response(cast: Cast) -> None:

@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from django.core import mail
 from django.urls import reverse
+from django.utils import timezone
 
 from alliance.alerts.models import Alert
-from alliance.measures.models import Response
+from alliance.measures.models import Administration, Response
+from alliance.measures.schedules import schedule_update, session_plan
 from alliance.measures.services import administration_request
 from tests.conftest import Cast, signed_in
 from tests.web.started_at_values import MALFORMED_STARTED_AT
@@ -199,3 +201,106 @@ def test_the_started_at_from_the_form_is_kept(cast: Cast) -> None:
     saved = Response.objects.get()
     assert saved.started_at == datetime.fromisoformat(started[1])
     assert administration.created_at <= saved.started_at <= saved.submitted_at
+
+
+# --- check-ins that are not open: withdrawn, or not open yet -------------------------------
+
+
+def weekly_phq9(cast: Cast) -> Administration:
+    """A weekly PHQ-9, due now, asked for through the schedule as the therapist does."""
+    schedule_update(
+        actor=cast.alice,
+        episode=cast.dana_episode,
+        before_session=[],
+        after_session=[],
+        weekly=["phq-9"],
+        client_sees_progress=True,
+    )
+    return Administration.objects.get(instrument_id="phq-9", cancelled_at__isnull=True)
+
+
+def withdraw_weekly(cast: Cast) -> None:
+    schedule_update(
+        actor=cast.alice,
+        episode=cast.dana_episode,
+        before_session=[],
+        after_session=[],
+        weekly=[],
+        client_sees_progress=True,
+    )
+
+
+def test_a_withdrawn_checkin_says_so_kindly_and_takes_no_answers(cast: Cast) -> None:
+    administration = weekly_phq9(cast)
+    client = signed_in(cast.dana)
+    url = reverse("checkin_fill", args=[administration.pk])
+    assert client.get(url).status_code == 200  # open: the form
+    withdraw_weekly(cast)
+
+    page = client.get(url)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "This check-in is no longer open" in text
+    assert "nothing you need to do" in text
+    assert "<form" not in text.split("<main", 1)[-1].split("</main>")[0]
+
+    # The form was still open in another tab: a risk answer sent now is not stored.
+    sent = client.post(url, phq9_post([0] * 8 + [3]))
+    assert sent.status_code == 409
+    text = sent.content.decode()
+    assert "This check-in is no longer open" in text
+    assert "were not saved" in text
+    assert reverse("my_messages") in text
+    assert not Response.objects.exists() and not Alert.objects.exists()
+    administration.refresh_from_db()
+    assert administration.completed_at is None
+    assert client.get(reverse("checkin_done", args=[administration.pk])).status_code == 302
+
+
+def test_a_checkin_not_open_yet_says_when_it_opens_and_takes_no_answers(cast: Cast) -> None:
+    starts = timezone.now() + timedelta(days=10)
+    session_plan(actor=cast.alice, episode=cast.dana_episode, starts_at=starts)
+    administration = Administration.objects.get(instrument_id="phq-9")
+    assert administration.available_from is not None
+    assert administration.available_from > timezone.now()
+    client = signed_in(cast.dana)
+    url = reverse("checkin_fill", args=[administration.pk])
+
+    page = client.get(url)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "This check-in is not open yet" in text
+    assert f'datetime="{administration.available_from.isoformat()}"' in text
+    assert 'name="phq9-1"' not in text
+
+    sent = client.post(url, phq9_post([0] * 8 + [3]))
+    assert sent.status_code == 409
+    assert "This check-in is not open yet" in sent.content.decode()
+    assert "were not saved" in sent.content.decode()
+    assert not Response.objects.exists() and not Alert.objects.exists()
+
+
+def test_a_spanish_client_reads_that_a_checkin_is_no_longer_open_in_spanish(
+    cast: Cast,
+) -> None:
+    administration = administration_request(
+        actor=cast.alice, episode=cast.eve_episode, instrument_id="phq-9"
+    )
+    Administration.objects.filter(pk=administration.pk).update(cancelled_at=timezone.now())
+    page = signed_in(cast.eve).get(reverse("checkin_fill", args=[administration.pk]))
+    assert page.status_code == 200
+    assert "Este cuestionario ya no está abierto" in page.content.decode()
+    Administration.objects.filter(pk=administration.pk).update(
+        cancelled_at=None, available_from=timezone.now() + timedelta(days=2)
+    )
+    page = signed_in(cast.eve).get(reverse("checkin_fill", args=[administration.pk]))
+    assert "Este cuestionario todavía no está abierto" in page.content.decode()
+    assert "Se abre el <time" in page.content.decode()
+
+
+def test_another_client_still_gets_a_404_for_a_withdrawn_checkin(cast: Cast) -> None:
+    administration = weekly_phq9(cast)
+    withdraw_weekly(cast)
+    url = reverse("checkin_fill", args=[administration.pk])
+    assert signed_in(cast.eve).get(url).status_code == 404
+    assert signed_in(cast.eve).post(url, phq9_post([1] * 9)).status_code == 404

@@ -114,6 +114,11 @@ class Administration(models.Model):
     def is_completed(self) -> bool:
         return self.completed_at is not None
 
+    def is_open_for_answers(self, now: datetime) -> bool:
+        """The client may fill it in now: not withdrawn, its window open, not answered yet
+        (overdue still counts: a late answer is still the client's answer)."""
+        return self.state(now) in ("due", "overdue")
+
     def state(self, now: datetime) -> str:
         """completed, cancelled, upcoming (not open yet), overdue or due."""
         if self.completed_at is not None:

@@ -34,6 +34,16 @@ class AlreadyCompleted(Exception):
         self.response = response
 
 
+class NotOpenForAnswers(Exception):
+    """The questionnaire takes no answers now: withdrawn by the therapist (``state``
+    ``"cancelled"``) or its window not open yet (``"upcoming"``)."""
+
+    def __init__(self, administration: Administration, state: str) -> None:
+        super().__init__(f"not open for answers ({state})")
+        self.administration = administration
+        self.state = state
+
+
 @transaction.atomic
 def administration_request(
     *,
@@ -104,7 +114,9 @@ def response_submit(
     """Score and store a response, and raise its alerts — all in one transaction.
 
     A second submission of the same administration stores nothing and raises
-    ``AlreadyCompleted`` with the response already saved.
+    ``AlreadyCompleted`` with the response already saved; one the therapist withdrew, or
+    whose window is not open yet, stores nothing (and raises no alert) and raises
+    ``NotOpenForAnswers``.
     """
     administration = (
         Administration.objects.select_for_update()
@@ -116,6 +128,11 @@ def response_submit(
         raise AlreadyCompleted(existing)
     if not administration.episode.is_open:
         raise ValidationError(_("This episode of care is closed, so nothing can be added to it."))
+    # A past time only when history is brought in (the demo, an import).
+    now = submitted_at or timezone.now()
+    # Checked under the row lock: a withdrawal that lands while the form is open wins.
+    if not administration.is_open_for_answers(now):
+        raise NotOpenForAnswers(administration, administration.state(now))
     instrument = get_instrument(administration.instrument_id, administration.instrument_version)
     try:
         result = engine.score(instrument, answers)
@@ -124,8 +141,6 @@ def response_submit(
     if not result.completeness.complete:
         raise ValidationError(_("Please answer every question that is not marked optional."))
     scored, text = stored_answers(result)
-    # A past time only when history is brought in (the demo, an import).
-    now = submitted_at or timezone.now()
     if started_at is not None and started_at > now:
         started_at = None  # timing metadata only: no start after the end
     response = Response.objects.create(

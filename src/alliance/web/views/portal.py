@@ -19,7 +19,7 @@ from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Administration, Response
 from alliance.measures.schedules import schedule_sync
 from alliance.measures.selectors import due_administrations
-from alliance.measures.services import AlreadyCompleted, response_submit
+from alliance.measures.services import AlreadyCompleted, NotOpenForAnswers, response_submit
 from alliance.safety.crisis import resources_for_person
 from alliance.web.http import AuthedRequest
 from alliance.web.questionnaire import QuestionnaireForm, form_language, started_at_hint
@@ -67,11 +67,13 @@ def checkin_fill(request: AuthedRequest, administration_id: int) -> HttpResponse
     if administration.is_completed:
         # The back button or a second click: what was saved stays saved, once.
         return redirect("checkin_done", administration_id=administration.pk)
+    now = timezone.now()
+    if not administration.is_open_for_answers(now):
+        return _checkin_not_open(request, administration, administration.state(now))
     instrument = get_instrument(administration.instrument_id, administration.instrument_version)
     form = QuestionnaireForm(
         request.POST or None, instrument=instrument, language=request.user.language
     )
-    now = timezone.now()
     started = started_at_hint(
         request.POST.get("started_at", ""), earliest=administration.created_at, now=now
     )
@@ -86,6 +88,8 @@ def checkin_fill(request: AuthedRequest, administration_id: int) -> HttpResponse
             )
         except AlreadyCompleted:
             pass
+        except NotOpenForAnswers as closed:  # withdrawn while the form was open
+            return _checkin_not_open(request, closed.administration, closed.state)
         except ValidationError as error:
             form.add_error(None, error)
         else:
@@ -104,6 +108,23 @@ def checkin_fill(request: AuthedRequest, administration_id: int) -> HttpResponse
             "started_at": (started or now).isoformat(),
         },
         status=400 if request.method == "POST" else 200,
+    )
+
+
+def _checkin_not_open(
+    request: AuthedRequest, administration: Administration, state: str
+) -> HttpResponse:
+    """Withdrawn, or not open yet: said plainly, not as an error. A POST stored nothing
+    (409, and the page says so)."""
+    return render(
+        request,
+        "web/portal/checkin_not_open.html",
+        {
+            "administration": administration,
+            "withdrawn": state == "cancelled",
+            "answers_sent": request.method == "POST",
+        },
+        status=409 if request.method == "POST" else 200,
     )
 
 
