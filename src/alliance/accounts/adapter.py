@@ -4,10 +4,14 @@ import logging
 from typing import Any
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
+from allauth.core import ratelimit
+from allauth.core.exceptions import ImmediateHttpResponse
 from allauth.mfa.adapter import DefaultMFAAdapter
 from allauth.mfa.models import Authenticator
 from django.conf import settings
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -18,11 +22,23 @@ logger = logging.getLogger(__name__)
 # Bound into every sealed MFA secret, so that it cannot be moved into another column.
 MFA_CONTEXT = "mfa.authenticator"
 
+# What allauth says on a form when a rate limit holds (failed logins, wrong two-factor codes).
+RATE_LIMITED_ERRORS = frozenset({"too_many_login_attempts", "rate_limited"})
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request: HttpRequest) -> bool:
         # Nobody signs themselves up: admins invite staff, therapists invite clients.
         return False
+
+    def validation_error(self, code: str, *args: Any) -> ValidationError:
+        """A rate limit that holds answers 429 Too Many Requests with the page that says
+        to wait (SECURITY.md), not the form again with 200: allauth gives the sign-in and
+        two-factor forms an error here, the same for the right password as the wrong one."""
+        request = allauth_context.request
+        if code in RATE_LIMITED_ERRORS and request is not None:
+            raise ImmediateHttpResponse(ratelimit.respond_429(request))
+        return super().validation_error(code, *args)
 
     def send_mail(self, template_prefix: str, email: str, context: dict[str, Any]) -> None:
         """allauth's e-mails (password reset, a new address to confirm, security notices):
