@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import time
 import warnings
 
 import numpy as np
@@ -273,18 +272,17 @@ def synthetic_episodes(n: int, seed: int, sessions: int = 12) -> list[list[tuple
 
 
 @pytest.fixture(scope="module")
-def fitted() -> tuple[FittedModel, float]:
+def fitted() -> FittedModel:
+    # How long this takes is measured in benchmarks/bench_fit_trajectories.py, not here: a
+    # timed assertion fails on a busy machine and proves nothing about the fit.
     episodes = synthetic_episodes(500, seed=1)
-    start = time.perf_counter()
     model = fit_practice_model(episodes, instrument="phq-9")
-    elapsed = time.perf_counter() - start
     assert model is not None
-    return model, elapsed
+    return model
 
 
-def test_fitted_model_recovers_the_generating_curve(fitted: tuple[FittedModel, float]) -> None:
-    model, elapsed = fitted
-    assert elapsed < 30  # about 2-5 s for 500 episodes x 12 sessions (statsmodels import incl.)
+def test_fitted_model_recovers_the_generating_curve(fitted: FittedModel) -> None:
+    model = fitted
     assert model.n_episodes == 500 and model.n_observations == 500 * 11
     assert model.weight == 1.0
     assert model.name == "Practice-fitted mixed model (n = 500 episodes)"
@@ -296,8 +294,8 @@ def test_fitted_model_recovers_the_generating_curve(fitted: tuple[FittedModel, f
     assert model.predict(20, 6)[1] == pytest.approx(true_sd, rel=0.15)
 
 
-def test_fitted_bands_are_calibrated_on_a_hold_out(fitted: tuple[FittedModel, float]) -> None:
-    model, _ = fitted
+def test_fitted_bands_are_calibrated_on_a_hold_out(fitted: FittedModel) -> None:
+    model = fitted
     above_red = above_amber = total = 0
     for history in synthetic_episodes(300, seed=2):
         intake = history[0][1]
@@ -311,9 +309,9 @@ def test_fitted_bands_are_calibrated_on_a_hold_out(fitted: tuple[FittedModel, fl
 
 
 def test_fitted_model_flags_a_deteriorator_and_not_a_typical_client(
-    fitted: tuple[FittedModel, float],
+    fitted: FittedModel,
 ) -> None:
-    model, _ = fitted
+    model = fitted
     stuck = track_status("phq-9", 20, 6, 20, model=model)
     assert stuck.level == "red"
     assert stuck.model_name == "Practice-fitted mixed model (n = 500 episodes)"
@@ -324,13 +322,13 @@ def test_fitted_model_flags_a_deteriorator_and_not_a_typical_client(
     assert track_status("phq-9", 20, 6, 13, model=model).level == "on track"
 
 
-def test_fitted_model_is_for_its_own_instrument(fitted: tuple[FittedModel, float]) -> None:
+def test_fitted_model_is_for_its_own_instrument(fitted: FittedModel) -> None:
     with pytest.raises(ValueError, match="fitted for phq-9"):
-        track_status("gad-7", 15, 6, 15, model=fitted[0])
+        track_status("gad-7", 15, 6, 15, model=fitted)
 
 
-def test_fitted_model_round_trips_through_a_dict(fitted: tuple[FittedModel, float]) -> None:
-    model = fitted[0]
+def test_fitted_model_round_trips_through_a_dict(fitted: FittedModel) -> None:
+    model = fitted
     assert FittedModel.from_dict(model.as_dict()) == model
 
 
@@ -341,8 +339,8 @@ def test_blend_weight(n: int, weight: float) -> None:
     assert blend_weight(n, 200, 500) == weight
 
 
-def test_blending_toward_the_default(fitted: tuple[FittedModel, float]) -> None:
-    full = fitted[0]
+def test_blending_toward_the_default(fitted: FittedModel) -> None:
+    full = fitted
     half = dataclasses.replace(full, n_episodes=350)
     mean, sd = full.predict(20, 6)
     e = half.expectation(20, 6, 6.0)
