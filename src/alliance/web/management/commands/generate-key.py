@@ -1,20 +1,20 @@
 from __future__ import annotations
 
-import base64
-import secrets
 from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from alliance.lib.keys import FIELD_KEY_HELP, OPTION_HELP, new_field_key, new_secret_key
+
 
 class Command(BaseCommand):
-    help = "Print a new key for ALLIANCE_FIELD_KEYS (or, with --secret, ALLIANCE_SECRET_KEY)."
+    # `alliance generate-key` is answered by alliance.cli before Django starts (the
+    # settings refuse to load on a new server until these keys exist); this command is
+    # what `alliance help` lists and call_command runs, and gives the same keys.
+    help = FIELD_KEY_HELP
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--secret", action="store_true", help="a Django secret key instead")
+        parser.add_argument("--secret", action="store_true", help=OPTION_HELP)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        if options["secret"]:
-            self.stdout.write(secrets.token_urlsafe(64))
-        else:
-            self.stdout.write(base64.urlsafe_b64encode(secrets.token_bytes(32)).decode())
+        self.stdout.write(new_secret_key() if options["secret"] else new_field_key())
