@@ -13,6 +13,8 @@ import pytest
 from alliance.lib.env import ConfigError, env_bool, env_int, env_list, parse_field_keys
 
 KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
+# The field key development and test runs fall back on: it is in the source for all to read.
+DEVELOPMENT_FIELD_KEY = base64.urlsafe_b64encode(b"alliance-development-only-key-32").decode()
 PRODUCTION = {
     "ALLIANCE_SECRET_KEY": "s" * 20 + "-production-secret-with-enough-length-0123456789",
     "ALLIANCE_FIELD_KEYS": KEY,
@@ -94,6 +96,34 @@ def test_production_refuses_to_start_unsafely(change: dict[str, str], message: s
     result = run_alliance({**PRODUCTION, **change}, "check")
     assert result.returncode != 0
     assert message in result.stderr
+
+
+@pytest.mark.parametrize(
+    "keys",
+    [DEVELOPMENT_FIELD_KEY, f"{KEY},{DEVELOPMENT_FIELD_KEY}", f"{DEVELOPMENT_FIELD_KEY},{KEY}"],
+    ids=["alone", "as an old key", "first"],
+)
+@pytest.mark.parametrize("command", [["check"], ["check", "--deploy", "--fail-level", "ERROR"]])
+def test_production_refuses_the_published_development_field_key(
+    keys: str, command: list[str]
+) -> None:
+    result = run_alliance({**PRODUCTION, "ALLIANCE_FIELD_KEYS": keys}, *command)
+    assert result.returncode != 0
+    assert "ALLIANCE_FIELD_KEYS holds the development key" in result.stderr
+    assert "alliance generate-key" in result.stderr
+
+
+def test_debug_may_use_the_development_field_key(tmp_path: Any) -> None:
+    """How a practice that began on the development key re-encrypts under a real one."""
+    result = run_alliance(
+        {
+            "ALLIANCE_DEBUG": "true",
+            "ALLIANCE_FIELD_KEYS": f"{KEY},{DEVELOPMENT_FIELD_KEY}",
+            "ALLIANCE_VAR_DIR": str(tmp_path),
+        },
+        "check",
+    )
+    assert result.returncode == 0, result.stderr
 
 
 def test_production_settings_pass_the_deploy_check(tmp_path: Any) -> None:

@@ -28,6 +28,9 @@ VAR_DIR = Path(env_str("ALLIANCE_VAR_DIR", str(Path.cwd() / "var")))
 
 # The value only a development or test run may use. Production refuses it.
 DEVELOPMENT_SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # noqa: S105
+# The field key development and test runs fall back on. It is in the source, so whatever
+# is sealed with it is readable by anyone: production refuses it, first in the list or not.
+DEVELOPMENT_FIELD_KEY = b"alliance-development-only-key-32"
 
 try:
     DEBUG = env_bool("ALLIANCE_DEBUG", default=False)
@@ -75,13 +78,21 @@ if not DEBUG and not TESTING:
             "ALLIANCE_FIELD_KEYS must be set when ALLIANCE_DEBUG is off: free text is "
             "encrypted at rest. Generate a key with `alliance generate-key`."
         )
+    if DEVELOPMENT_FIELD_KEY in FIELD_KEYS:
+        raise ImproperlyConfigured(
+            "ALLIANCE_FIELD_KEYS holds the development key, which is published in Alliance's "
+            "source: free text sealed with it is readable by anyone. Generate a key with "
+            "`alliance generate-key` and put it first, keep the development key after it, "
+            "run `ALLIANCE_DEBUG=true alliance rotate-keys` once, then remove the "
+            "development key."
+        )
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured(
             "ALLIANCE_ALLOWED_HOSTS must name the host(s) this installation serves."
         )
 if not FIELD_KEYS:
     # Development and tests only (production refused above): a fixed, public key.
-    FIELD_KEYS = [b"alliance-development-only-key-32"]
+    FIELD_KEYS = [DEVELOPMENT_FIELD_KEY]
 
 INSTALLED_APPS = [
     "django.contrib.auth",
