@@ -22,7 +22,7 @@ from alliance.exercises.catalogue import ExerciseType, exercise_instrument
 from alliance.instruments.texts import answer_text, answered_items, item_text
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Response
-from alliance.preferences.items import CULTURAL_PARTS, ITEMS_BY_CODE
+from alliance.preferences.items import CULTURAL_PARTS, ITEMS
 from alliance.records.selectors import ClientRecord, EpisodeRecord
 from alliance.safety.models import SafetyPlanVersion
 from alliance.safety.steps import STEPS
@@ -114,10 +114,12 @@ def _preferences(part: EpisodeRecord) -> list[dict[str, Any]]:
     out = []
     for version in reversed(part.preferences):
         lines = []
-        for code, answer in version.answers.items():
-            item = ITEMS_BY_CODE.get(code)
-            label = item.answer_label(answer) if item is not None else None
-            if item is not None and label is not None:
+        # In the form's order, not the stored dict's: PostgreSQL's jsonb keeps keys in an
+        # order of its own, and a record must read the same on either database.
+        for item in ITEMS:
+            answer = version.answers.get(item.code)
+            label = item.answer_label(answer) if answer is not None else None
+            if label is not None:
                 lines.append(Row(str(item.question), str(label)))
         out.append({"version": version, "lines": lines})
     return out
