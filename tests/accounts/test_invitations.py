@@ -1,20 +1,23 @@
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
 
 from alliance.accounts.models import Invitation, User, hash_token
 from alliance.accounts.services import invitation_create, invitation_revoke
 from alliance.audit.models import AuditEvent
 from alliance.care.models import Episode
-from tests.conftest import Cast
+from tests.conftest import Cast, signed_in
 
 GOOD = {
     "preferred_name": "Frankie",
@@ -71,12 +74,108 @@ def test_admin_invites_staff_only(cast: Cast) -> None:
     assert Invitation.objects.count() == 1
 
 
-def test_existing_account_or_open_invitation_is_refused(cast: Cast) -> None:
+def test_the_admin_is_told_an_address_has_an_account_or_an_open_invitation(cast: Cast) -> None:
+    # The admin manages every account and sees them all on the People page already.
     with pytest.raises(ValidationError, match="already has an account"):
-        invitation_create(actor=cast.alice, email="DANA@example.test", role="client")
+        invitation_create(actor=cast.ada, email="DANA@example.test", role="therapist")
+    invitation_create(actor=cast.ada, email="new@example.test", role="therapist")
+    with pytest.raises(ValidationError, match="still open"):
+        invitation_create(actor=cast.ada, email="new@example.test", role="supervisor")
+
+
+def test_a_therapist_is_told_of_her_own_open_invitation_only(cast: Cast) -> None:
     invitation_create(actor=cast.alice, email="new@example.test", role="client")
     with pytest.raises(ValidationError, match="still open"):
         invitation_create(actor=cast.alice, email="new@example.test", role="client")
+    # Another therapist's open invitation is not hers to learn of: hers goes out as well.
+    invitation_create(actor=cast.charlie, email="NEW@example.test", role="client")
+    assert Invitation.objects.filter(email="new@example.test").count() == 2
+
+
+@pytest.mark.parametrize("holder", ["dana", "eve", "charlie", "ada"])
+def test_inviting_an_address_with_an_account_tells_its_holder_not_the_therapist(
+    cast: Cast, django_capture_on_commit_callbacks: Any, holder: str
+) -> None:
+    person = getattr(cast, holder)
+    with django_capture_on_commit_callbacks(execute=True):
+        issued = invitation_create(
+            actor=cast.alice, email=person.email.upper(), role="client", request=None
+        )
+    assert issued.emailed is True
+    assert Invitation.objects.get().email == person.email
+    (message,) = mail.outbox
+    assert message.to == [person.email]
+    assert issued.token not in message.body  # no link that makes a second account
+    already = {"en": "but you already have one", "es": "pero usted ya tiene una"}
+    assert already[person.language] in " ".join(message.body.split())
+    with translation.override(person.language):
+        assert message.subject == _("Your invitation to %(practice)s") % {
+            "practice": settings.PRACTICE_NAME
+        }
+    text = f"{message.subject} {message.body}".lower()
+    for word in ("therap", "Alice", "episode", "client", "health", "mental"):
+        assert word.lower() not in text
+    # Its link, if the therapist gives it in person, makes no account and changes nothing.
+    response = Client().post(reverse("invitation_accept", args=[issued.token]), GOOD)
+    assert response.status_code == 410
+    assert User.objects.get(email=person.email).preferred_name == person.preferred_name
+
+
+def _normalised(page: str, address: str) -> str:
+    """The page with what differs by nature between two requests made alike: the link's
+    token, the CSRF token, and the address typed."""
+    page = re.sub(r"/invitations/[A-Za-z0-9_-]+/", "/invitations/TOKEN/", page)
+    page = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "CSRF", page)
+    return page.replace(address, "ADDRESS")
+
+
+def _invite_page(cast: Cast, address: str, capture: Any) -> tuple[int, str, list[str]]:
+    with capture(execute=True):
+        response = signed_in(cast.alice).post(
+            reverse("client_invite"), {"email": address}, follow=True
+        )
+    assert Invitation.objects.filter(email=address, invited_by=cast.alice).exists()
+    messages = [str(m) for m in response.context["messages"]]
+    return response.status_code, _normalised(response.content.decode(), address), messages
+
+
+@pytest.mark.parametrize(
+    "address",
+    [
+        "dana@example.test",  # Alice's own client
+        "sam@example.test",  # staff
+        "someone.elses@example.test",  # another therapist's client
+        "invited.by.charlie@example.test",  # an invitation from Charlie still open
+    ],
+)
+def test_the_invitation_page_is_the_same_whether_or_not_the_address_has_an_account(
+    cast: Cast, django_capture_on_commit_callbacks: Any, address: str
+) -> None:
+    """SECURITY.md: who is a client of the practice at all is not the therapist's to learn."""
+    from alliance.care.services import episode_open
+    from tests.conftest import make_user
+
+    other = make_user("someone.elses@example.test", "Someone", "client")
+    episode_open(actor=cast.charlie, client=other, therapist=cast.charlie)
+    invitation_create(actor=cast.charlie, email="invited.by.charlie@example.test", role="client")
+    fresh = _invite_page(cast, "never.seen@example.test", django_capture_on_commit_callbacks)
+    known = _invite_page(cast, address, django_capture_on_commit_callbacks)
+    assert known == fresh
+    assert fresh[0] == 200
+    assert "An invitation is on its way to ADDRESS" in fresh[1]
+    # One e-mail each, to the address typed: what it says is for its holder only.
+    assert [m.to for m in mail.outbox[-2:]] == [["never.seen@example.test"], [address]]
+
+
+@pytest.mark.django_db(transaction=True)
+@override_settings(EMAIL_BACKEND="tests.web.failing_email.Backend")
+def test_with_mail_down_the_page_is_the_same_too(cast: Cast) -> None:
+    pages = []
+    for address in ("never.seen@example.test", "dana@example.test"):
+        response = signed_in(cast.alice).post(reverse("client_invite"), {"email": address})
+        pages.append((response.status_code, _normalised(response.content.decode(), address)))
+    assert pages[0] == pages[1]
+    assert "could not be sent just now" in pages[0][1]
 
 
 def test_accepting_creates_the_account_and_opens_the_episode(cast: Cast) -> None:

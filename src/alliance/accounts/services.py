@@ -31,20 +31,32 @@ class IssuedInvitation:
     emailed: bool | None = None
 
 
-def _check_invitable(email: str) -> str:
-    email = User.objects.normalize_email(email).strip().lower()
-    if User.objects.filter(email__iexact=email).exists():
-        raise ValidationError(_("Someone with this e-mail address already has an account."))
-    if Invitation.objects.filter(
+def _check_invitable(email: str, *, actor: User, role: str) -> User | None:
+    """Refuse what the inviter may be told about the address; return its account, if any.
+
+    A practice admin inviting staff manages every account and sees them all, so is told
+    plainly. A therapist inviting a client learns nothing about other people: whether
+    the address has an account anywhere in the practice, or an open invitation from
+    someone else, changes what is e-mailed to the address, never what she sees
+    (SECURITY.md, "Invitations"). Only her own open invitation is named to her.
+    """
+    holder = User.objects.filter(email__iexact=email).first()
+    open_invitations = Invitation.objects.filter(
         email__iexact=email,
         accepted_at__isnull=True,
         revoked_at__isnull=True,
         expires_at__gt=timezone.now(),
-    ).exists():
+    )
+    if role in STAFF_ROLES:
+        if holder is not None:
+            raise ValidationError(_("Someone with this e-mail address already has an account."))
+    else:
+        open_invitations = open_invitations.filter(invited_by=actor)
+    if open_invitations.exists():
         raise ValidationError(
             _("An invitation to this e-mail address is still open. Withdraw it to send a new one.")
         )
-    return email
+    return holder
 
 
 @transaction.atomic
@@ -71,7 +83,8 @@ def invitation_create(
             raise ValidationError(_("Choose a supervisor from the list."))
     else:
         raise ValidationError(_("Choose a role from the list."))
-    email = _check_invitable(email)
+    email = User.objects.normalize_email(email).strip().lower()
+    holder = _check_invitable(email, actor=actor, role=role)
     token = secrets.token_urlsafe(32)
     invitation = Invitation(
         email=email,
@@ -94,7 +107,12 @@ def invitation_create(
     issued = IssuedInvitation(invitation=invitation, token=token)
 
     def send() -> None:
-        issued.emailed = _send_invitation_email(invitation, link)
+        if holder is None:
+            issued.emailed = _send_invitation_email(invitation, link)
+        else:
+            # The same invitation is kept (and its link, if given in person, makes no
+            # second account); the address's holder is told, in their own language.
+            issued.emailed = _send_account_exists_email(invitation, holder, request)
 
     transaction.on_commit(send)
     return issued
@@ -120,6 +138,25 @@ def _send_invitation_email(invitation: Invitation, link: str) -> bool:
         language=invitation.invited_by.language,
         subject=lambda: _("Your invitation to %(practice)s") % {"practice": settings.PRACTICE_NAME},
         body=lambda: render_to_string("accounts/email/invitation.txt", context),
+        what=f"invitation {invitation.pk}",
+    )
+
+
+def _send_account_exists_email(
+    invitation: Invitation, holder: User, request: HttpRequest | None
+) -> bool:
+    """Tell the holder of an address that has an account that someone invited it: no
+    link to make a second account, no word of who or why."""
+    path = reverse("account_login")
+    context = {
+        "practice_name": settings.PRACTICE_NAME,
+        "sign_in": request.build_absolute_uri(path) if request is not None else path,
+    }
+    return send_in_language(
+        address=holder.email,
+        language=holder.language,
+        subject=lambda: _("Your invitation to %(practice)s") % {"practice": settings.PRACTICE_NAME},
+        body=lambda: render_to_string("accounts/email/invitation_account_exists.txt", context),
         what=f"invitation {invitation.pk}",
     )
 
