@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -105,3 +107,29 @@ def test_alert_page_explains_and_links_to_the_answers(cast: Cast, alert: Alert) 
     assert "risk item on the Patient Health Questionnaire-9" in page
     assert reverse("response_detail", args=[alert.response_id]) in page
     assert "proper risk assessment" in page
+
+
+def risk_answers(cast: Cast, client: str = "dana", at: Any = None) -> Alert:
+    """A PHQ-9 with item 9 answered "several days": a new risk alert."""
+    person = getattr(cast, client)
+    episode = getattr(cast, f"{client}_episode")
+    administration = administration_request(
+        actor=cast.alice, episode=episode, instrument_id="phq-9"
+    )
+    response = response_submit(
+        actor=person,
+        administration=administration,
+        answers=[0] * 8 + [1],
+        **({"submitted_at": at} if at is not None else {}),
+    )
+    return Alert.objects.get(response=response)
+
+
+def test_the_banner_counts_clients_not_alerts(cast: Cast) -> None:
+    risk_answers(cast)
+    risk_answers(cast)
+    page = signed_in(cast.alice).get(reverse("caseload")).content.decode()
+    assert "1 client needs your attention now." in page
+    risk_answers(cast, "eve")
+    page = signed_in(cast.alice).get(reverse("caseload")).content.decode()
+    assert "2 clients need your attention now." in page

@@ -13,7 +13,7 @@ from django.utils import timezone
 from alliance.alerts.models import Alert, AlertKind, AlertStatus
 from alliance.care.access import episodes_reachable_by
 from alliance.care.models import Episode, EpisodeStatus
-from alliance.care.selectors import caseload_for
+from alliance.care.selectors import caseload_for, sharing_a_name
 from alliance.measures.models import Administration, Response
 from alliance.messaging.selectors import unread_messages_subquery
 
@@ -34,6 +34,12 @@ def alerts_for_caseload(user: User) -> QuerySet[Alert]:
 def urgent_alerts_for(user: User) -> QuerySet[Alert]:
     """Open risk alerts: the banner on every page of the workspace until acknowledged."""
     return alerts_for_caseload(user).filter(kind=AlertKind.RISK, status=AlertStatus.OPEN)
+
+
+def urgent_client_count(user: User) -> int:
+    """How many clients have an open risk alert: the banner speaks of clients, and one
+    client's two risk answers are still one person to call."""
+    return urgent_alerts_for(user).order_by().values("client_id").distinct().count()
 
 
 def _need_flags(now: datetime) -> dict[str, Exists]:
@@ -114,11 +120,15 @@ class _Placed(NamedTuple):
     therapist_id: int
     supervisor_id: int | None
     name: str
+    client_id: int
     urgent: bool
     off_track: bool
     rupture: bool
     disengaged: bool
     overdue: bool
+
+
+_FLAGS = _Placed._fields[6:]
 
 
 @dataclass(frozen=True)
@@ -140,6 +150,9 @@ class Caseload:
     treating: CaseloadPart
     supervising: CaseloadPart
     needs: dict[Need, int]
+    # Clients in this caseload whose name another client in it shares (``name_key``): the
+    # rows say so, with each one's address, so that nobody opens the wrong record.
+    same_name: frozenset[int] = frozenset()
 
 
 # 25 rows: the clients most in need fill the first screen or two; more rows only slow
@@ -174,7 +187,8 @@ def caseload_page(
             "therapist_id",
             "supervisor_id",
             "client__preferred_name",
-            *_Placed._fields[5:],
+            "client_id",
+            *_FLAGS,
         )
     ]
     # Open episodes first, each part most in need first, then by name.
@@ -187,7 +201,7 @@ def caseload_page(
     pages = (treating.get_page(treating_page), supervising.get_page(supervising_page))
     shown = {p.pk for page in pages for p in page.object_list}
     episodes = caseload_rows(user).filter(pk__in=shown).in_bulk() if shown else {}
-    flags = _Placed._fields[5:]
+    flags = _FLAGS
 
     def row(placed: _Placed) -> Episode:
         episode = episodes[placed.pk]
@@ -202,4 +216,5 @@ def caseload_page(
         treating=treating_part,
         supervising=supervising_part,
         needs={need: needs.get(need, 0) for need in Need},
+        same_name=sharing_a_name((p.client_id, p.name) for p in placed),
     )

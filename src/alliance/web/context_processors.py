@@ -12,8 +12,8 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     context: dict[str, Any] = {"practice_name": settings.PRACTICE_NAME}
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and user.role in CLINICIAN_ROLES:
-        from alliance.alerts.selectors import urgent_alerts_for
+        from alliance.alerts.selectors import urgent_client_count
 
         # The urgent banner stands on every workspace page until each alert is acknowledged.
-        context["urgent_alert_count"] = urgent_alerts_for(user).count()
+        context["urgent_client_count"] = urgent_client_count(user)
     return context
