@@ -133,3 +133,49 @@ def test_the_banner_counts_clients_not_alerts(cast: Cast) -> None:
     risk_answers(cast, "eve")
     page = signed_in(cast.alice).get(reverse("caseload")).content.decode()
     assert "2 clients need your attention now." in page
+
+
+def test_acknowledging_the_newest_risk_alert_acknowledges_the_older_open_ones(
+    cast: Cast,
+) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    older = risk_answers(cast, at=timezone.now() - timedelta(days=2))
+    newer = risk_answers(cast)
+    other_client = risk_answers(cast, "eve", at=timezone.now() - timedelta(days=3))
+    alert_acknowledge(actor=cast.alice, alert=newer, note="Phoned Dana; risk assessed.")
+    older.refresh_from_db()
+    assert older.status == "acknowledged"
+    assert older.acknowledged_by == cast.alice
+    assert older.acknowledged_with == newer
+    # Eve's alert is another person's and stays open.
+    other_client.refresh_from_db()
+    assert other_client.status == "open"
+    events = AuditEvent.objects.filter(action="alert_acknowledged")
+    assert sorted(events.values_list("target_id", flat=True)) == sorted([older.pk, newer.pk])
+    caseload = signed_in(cast.alice).get(reverse("caseload")).content.decode()
+    assert caseload.count("Urgent: risk") == 1  # Eve only
+    page = signed_in(cast.alice).get(reverse("alert_detail", args=[older.pk])).content.decode()
+    assert "Acknowledged with the newer alert of" in page
+    assert reverse("alert_detail", args=[newer.pk]) in page
+    # Resolving the newer alert resolves those acknowledged with it.
+    alert_resolve(actor=cast.alice, alert=newer, note="Safety plan updated together.")
+    older.refresh_from_db()
+    assert older.status == "resolved" and older.resolved_by == cast.alice
+
+
+def test_acknowledging_an_older_risk_alert_leaves_the_newer_one_open(cast: Cast) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    older = risk_answers(cast, at=timezone.now() - timedelta(days=2))
+    newer = risk_answers(cast)
+    alert_acknowledge(actor=cast.alice, alert=older, note="Seen the first answer.")
+    newer.refresh_from_db()
+    assert newer.status == "open"
+    page = signed_in(cast.alice).get(reverse("caseload")).content.decode()
+    assert "Urgent: risk" in page
+    assert "1 client needs your attention now." in page

@@ -48,6 +48,13 @@ class Alert(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     acknowledgement_note = EncryptedTextField(blank=True)
+    # Set on an older open alert of the same kind acknowledged (and later resolved) together
+    # with a newer one: the clinician answered the newer, which stands for both
+    # (``alert_acknowledge``; README, "Clinical decisions").
+    # SET_NULL: an erasure deletes a client's alerts together, and PROTECT would refuse.
+    acknowledged_with = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
     resolved_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -79,26 +79,55 @@ def alert_notify(alert_id: int) -> None:
 def alert_acknowledge(
     *, actor: User, alert: Alert, note: str, request: HttpRequest | None = None
 ) -> Alert:
+    """Acknowledge an open alert with the clinician's note.
+
+    Older open alerts of the same kind in the same episode are acknowledged with it, each
+    audited, and point to it (``acknowledged_with``): answering the newest risk answer is
+    answering the client's risk, and an older alert left open would keep the client
+    "urgent" after the follow-up. A newer open alert is never acknowledged by answering an
+    older one: it is news the clinician may not have read (README, "Clinical decisions").
+    """
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     if alert.status != AlertStatus.OPEN:
         raise ValidationError(_("This alert has already been acknowledged."))
     if not note.strip():
         raise ValidationError(_("Please write a note on what you did or will do."))
+    now = timezone.now()
     alert.status = AlertStatus.ACKNOWLEDGED
-    alert.acknowledged_at = timezone.now()
+    alert.acknowledged_at = now
     alert.acknowledged_by = actor
     alert.acknowledgement_note = note.strip()
     alert.save(
         update_fields=["status", "acknowledged_at", "acknowledged_by", "acknowledgement_note"]
     )
-    audit_record(
-        actor=actor,
-        action=Action.ALERT_ACKNOWLEDGED,
-        client_id=alert.client_id,
-        target_type="alert",
-        target_id=alert.pk,
-        request=request,
+    older = list(
+        Alert.objects.select_for_update()
+        .filter(
+            episode_id=alert.episode_id,
+            kind=alert.kind,
+            status=AlertStatus.OPEN,
+            created_at__lte=alert.created_at,
+        )
+        .exclude(pk=alert.pk)
+        .order_by("created_at", "pk")
     )
+    for earlier in older:
+        earlier.status = AlertStatus.ACKNOWLEDGED
+        earlier.acknowledged_at = now
+        earlier.acknowledged_by = actor
+        earlier.acknowledged_with = alert
+        earlier.save(
+            update_fields=["status", "acknowledged_at", "acknowledged_by", "acknowledged_with"]
+        )
+    for acknowledged in (*older, alert):
+        audit_record(
+            actor=actor,
+            action=Action.ALERT_ACKNOWLEDGED,
+            client_id=acknowledged.client_id,
+            target_type="alert",
+            target_id=acknowledged.pk,
+            request=request,
+        )
     return alert
 
 
@@ -111,17 +140,30 @@ def alert_resolve(
         raise ValidationError(_("Acknowledge the alert, with a note, before resolving it."))
     if alert.status == AlertStatus.RESOLVED:
         raise ValidationError(_("This alert is already resolved."))
+    now = timezone.now()
     alert.status = AlertStatus.RESOLVED
-    alert.resolved_at = timezone.now()
+    alert.resolved_at = now
     alert.resolved_by = actor
     alert.resolution_note = note.strip()
     alert.save(update_fields=["status", "resolved_at", "resolved_by", "resolution_note"])
-    audit_record(
-        actor=actor,
-        action=Action.ALERT_RESOLVED,
-        client_id=alert.client_id,
-        target_type="alert",
-        target_id=alert.pk,
-        request=request,
+    # Those acknowledged with this alert were answered by the same follow-up.
+    together = list(
+        Alert.objects.select_for_update().filter(
+            acknowledged_with=alert, status=AlertStatus.ACKNOWLEDGED
+        )
     )
+    for earlier in together:
+        earlier.status = AlertStatus.RESOLVED
+        earlier.resolved_at = now
+        earlier.resolved_by = actor
+        earlier.save(update_fields=["status", "resolved_at", "resolved_by"])
+    for resolved in (*together, alert):
+        audit_record(
+            actor=actor,
+            action=Action.ALERT_RESOLVED,
+            client_id=resolved.client_id,
+            target_type="alert",
+            target_id=resolved.pk,
+            request=request,
+        )
     return alert

@@ -23,7 +23,7 @@ from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
 from alliance.care.access import Act
-from alliance.care.selectors import sessions_of
+from alliance.care.selectors import clients_sharing_a_name, sessions_of
 from alliance.care.services import episode_close as close_episode
 from alliance.measures.instruments import all_instruments, get_instrument
 from alliance.measures.models import CheckinSchedule, Response
@@ -107,6 +107,7 @@ def client_record(request: AuthedRequest, client_id: int) -> HttpResponse:
         "web/workspace/client_record.html",
         {
             "client": record.client,
+            "shares_name": record.client.pk in clients_sharing_a_name(request.user),
             "episodes": episodes,
             "alerts": alerts,
             "now": now,
@@ -242,7 +243,9 @@ def alert_list(request: AuthedRequest) -> HttpResponse:
 def alert_detail(request: AuthedRequest, alert_id: int) -> HttpResponse:
     access.require(access.may_see_caseload(request.user))
     alert = access.access_in_episode(
-        request.user, Alert.objects.select_related("client", "response", "episode"), alert_id
+        request.user,
+        Alert.objects.select_related("client", "response", "episode", "acknowledged_with"),
+        alert_id,
     )
     audit_record(
         actor=request.user, action=Action.VIEWED, client_id=alert.client_id, request=request
