@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from django.urls import reverse
 from django.utils import timezone
@@ -258,3 +259,44 @@ def test_record_shows_each_episodes_schedule_and_opening_it_writes_none(cast: Ca
     assert text.count("every week") == 1
     assert text.count("before each session") == 1
     assert not CheckinSchedule.objects.filter(episode=closed).exists()
+
+
+def _add_client(cast: Cast, therapist: Any, email: str, name: str) -> Any:
+    from alliance.care.services import episode_open
+    from tests.conftest import make_user
+
+    person = make_user(email, name, "client")
+    episode_open(actor=therapist, client=person, therapist=therapist)
+    return person
+
+
+SAME_NAME = "Same name as another of your clients"
+
+
+def test_clients_with_the_same_name_are_marked_in_the_caseload(cast: Cast) -> None:
+    _add_client(cast, cast.alice, "dana.two@example.test", "dana\u200b")
+    page = signed_in(cast.alice).get(reverse("caseload")).content.decode()
+    assert page.count(SAME_NAME) == 2  # both rows, each with its address to tell them apart
+    assert "dana@example.test" in page and "dana.two@example.test" in page
+    assert "eve@example.test" not in page  # no other address is shown
+    # Sam supervises only one of them: nothing to confuse.
+    assert SAME_NAME not in signed_in(cast.sam).get(reverse("caseload")).content.decode()
+
+
+def test_another_therapists_client_of_the_same_name_is_not_revealed(cast: Cast) -> None:
+    _add_client(cast, cast.charlie, "other.dana@example.test", "Dana")
+    for person in (cast.alice, cast.charlie):
+        page = signed_in(person).get(reverse("caseload")).content.decode()
+        assert SAME_NAME not in page
+    record = signed_in(cast.alice).get(reverse("client_record", args=[cast.dana.pk]))
+    assert SAME_NAME not in record.content.decode()
+
+
+def test_the_record_of_a_client_with_the_same_name_says_so(cast: Cast) -> None:
+    _add_client(cast, cast.alice, "dana.two@example.test", "DANA")
+    page = signed_in(cast.alice).get(reverse("client_record", args=[cast.dana.pk]))
+    text = page.content.decode()
+    assert SAME_NAME in text and "dana@example.test" in text
+    assert "dana.two@example.test" not in text  # only this client's own address
+    eve = signed_in(cast.alice).get(reverse("client_record", args=[cast.eve.pk]))
+    assert SAME_NAME not in eve.content.decode()

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.accounts.models import STAFF_ROLES, Invitation, Role, User, hash_token
+from alliance.accounts.names import person_name
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care.services import episode_open
@@ -208,8 +209,8 @@ def invitation_accept(
         raise InvitationUnusable("used")
     user = User(
         email=invitation.email,
-        preferred_name=preferred_name.strip(),
-        pronouns=pronouns.strip(),
+        preferred_name=person_name(preferred_name),
+        pronouns=person_name(pronouns, required=False),
         language=language,
         country=country,
         reminders_enabled=reminders_enabled,
@@ -266,8 +267,12 @@ def user_update_profile(
     reminders_enabled: bool | None = None,
     request: HttpRequest | None = None,
 ) -> User:
-    actor.preferred_name = preferred_name.strip()
-    actor.pronouns = pronouns.strip()
+    # A name kept from before the rules in alliance.accounts.names is checked again only
+    # when the person changes it (a language switch passes it on unchanged).
+    if preferred_name != actor.preferred_name:
+        actor.preferred_name = person_name(preferred_name)
+    if pronouns != actor.pronouns:
+        actor.pronouns = person_name(pronouns, required=False)
     actor.language = language
     if country is not None:
         actor.country = country
@@ -302,8 +307,8 @@ def user_create(
     """An account made without an invitation: the demo practice and first-run set-up."""
     user = User(
         email=User.objects.normalize_email(email).strip().lower(),
-        preferred_name=preferred_name.strip(),
-        pronouns=pronouns.strip(),
+        preferred_name=person_name(preferred_name),
+        pronouns=person_name(pronouns, required=False),
         language=language,
         role=role,
     )

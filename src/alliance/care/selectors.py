@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
+from alliance.accounts.names import name_key
 from alliance.care.access import episodes_reachable_by
 from alliance.care.models import Episode, Session
 
@@ -48,6 +50,24 @@ def caseload_for(user: User) -> QuerySet[Episode]:
             ),
         )
         .order_by("status", "client__preferred_name", "-opened_at")
+    )
+
+
+def sharing_a_name(clients: Iterable[tuple[int, str]]) -> frozenset[int]:
+    """The ids of the clients, of ``(client id, name)`` pairs, whose name another client
+    among them shares, as ``name_key`` sees it (case, spacing, zero-width characters and
+    full-width letters aside). Give it only clients the viewer reaches: a namesake outside
+    their caseload is not theirs to know of."""
+    by_key: dict[str, set[int]] = defaultdict(set)
+    for client_id, name in clients:
+        by_key[name_key(name)].add(client_id)
+    return frozenset(client for ids in by_key.values() if len(ids) > 1 for client in ids)
+
+
+def clients_sharing_a_name(user: User) -> frozenset[int]:
+    """``sharing_a_name`` over every client this person reaches."""
+    return sharing_a_name(
+        episodes_reachable_by(user).values_list("client_id", "client__preferred_name")
     )
 
 

@@ -11,6 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from alliance.accounts.models import Language, Role, User
+from alliance.accounts.names import person_name
 from alliance.safety.crisis import COUNTRY_CHOICES
 
 PRONOUN_SUGGESTIONS = ["she/her", "he/him", "they/them", "she/they", "he/they"]
@@ -45,10 +46,10 @@ class ProfileForm(forms.Form):
     )
 
     def clean_preferred_name(self) -> str:
-        name: str = self.cleaned_data["preferred_name"].strip()
-        if not name:
-            raise forms.ValidationError(_("Please tell us what to call you."))
-        return name
+        return person_name(self.cleaned_data["preferred_name"])
+
+    def clean_pronouns(self) -> str:
+        return person_name(self.cleaned_data["pronouns"], required=False)
 
 
 class AcceptInvitationForm(ProfileForm):
