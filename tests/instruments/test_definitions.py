@@ -20,6 +20,10 @@ from alliance.instruments import (
 )
 
 SHIPPED = ["audit-c", "gad-2", "gad-7", "pcl-5", "phq-15", "phq-2", "phq-9", "session-feedback"]
+# Versions kept so that scores stored with them stay reproducible (README, "Definitions").
+SUPERSEDED = ["gad-2@1.0.0", "gad-7@1.0.0", "pcl-5@1.0.0", "phq-2@1.0.0"]
+# No official Spanish wording is shipped for these (FOUND_SOURCES.md, INSTRUMENTS.md).
+ENGLISH_ONLY = ["audit-c", "pcl-5", "phq-15"]
 
 
 def meta_of(q: dict[str, Any]) -> dict[str, Any]:
@@ -28,17 +32,37 @@ def meta_of(q: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_exactly_the_expected_instruments_ship() -> None:
-    assert sorted(p.stem for p in DEFINITIONS.glob("*.json")) == SHIPPED
+    assert sorted(p.stem for p in DEFINITIONS.glob("*.json")) == sorted(SHIPPED + SUPERSEDED)
     assert [i.id for i in list_instruments() if i.source == "builtin"] == SHIPPED
 
 
-@pytest.mark.parametrize("iid", SHIPPED)
+@pytest.mark.parametrize("iid", SHIPPED + SUPERSEDED)
 def test_definition_validates_as_fhir_r4b_questionnaire(iid: str) -> None:
     q = load_definition(iid)
     model = Questionnaire.model_validate(q)
-    assert model.id == iid
-    assert model.version == "1.0.0"
-    assert model.url == f"urn:alliance:questionnaire:{iid}"
+    name, _, version = iid.partition("@")
+    assert model.id == name
+    assert model.version == (version or get_instrument(name).version)
+    assert model.url == f"urn:alliance:questionnaire:{name}"
+
+
+@pytest.mark.parametrize("old", SUPERSEDED)
+def test_a_superseded_version_scores_exactly_as_the_current_one(old: str) -> None:
+    """The new versions added wording or codes only: items, weights, bands and rules are
+    unchanged, so a stored score means the same under either."""
+    name, _, version = old.partition("@")
+    before, now = get_instrument(name, version), get_instrument(name)
+    assert before.version != now.version
+    assert before.scored == now.scored
+    assert [[(o.code, o.weight) for o in i.options] for i in before.items] == [
+        [(o.code, o.weight) for o in i.options] for i in now.items
+    ]
+    assert [i.text for i in before.items] == [i.text for i in now.items]
+    assert before.bands == now.bands
+    assert (before.clinical_cutoff, before.reliable_change) == (
+        now.clinical_cutoff,
+        now.reliable_change,
+    )
 
 
 @pytest.mark.parametrize("iid", SHIPPED)
@@ -85,11 +109,16 @@ def test_spanish_only_where_declared(iid: str) -> None:
     answerable = [it for it in inst.items if it.kind != "text" or it.translations]
     if "es" in inst.languages:
         assert all("es" in it.translations for it in answerable)
+        assert all("es" in o.translations for it in inst.items for o in it.options)
     else:
         assert inst.languages == ("en",)
         assert "official Spanish wording not yet added" in meta["languages_note"]
         assert all(not it.translations for it in inst.items)
         assert all(not o.translations for it in inst.items for o in it.options)
+
+
+def test_only_phq15_pcl5_and_audit_c_lack_spanish() -> None:
+    assert [i.id for i in list_instruments() if "es" not in i.languages] == ENGLISH_ONLY
 
 
 def test_phq9_loinc_codes() -> None:
@@ -132,6 +161,98 @@ def test_phq9_spanish_is_the_official_wording() -> None:
     assert [o.translations["es"] for o in inst.item("phq9-1").options] == [
         "Ningún día", "Varios días", "Más de la mitad de los días", "Casi todos los días",
     ]  # fmt: skip
+
+
+# The official Spanish (USA) GAD-7, typed here from shared/clinical/FOUND_SOURCES.md, not
+# read from the definitions.
+SPANISH_STEM = (
+    "Durante las últimas 2 semanas, ¿qué tan seguido ha tenido molestias debido a los "
+    "siguientes problemas?"
+)
+SPANISH_GAD7 = [
+    "Se ha sentido nervioso(a), ansioso(a) o con los nervios de punta",
+    "No ha sido capaz de parar o controlar su preocupación",
+    "Se ha preocupado demasiado por motivos diferentes",
+    "Ha tenido dificultad para relajarse",
+    "Se ha sentido tan inquieto(a) que no ha podido quedarse quieto(a)",
+    "Se ha molestado o irritado fácilmente",
+    "Ha tenido miedo de que algo terrible fuera a pasar",
+]
+SPANISH_ANSWERS = [
+    "Ningún día",
+    "Varios días",
+    "Más de la mitad de los días",
+    "Casi todos los días",
+]
+SPANISH_FOOTER = (
+    "Elaborado por los doctores Robert L. Spitzer, Janet B.W. Williams, Kurt Kroenke y colegas, "
+    "mediante una subvención educativa otorgada por Pfizer Inc. No se requiere permiso para "
+    "reproducir, traducir, presentar o distribuir."
+)
+
+
+def spanish_text(node: dict[str, Any], field: str = "text") -> str:
+    (ext,) = node[f"_{field}"]["extension"]
+    parts = {p["url"]: p for p in ext["extension"]}
+    assert parts["lang"]["valueCode"] == "es"
+    return str(parts["content"]["valueString"])
+
+
+@pytest.mark.parametrize(("iid", "count"), [("gad-7", 7), ("gad-2", 2)])
+def test_gad_spanish_is_the_official_wording(iid: str, count: int) -> None:
+    inst = get_instrument(iid)
+    assert inst.languages == ("en", "es")
+    assert [inst.item(s).translations["es"] for s in inst.scored] == SPANISH_GAD7[:count]
+    for link in inst.scored:
+        assert [o.translations["es"] for o in inst.item(link).options] == SPANISH_ANSWERS
+    q = load_definition(iid)
+    assert spanish_text(q["item"][0]) == SPANISH_STEM
+    assert spanish_text(q, "copyright") == SPANISH_FOOTER
+    assert meta_of(q)["licence_translations"] == {"es": SPANISH_FOOTER}
+
+
+def test_gad7_has_no_spanish_difficulty_question() -> None:
+    # Copies of its Spanish wording disagree (FOUND_SOURCES.md): it is left out in full.
+    assert [i.link_id for i in get_instrument("gad-7").items] == [f"gad7-{n}" for n in range(1, 8)]
+
+
+def test_phq2_spanish_is_the_official_phq9_wording_of_its_two_items() -> None:
+    phq2, phq9 = get_instrument("phq-2"), get_instrument("phq-9")
+    assert phq2.languages == ("en", "es")
+    assert [phq2.item(s).translations["es"] for s in phq2.scored] == [
+        phq9.item("phq9-1").translations["es"],
+        phq9.item("phq9-2").translations["es"],
+    ]
+    assert phq2.item("phq2-1").translations["es"] == "Poco interés o placer en hacer cosas"
+    for link in phq2.scored:
+        assert [o.translations["es"] for o in phq2.item(link).options] == SPANISH_ANSWERS
+    stem = spanish_text(load_definition("phq-2")["item"][0])
+    assert stem == spanish_text(load_definition("phq-9")["item"][0]) == SPANISH_STEM
+
+
+@pytest.mark.parametrize("iid", ["gad-7", "gad-2", "phq-2"])
+def test_spanish_wording_says_where_it_was_read_and_that_the_publisher_was_not(iid: str) -> None:
+    fact = meta_of(load_definition(iid))["translations"]["es"]
+    assert fact["verified"] is True
+    assert fact["primary_source_read"] is False
+    assert "FOUND_SOURCES.md" in fact["source"]
+    assert "phqscreeners.com" in fact["note"]
+
+
+def test_pcl5_panel_and_total_loinc_codes_and_no_item_codes() -> None:
+    inst = get_instrument("pcl-5")
+    assert inst.questionnaire["code"][0]["code"] == "101697-1"
+    assert inst.total_loinc == "101698-9"
+    total = next(i for i in inst.questionnaire["item"] if i["linkId"] == "pcl5-total")
+    assert total["code"][0]["code"] == "101698-9"
+    # Item codes were seen in one mirror only and are not in item order: none is shipped.
+    assert all(inst.item(s).loinc is None for s in inst.scored)
+    fact = meta_of(load_definition("pcl-5"))["loinc"]
+    assert (fact["verified"], fact["primary_source_read"]) == (True, False)
+
+
+def test_gad2_has_no_total_loinc_code() -> None:
+    assert get_instrument("gad-2").total_loinc is None
 
 
 def test_gad7_zero_option_is_not_at_all() -> None:
@@ -257,6 +378,7 @@ def test_instruments_are_loaded_once() -> None:
             "jacobson_truax needs reliability and norm_sd",
         ),
         ({"languages": ["en", "es"]}, "has no es text"),
+        ({"languages": ["en", "fr"]}, "has no fr text"),
         ({"instrument_id": "Bad Id"}, "lowercase slug"),
         ({"format": 2}, "format 2"),
     ],
@@ -269,6 +391,31 @@ def test_invalid_alliance_definitions_are_refused_and_nothing_registered(
     with pytest.raises(QuestionnaireImportError, match=message):
         registry.register(q)
     assert [i.id for i in registry.instruments()] == before
+
+
+def test_a_language_is_listed_only_when_answers_and_instructions_are_in_it(
+    registry: InstrumentRegistry,
+) -> None:
+    q = with_meta(alliance_questionnaire("half-spanish"), languages=["en", "es"])
+    for item in q["item"]:
+        item["_text"] = {"extension": [translation("es", "Pregunta")]}
+    with pytest.raises(QuestionnaireImportError, match=r"answer 'a0' of item 't1'.* no es text"):
+        registry.register(q)
+    for item in q["item"]:
+        for option in item["answerOption"]:
+            option["valueCoding"]["_display"] = {"extension": [translation("es", "Respuesta")]}
+    q["item"].insert(0, {"linkId": "intro", "type": "display", "text": "Read this first"})
+    with pytest.raises(QuestionnaireImportError, match="display item 'intro' has no es text"):
+        registry.register(q)
+    q["item"][0]["_text"] = {"extension": [translation("es", "Lea esto primero")]}
+    assert registry.register(q).languages == ("en", "es")
+
+
+def translation(lang: str, text: str) -> dict[str, Any]:
+    return {
+        "url": "http://hl7.org/fhir/StructureDefinition/translation",
+        "extension": [{"url": "lang", "valueCode": lang}, {"url": "content", "valueString": text}],
+    }
 
 
 def test_register_validates_then_registers_and_is_idempotent(registry: InstrumentRegistry) -> None:

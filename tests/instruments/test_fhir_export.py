@@ -31,7 +31,7 @@ def test_exports_validate_for_every_builtin(iid: str) -> None:
         result, subject="Patient/123", authored="2026-11-25T10:00:00Z", response_id="qr-1"
     )
     model = QuestionnaireResponse.model_validate(qr)
-    assert model.questionnaire == f"urn:alliance:questionnaire:{iid}|1.0.0"
+    assert model.questionnaire == f"urn:alliance:questionnaire:{iid}|{get_instrument(iid).version}"
     observations = to_observations(
         result, subject="Patient/123", effective="2026-11-25T10:00:00Z",
         derived_from="QuestionnaireResponse/qr-1",
@@ -82,7 +82,7 @@ def test_pcl5_subscale_observations() -> None:
     result = score("pcl-5", [2] * 20)
     observations = to_observations(result)
     assert [o["code"]["coding"][0]["code"] for o in observations] == [
-        "pcl-5/total", "pcl-5/intrusion", "pcl-5/avoidance", "pcl-5/cognition-mood",
+        "101698-9", "pcl-5/intrusion", "pcl-5/avoidance", "pcl-5/cognition-mood",
         "pcl-5/arousal-reactivity",
     ]  # fmt: skip
     assert [o["valueQuantity"]["value"] for o in observations] == [40, 10, 4, 14, 12]

@@ -239,7 +239,11 @@ def test_audit_c_band_3_is_positive_for_women_only() -> None:
 
 def test_result_records_instrument_version() -> None:
     result = score("gad-7", [0] * 7)
-    assert (result.instrument_id, result.instrument_version) == ("gad-7", "1.0.0")
+    assert (result.instrument_id, result.instrument_version) == ("gad-7", "1.1.0")
+    # The version before the Spanish wording was added still scores what it scored.
+    old = score(get_instrument("gad-7", "1.0.0"), [1, 2, 3, 0, 1, 2, 3])
+    assert (old.instrument_version, old.total) == ("1.0.0", 12)
+    assert score("gad-7", [1, 2, 3, 0, 1, 2, 3]).total == 12
 
 
 # --------------------------------------------------------------------------- invalid answers

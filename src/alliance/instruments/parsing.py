@@ -116,6 +116,18 @@ def _translations(node: Mapping[str, Any] | None) -> dict[str, str]:
     return out
 
 
+def _untranslated_display_items(nodes: Any, language: str) -> Iterator[str]:
+    """linkIds of instructions and group headings (text shown, not answered) without a
+    ``language`` translation."""
+    for node in nodes if isinstance(nodes, list) else []:
+        if not isinstance(node, Mapping):
+            continue
+        shown = node.get("type") == "display" or (node.get("type") == "group" and node.get("text"))
+        if shown and language not in _translations(node.get("_text")):
+            yield str(node.get("linkId"))
+        yield from _untranslated_display_items(node.get("item"), language)
+
+
 def _number(value: Any, where: str) -> Number:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise fail(f"{where}: weight {value!r} is not a number")
@@ -544,6 +556,18 @@ def instrument_from_alliance(
         for it in structure.items:
             if it.kind != "text" and lang not in it.translations:
                 raise fail(f"{where}: languages lists {lang!r} but {it.label()} has no {lang} text")
+            # A form offered in a language is wholly in it: no English answer under a
+            # translated question.
+            for option in it.options:
+                if lang not in option.translations:
+                    raise fail(
+                        f"{where}: languages lists {lang!r} but answer {option.code!r} of "
+                        f"{it.label()} has no {lang} text"
+                    )
+        for link_id in _untranslated_display_items(q.get("item"), lang):
+            raise fail(
+                f"{where}: languages lists {lang!r} but display item {link_id!r} has no {lang} text"
+            )
     if not scored_form:
         return _unscored(q, meta, structure, iid, version, cast(Direction, direction), source)
     total = meta.get("total")
@@ -874,7 +898,14 @@ def _adopt_known(
         mapping: dict[str, str] = {}
         for link in builtin.scored:
             b_item = builtin.item(link)
-            imported = by_code.get(b_item.loinc) if b_item.loinc else None
+            if b_item.loinc is None:
+                # The PCL-5's panel is coded but its items are not (FOUND_SOURCES.md).
+                notes.append(
+                    f"LOINC {code} recognised ({builtin.id}) but its items carry no LOINC codes "
+                    "to match: scoring metadata not adopted"
+                )
+                return None
+            imported = by_code.get(b_item.loinc)
             if imported is None:
                 notes.append(
                     f"LOINC {code} recognised ({builtin.id}) but item {b_item.loinc} is absent: "
