@@ -90,3 +90,51 @@ def test_calm_check_in_shows_a_plain_summary_and_saves_once(cast: Any, visit: An
     assert "/done/" in dana.page.url or "Thank you" in dana.page.content()
     assert Response.objects.count() == 1
     assert not Alert.objects.exists()
+
+
+def test_arrow_keys_on_a_phone_move_within_one_question_and_answer_no_other(
+    cast: Any, visit: Any
+) -> None:
+    """Arrow keys in a radio group change that question's answer (the browser's own
+    behaviour); they must never count as "answered, go on" and fill in the next one."""
+    administration = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
+    )
+    dana = visit(PHONE)
+    dana.login("dana@example.test", PASSWORD)
+    dana.goto(f"/me/check-ins/{administration.pk}/")
+    page = dana.page
+    page.locator("#q-1").get_by_label("Not at all", exact=True).focus()
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("ArrowDown")
+    assert page.locator("#q-1 input:checked").count() == 1
+    assert page.locator("#q-2 input:checked").count() == 0
+    assert page.locator("#q-3 input:checked").count() == 0
+    assert page.evaluate("document.activeElement.closest('fieldset').id") == "q-1"
+    # A tap is a choice: the next question comes into view and takes the focus.
+    page.locator("#q-1").get_by_label("Several days", exact=True).click()
+    assert page.evaluate("document.activeElement.closest('fieldset').id") == "q-2"
+    assert page.locator("#q-2 input:checked").count() == 0
+
+
+def test_a_phone_check_in_counts_questions_and_points_to_the_first_unanswered_one(
+    cast: Any, visit: Any
+) -> None:
+    administration = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
+    )
+    dana = visit(PHONE)
+    dana.login("dana@example.test", PASSWORD)
+    dana.goto(f"/me/check-ins/{administration.pk}/")
+    page = dana.page
+    assert page.locator("#q-3").get_by_text("Question 3 of 10").is_visible()
+    page.locator("#q-1").get_by_label("Not at all", exact=True).click()
+    page.get_by_role("button", name="Send my answers").click()
+    assert "/done/" not in page.url
+    assert page.locator("fieldset.question--invalid").count() == 1
+    assert page.locator("#q-2").get_attribute("class") == "question question--invalid"
+    assert page.evaluate("document.activeElement.closest('fieldset').id") == "q-2"
+    assert "Please choose an answer" in page.locator("#q-2").inner_text()
+    assert page.get_by_role("button", name="Send my answers").is_enabled()
+    dana.check()
+    assert not Response.objects.exists()
