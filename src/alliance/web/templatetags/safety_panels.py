@@ -41,6 +41,17 @@ def safety_nav(context: dict[str, Any]) -> str:
 
 
 @register.simple_tag(takes_context=True)
+def safety_nav_outside_portal(context: dict[str, Any]) -> str:
+    """The same link on the pages that are not portal pages but a client still reaches:
+    account pages (password, two-factor, sessions), printouts, error pages. Without it the
+    "one tap away from every page" promise would stop at the portal's edge."""
+    viewer = _viewer(context)
+    if viewer is None or not access.may_use_client_portal(viewer):
+        return ""
+    return render_to_string("web/safety/_nav_outside_portal.html", {"current": False})
+
+
+@register.simple_tag(takes_context=True)
 def safety_record_panel(context: dict[str, Any], episode: Any) -> str:
     """On the therapist's record: is there a plan, when and by whom it last changed.
 
