@@ -15,9 +15,12 @@ from alliance.lib.env import ConfigError, env_bool, env_int, env_list, parse_fie
 KEY = base64.urlsafe_b64encode(b"k" * 32).decode()
 # The field key development and test runs fall back on: it is in the source for all to read.
 DEVELOPMENT_FIELD_KEY = base64.urlsafe_b64encode(b"alliance-development-only-key-32").decode()
+AUDIT_KEY = base64.urlsafe_b64encode(b"a" * 32).decode()
+DEVELOPMENT_AUDIT_KEY = base64.urlsafe_b64encode(b"alliance-development-audit-key32").decode()
 PRODUCTION = {
     "ALLIANCE_SECRET_KEY": "s" * 20 + "-production-secret-with-enough-length-0123456789",
     "ALLIANCE_FIELD_KEYS": KEY,
+    "ALLIANCE_AUDIT_KEYS": AUDIT_KEY,
     "ALLIANCE_ALLOWED_HOSTS": "alliance.example.org",
     "ALLIANCE_DEBUG": "false",
 }
@@ -88,6 +91,13 @@ def run_alliance(env: dict[str, str], *args: str) -> subprocess.CompletedProcess
             "ALLIANCE_SECRET_KEY must be set",
         ),
         ({"ALLIANCE_FIELD_KEYS": ""}, "ALLIANCE_FIELD_KEYS must be set"),
+        ({"ALLIANCE_AUDIT_KEYS": ""}, "ALLIANCE_AUDIT_KEYS must be set"),
+        ({"ALLIANCE_AUDIT_KEYS": KEY}, "must not repeat a key of ALLIANCE_FIELD_KEYS"),
+        ({"ALLIANCE_AUDIT_KEYS": "***"}, "ALLIANCE_AUDIT_KEYS: key 1 is not valid base64"),
+        (
+            {"ALLIANCE_AUDIT_KEYS": f"{AUDIT_KEY},{DEVELOPMENT_AUDIT_KEY}"},
+            "ALLIANCE_AUDIT_KEYS holds the development audit key",
+        ),
         ({"ALLIANCE_DEBUG": "ture"}, "is not a boolean"),
         ({"ALLIANCE_ALLOWED_HOSTS": ""}, "ALLIANCE_ALLOWED_HOSTS must name"),
     ],
@@ -136,6 +146,27 @@ def test_production_settings_pass_the_deploy_check(tmp_path: Any) -> None:
     )
     assert result.returncode == 0, result.stderr + result.stdout
     assert "no issues" in result.stdout
+
+
+def test_without_audit_keys_production_says_how_to_make_one() -> None:
+    result = run_alliance({**PRODUCTION, "ALLIANCE_AUDIT_KEYS": ""}, "check")
+    assert result.returncode != 0
+    assert "Generate a key of its own with `alliance generate-key`" in result.stderr
+
+
+def test_the_audit_checkpoint_file_lives_in_the_var_dir_unless_set(tmp_path: Any) -> None:
+    show = "from django.conf import settings; print(settings.AUDIT_CHECKPOINT)"
+    default = run_alliance(
+        {"ALLIANCE_DEBUG": "true", "ALLIANCE_VAR_DIR": str(tmp_path)}, "shell", "-c", show
+    )
+    assert default.stdout.strip().splitlines()[-1] == str(tmp_path / "audit-checkpoints")
+    elsewhere = run_alliance(
+        {"ALLIANCE_DEBUG": "true", "ALLIANCE_AUDIT_CHECKPOINT": "/mnt/audit/alliance"},
+        "shell",
+        "-c",
+        show,
+    )
+    assert elsewhere.stdout.strip().splitlines()[-1] == "/mnt/audit/alliance"
 
 
 def test_default_database_file_uses_wal(tmp_path: Any) -> None:

@@ -1,7 +1,7 @@
 """Alliance settings: one module, configured by environment variables.
 
 Every variable is parsed strictly (see ``alliance.lib.env``). With debug off the
-app refuses to start on a default secret or without field-encryption keys.
+app refuses to start on a default secret or without field-encryption or audit keys.
 """
 
 from __future__ import annotations
@@ -31,6 +31,8 @@ DEVELOPMENT_SECRET_KEY = "insecure-development-key-do-not-use-in-production"  # 
 # The field key development and test runs fall back on. It is in the source, so whatever
 # is sealed with it is readable by anyone: production refuses it, first in the list or not.
 DEVELOPMENT_FIELD_KEY = b"alliance-development-only-key-32"
+# Likewise the audit key: anyone could sign audit rows with it, so production refuses it.
+DEVELOPMENT_AUDIT_KEY = b"alliance-development-audit-key32"
 
 try:
     DEBUG = env_bool("ALLIANCE_DEBUG", default=False)
@@ -39,6 +41,13 @@ try:
     FIELD_KEYS = parse_field_keys(env_str("ALLIANCE_FIELD_KEYS"))
     # Backups are sealed with keys of their own, kept apart from the backups and the database.
     BACKUP_KEYS = parse_keys(env_str("ALLIANCE_BACKUP_KEYS"), "ALLIANCE_BACKUP_KEYS")
+    # The audit chain is signed (HMAC-SHA-256) with keys of its own, never stored in the
+    # database: whoever can write to the database cannot rewrite the log (alliance.audit).
+    AUDIT_KEYS = parse_keys(env_str("ALLIANCE_AUDIT_KEYS"), "ALLIANCE_AUDIT_KEYS")
+    # Where the chain's head is anchored outside the database: an append-only file.
+    AUDIT_CHECKPOINT = Path(
+        env_str("ALLIANCE_AUDIT_CHECKPOINT").strip() or VAR_DIR / "audit-checkpoints"
+    )
     ALLOWED_HOSTS = env_list(
         "ALLIANCE_ALLOWED_HOSTS", ["127.0.0.1", "localhost"] if (DEBUG or TESTING) else []
     )
@@ -86,13 +95,34 @@ if not DEBUG and not TESTING:
             "run `ALLIANCE_DEBUG=true alliance rotate-keys` once, then remove the "
             "development key."
         )
+    if not AUDIT_KEYS:
+        raise ImproperlyConfigured(
+            "ALLIANCE_AUDIT_KEYS must be set when ALLIANCE_DEBUG is off: the audit log is "
+            "signed with it, so that whoever can write to the database cannot rewrite it. "
+            "Generate a key of its own with `alliance generate-key`."
+        )
+    if DEVELOPMENT_AUDIT_KEY in AUDIT_KEYS:
+        raise ImproperlyConfigured(
+            "ALLIANCE_AUDIT_KEYS holds the development audit key, which is published in "
+            "Alliance's source: anyone could sign audit rows with it. Generate a key of its "
+            "own with `alliance generate-key`."
+        )
     if not ALLOWED_HOSTS:
         raise ImproperlyConfigured(
             "ALLIANCE_ALLOWED_HOSTS must name the host(s) this installation serves."
         )
+if set(AUDIT_KEYS) & set(FIELD_KEYS):
+    # Whoever is given the field keys (to move or read the data) must not get the audit key.
+    raise ImproperlyConfigured(
+        "ALLIANCE_AUDIT_KEYS must not repeat a key of ALLIANCE_FIELD_KEYS: give the audit "
+        "chain a key of its own (`alliance generate-key`)."
+    )
 if not FIELD_KEYS:
     # Development and tests only (production refused above): a fixed, public key.
     FIELD_KEYS = [DEVELOPMENT_FIELD_KEY]
+if not AUDIT_KEYS:
+    # Development and tests only (production refused above): a fixed, public key.
+    AUDIT_KEYS = [DEVELOPMENT_AUDIT_KEY]
 
 INSTALLED_APPS = [
     "django.contrib.auth",

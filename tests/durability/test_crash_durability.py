@@ -83,6 +83,7 @@ def server_env(tmp_path: Path) -> Iterator[dict[str, str]]:
         },
         "ALLIANCE_SECRET_KEY": secrets.token_urlsafe(48),
         "ALLIANCE_FIELD_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "ALLIANCE_AUDIT_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "ALLIANCE_ALLOWED_HOSTS": "127.0.0.1",
         "ALLIANCE_BEHIND_TLS_PROXY": "true",
         "ALLIANCE_VAR_DIR": str(tmp_path / "var"),

@@ -347,6 +347,7 @@ def production(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
         "ALLIANCE_DEBUG": "false",
         "ALLIANCE_SECRET_KEY": secrets.token_urlsafe(48),
         "ALLIANCE_FIELD_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
+        "ALLIANCE_AUDIT_KEYS": base64.urlsafe_b64encode(secrets.token_bytes(32)).decode(),
         "ALLIANCE_ALLOWED_HOSTS": "127.0.0.1",
         "ALLIANCE_BEHIND_TLS_PROXY": "true",
         "ALLIANCE_VAR_DIR": str(var),
@@ -554,7 +555,13 @@ def test_environment_example_names_only_settings_that_exist() -> None:
         for line in (DEPLOY / "alliance.env.example").read_text().splitlines()
         if "=" in line and line.lstrip("# ").split("=", 1)[0].isupper()
     ]
-    assert {"ALLIANCE_SECRET_KEY", "ALLIANCE_FIELD_KEYS", "ALLIANCE_ALLOWED_HOSTS"} <= set(names)
+    assert {
+        "ALLIANCE_SECRET_KEY",
+        "ALLIANCE_FIELD_KEYS",
+        "ALLIANCE_AUDIT_KEYS",
+        "ALLIANCE_AUDIT_CHECKPOINT",
+        "ALLIANCE_ALLOWED_HOSTS",
+    } <= set(names)
     for name in names:
         assert f'"{name}"' in settings_source, name
     assert "ALLIANCE_DEBUG=false" in (DEPLOY / "alliance.env.example").read_text()

@@ -12,8 +12,8 @@ import secrets
 from collections.abc import Sequence
 
 FIELD_KEY_HELP = (
-    "Print a new key for ALLIANCE_FIELD_KEYS or ALLIANCE_BACKUP_KEYS (or, with --secret, "
-    "for ALLIANCE_SECRET_KEY)."
+    "Print a new key for ALLIANCE_FIELD_KEYS, ALLIANCE_AUDIT_KEYS or ALLIANCE_BACKUP_KEYS "
+    "(or, with --secret, for ALLIANCE_SECRET_KEY); give each its own."
 )
 OPTION_HELP = "a Django secret key (ALLIANCE_SECRET_KEY) instead"
 
