@@ -100,6 +100,22 @@ def _audit_chain_head(request: pytest.FixtureRequest) -> None:
     AuditChainHead.objects.get_or_create(pk=1)
 
 
+@pytest.fixture(scope="session")
+def _audit_checkpoint_file(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """The audit checkpoint file of this test process (under xdist, of this worker)."""
+    from django.conf import settings
+
+    settings.AUDIT_CHECKPOINT = tmp_path_factory.getbasetemp() / "audit-checkpoints"
+    return settings.AUDIT_CHECKPOINT
+
+
+@pytest.fixture(autouse=True)
+def _no_audit_checkpoints_yet(_audit_checkpoint_file: Any) -> None:
+    """Each test starts with no checkpoint, as its database starts with an empty chain: a
+    checkpoint another test wrote would say this database was rolled back."""
+    _audit_checkpoint_file.unlink(missing_ok=True)
+
+
 def forget_used_code(user: Any, code: str) -> None:
     """allauth refuses a code used in the last 30 seconds; tests sign in more often."""
     from allauth.mfa.models import Authenticator

@@ -29,7 +29,9 @@ NOT_FREE_TEXT = {
     "audit.AuditEvent.ip_address": "an IP address",
     "audit.AuditEvent.prev_hash": "a hash",
     "audit.AuditEvent.hash": "a hash",
+    "audit.AuditEvent.key_id": "a key id (a hash prefix)",
     "audit.AuditChainHead.hash": "a hash",
+    "audit.AuditChainHead.pruned_hash": "a hash",
     # Instruments and scores: definitions, codes and numbers computed by the engine.
     "measures.PracticeInstrument.instrument_id": "an instrument id",
     "measures.PracticeInstrument.version": "a version",

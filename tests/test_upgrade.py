@@ -16,6 +16,7 @@ import copy
 import difflib
 import io
 import json
+import sqlite3
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -124,19 +125,42 @@ def test_every_client_record_reads_the_same_after_the_upgrade(upgraded: dict[str
     assert not found, "\n\n".join(found)
 
 
+AUDIT_CONTENT = (
+    "seq, occurred_at, actor_id, actor_role, action, client_id, target_type, target_id, ip_address"
+)
+
+
+def query(database: Path, sql: str) -> list[tuple[Any, ...]]:
+    with sqlite3.connect(database) as connection:
+        found = connection.execute(sql).fetchall()
+    connection.close()
+    return found
+
+
 def test_the_audit_chain_and_every_encrypted_value_survive_the_upgrade(
-    upgraded: dict[str, Any],
+    upgraded: dict[str, Any], tmp_path: Path
 ) -> None:
-    assert upgraded["chain_before"] == {
-        "ok": True,
-        "rows": FIXTURE["audit"]["rows"],
-        "head_hash": FIXTURE["audit"]["head_hash"],
-        "problem": "",
-    }
+    # The upgrade signs the released chain again under the audit key (audit 0003; here
+    # the development key, as the test runs with debug on) and records that in one event
+    # of its own, which names the last row it signed.
+    released = FIXTURE["audit"]["rows"]
+    before = upgraded["chain_before"]
+    assert (before["ok"], before["rows"], before["problem"]) == (True, released + 1, "")
+    assert before["head_hash"] != FIXTURE["audit"]["head_hash"]  # now a keyed hash
+    database = upgraded["work"] / "practice.sqlite3"
+    marker = "SELECT action, target_type, target_id FROM audit_auditevent WHERE seq = "
+    assert query(database, f"{marker}{released + 1}") == [
+        ("chain_rekeyed", "audit_event", released)
+    ]
+    # Every released event is still there, unchanged but for its hash.
+    fixture = tmp_path / "released.sqlite3"
+    load_dump(DUMP, fixture)
+    events = f"SELECT {AUDIT_CONTENT} FROM audit_auditevent WHERE seq <= {released} ORDER BY seq"
+    assert query(database, events) == query(fixture, events)
     # The upgraded chain takes new events: one per export just made.
     after = upgraded["chain_after"]
     assert after["ok"], after["problem"]
-    assert after["rows"] == FIXTURE["audit"]["rows"] + len(upgraded["records"])
+    assert after["rows"] == released + 1 + len(upgraded["records"])
     # Every encrypted value was opened (one that does not open stops read_practice), and
     # none is gone; a later change may encrypt more.
     assert upgraded["encrypted_values"] >= FIXTURE["encrypted_values"] > 0

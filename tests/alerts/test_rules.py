@@ -48,8 +48,8 @@ def test_not_on_track_fires_at_the_expected_curve_plus_r(cast: Cast) -> None:
     phq9_history(cast, [20, 20, 22])
     alert = Alert.objects.get(kind="not_on_track")
     assert alert.details["session"] == 3
-    assert "Alliance default" in alert.details["model_name"]
-    assert any("expected" in reason for reason in alert.details["reasons"])
+    codes = [finding["code"] for finding in alert.findings]
+    assert "curve_red" in codes and "method_default_curve" in codes
 
 
 def test_not_on_track_near_miss_raises_nothing(cast: Cast) -> None:
@@ -98,7 +98,7 @@ def test_rupture_under_the_cutoff(cast: Cast) -> None:
     feedback(cast, [45, 39])
     alert = Alert.objects.get()
     assert alert.kind == "rupture"
-    assert alert.details["reasons"]
+    assert alert.findings[0]["code"] == "under_cutoff"
 
 
 def test_rupture_cutoff_near_miss(cast: Cast) -> None:

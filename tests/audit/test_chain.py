@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from io import StringIO
 from typing import Any
 
 import pytest
@@ -40,6 +41,7 @@ def test_intact_chain_verifies(db: Any, capsys: Any) -> None:
     write_events(5)
     report = verify_chain()
     assert report.ok and report.checked == 5
+    call_command("audit-checkpoint", stdout=StringIO())
     call_command("verify-audit")
     assert "Audit chain holds: 5 rows" in capsys.readouterr().out
 

@@ -41,6 +41,9 @@ class Alert(models.Model):
     )
     # What raised it, as data (instrument, item, value…), rendered for the clinician.
     details = models.JSONField(default=dict)
+    # What the rules found, as codes with their numbers (``alliance.alerts.findings`` turns
+    # each into a sentence in the reader's language).
+    findings = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=20, choices=AlertStatus.choices, default="open")
     created_at = models.DateTimeField(default=timezone.now)
     acknowledged_at = models.DateTimeField(null=True, blank=True)

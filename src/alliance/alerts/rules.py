@@ -12,6 +12,12 @@ from django.db import transaction
 from django.utils import timezone
 
 from alliance import instruments as engine
+from alliance.alerts.findings import (
+    Finding,
+    disengagement_findings,
+    rupture_findings,
+    track_findings,
+)
 from alliance.alerts.models import Alert, AlertKind, AlertStatus, PracticeTrajectory
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
@@ -26,7 +32,11 @@ if TYPE_CHECKING:
 
 
 def _raise(
-    episode: Episode, kind: str, details: dict[str, Any], response: Response | None
+    episode: Episode,
+    kind: str,
+    details: dict[str, Any],
+    response: Response | None,
+    findings: list[Finding],
 ) -> Alert | None:
     # One open alert of a kind per episode: a second would only repeat the first.
     if Alert.objects.filter(episode=episode, kind=kind, status=AlertStatus.OPEN).exists():
@@ -37,6 +47,7 @@ def _raise(
         kind=kind,
         response=response,
         details=details,
+        findings=findings,
         notification="none",
         # As of the response that raised it (history brought in keeps its own dates).
         created_at=response.submitted_at if response is not None else timezone.now(),
@@ -85,26 +96,18 @@ def alerts_for_response(response: Response) -> list[Alert]:
                 _raise(
                     response.episode,
                     AlertKind.RUPTURE,
-                    {
-                        "instrument_id": instrument.id,
-                        "latest": status.latest,
-                        "reasons": list(status.reasons),
-                        "method": status.method,
-                    },
+                    {"instrument_id": instrument.id, "latest": status.latest},
                     response,
+                    rupture_findings(status, instrument),
                 )
             )
     elif trackable(instrument) and earlier:
         intake, intake_at = earlier[0]
         k = len(earlier) + 1  # the intake is session 1, one check-in per session
         weeks = (response.submitted_at - intake_at).total_seconds() / (7 * 24 * 3600)
+        model = practice_model_for(instrument.id)
         status_ = track_status(
-            instrument,
-            intake,
-            k,
-            response.total,
-            weeks_since_intake=weeks,
-            model=practice_model_for(instrument.id),
+            instrument, intake, k, response.total, weeks_since_intake=weeks, model=model
         )
         if status_.level == "red":
             raised.append(
@@ -117,11 +120,9 @@ def alerts_for_response(response: Response) -> list[Alert]:
                         "intake": intake,
                         "latest": response.total,
                         "expected": round(status_.expected, 1),
-                        "reasons": list(status_.reasons),
-                        "model_name": status_.model_name,
-                        "method": status_.method,
                     },
                     response,
+                    track_findings(status_, model),
                 )
             )
     return [alert for alert in raised if alert is not None]
@@ -169,6 +170,7 @@ def disengagement_check(episode: Episode, now: datetime | None = None) -> Alert 
         AlertKind.DISENGAGEMENT,
         {"missed": 2, "checked_at": now.isoformat()},
         None,
+        disengagement_findings(2),
     )
 
 

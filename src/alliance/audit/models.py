@@ -1,9 +1,12 @@
-"""Append-only, hash-chained audit events.
+"""Append-only, keyed and chained audit events.
 
 Each event stores who did what to which client's record, when and from where —
-never clinical content. Every row carries the SHA-256 of its own fields and of the
-row before it, so editing, deleting or inserting a row by hand breaks the chain
-(``alliance verify-audit``). People and records are referred to by id, not by
+never clinical content. Every row carries an HMAC-SHA-256, under a key kept outside the
+database (``ALLIANCE_AUDIT_KEYS``), of its own fields and of the row before it, and the
+id of the key that signed it; so editing, deleting or inserting rows by hand breaks the
+chain, and without the key it cannot be made to add up again (``alliance verify-audit``).
+Checkpoints of the head written outside the database show a rollback
+(``alliance.audit.checkpoints``). People and records are referred to by id, not by
 foreign key, so that nothing done to other tables can rewrite a stored row.
 """
 
@@ -72,7 +75,12 @@ class Action(models.TextChoices):
     # records (the whole record: export and erasure)
     RECORD_EXPORTED = "record_exported", _("downloaded a copy of the whole record")
     ERASURE_REQUESTED = "erasure_requested", _("asked for the record to be erased")
+    COPY_REQUESTED = "copy_requested", _("asked the practice for a copy of the record")
+    COPY_REQUEST_WITHDRAWN = "copy_request_withdrawn", _("withdrew a request for a copy")
     CLIENT_ERASED = "client_erased", _("erased a client's record")
+    # the audit log itself (the target is the last row re-keyed or removed)
+    CHAIN_REKEYED = "chain_rekeyed", _("signed the audit log with its key")
+    AUDIT_PRUNED = "audit_pruned", _("removed audit entries past their retention")
 
 
 class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
@@ -81,6 +89,12 @@ class AppendOnlyQuerySet(models.QuerySet["AuditEvent"]):
 
     def delete(self) -> NoReturn:
         raise PermissionError("Audit events are append-only.")
+
+    def prune_through(self, seq: int) -> int:
+        """The one way events leave the log: the oldest, up to row ``seq``, past their
+        retention. Only ``audit_prune`` calls it, which records the pruning in the chain."""
+        count, _by_model = models.QuerySet.delete(self.filter(seq__lte=seq))
+        return count
 
 
 class AuditEvent(models.Model):
@@ -96,6 +110,8 @@ class AuditEvent(models.Model):
     ip_address = models.CharField(max_length=45, blank=True)
     prev_hash = models.CharField(max_length=64)
     hash = models.CharField(max_length=64, unique=True)
+    # Which of ALLIANCE_AUDIT_KEYS signed the row (alliance.audit.chain.key_id), not the key.
+    key_id = models.CharField(max_length=16, blank=True, default="", db_default="")
 
     objects = AppendOnlyQuerySet.as_manager()
 
@@ -123,7 +139,8 @@ class AuditEvent(models.Model):
 
 
 class AuditChainHead(models.Model):
-    """One row: the sequence number and hash of the newest event.
+    """One row: the sequence number and hash of the newest event, and of the last event
+    pruned after its retention (the chain now starts after it).
 
     Writers lock it, so events are chained one at a time; and it shows when rows
     were removed from the end of the chain.
@@ -131,6 +148,8 @@ class AuditChainHead(models.Model):
 
     seq = models.PositiveBigIntegerField(default=0)
     hash = models.CharField(max_length=64, default=GENESIS_HASH)
+    pruned_seq = models.PositiveBigIntegerField(default=0)
+    pruned_hash = models.CharField(max_length=64, default=GENESIS_HASH)
 
     def __str__(self) -> str:
         return f"audit head #{self.seq}"

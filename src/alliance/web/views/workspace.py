@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.accounts.models import Role
+from alliance.alerts.findings import alert_explanation
 from alliance.alerts.models import Alert, AlertStatus
 from alliance.alerts.selectors import Need, alerts_for_caseload, caseload_page
 from alliance.alerts.services import alert_acknowledge as alert_acknowledge_service
@@ -25,7 +26,7 @@ from alliance.care import access
 from alliance.care.access import Act
 from alliance.care.selectors import clients_sharing_a_name, sessions_of
 from alliance.care.services import episode_close as close_episode
-from alliance.measures.instruments import all_instruments, get_instrument
+from alliance.measures.instruments import get_instrument, instrument_choices
 from alliance.measures.models import CheckinSchedule, Response
 from alliance.measures.schedules import schedule_for, schedule_update, session_plan
 from alliance.measures.selectors import live_administrations, responses_of
@@ -164,7 +165,11 @@ def client_invite(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def questionnaire_request(request: AuthedRequest, episode_id: int) -> HttpResponse:
     episode = access.access_episode(request.user, episode_id, Act.TREAT)
-    form = AskQuestionnaireForm(request.POST or None, instruments=all_instruments())
+    form = AskQuestionnaireForm(
+        request.POST or None,
+        instruments=instrument_choices(),
+        client_language=episode.client.language,
+    )
     if request.method == "POST" and form.is_valid():
         try:
             administration_request(
@@ -259,9 +264,13 @@ def _alert_context(
     instrument = None
     if alert.response is not None:
         instrument = get_instrument(alert.response.instrument_id, alert.response.instrument_version)
+    reasons, model_name, method = alert_explanation(alert)
     return {
         "alert": alert,
         "instrument": instrument,
+        "reasons": reasons,
+        "model_name": model_name,
+        "method": method,
         "may_attend": access.may_act_on_episode(request.user, alert.episode, Act.ATTEND),
         "form": form or AlertNoteForm(),
     }
@@ -311,7 +320,8 @@ def schedule_edit(request: AuthedRequest, episode_id: int) -> HttpResponse:
     form = ScheduleForm(
         # Bound on every POST: unticking every box sends no fields at all.
         request.POST if request.method == "POST" else None,
-        instruments=all_instruments(),
+        instruments=instrument_choices(),
+        client_language=episode.client.language,
         initial={
             "before_session": schedule.before_session,
             "after_session": schedule.after_session,
@@ -322,7 +332,10 @@ def schedule_edit(request: AuthedRequest, episode_id: int) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             schedule_update(
-                actor=request.user, episode=episode, request=request, **form.cleaned_data
+                actor=request.user,
+                episode=episode,
+                request=request,
+                **{name: form.cleaned_data[name] for name in (*form.WHEN, "client_sees_progress")},
             )
         except ValidationError as error:
             form.add_error(None, error)

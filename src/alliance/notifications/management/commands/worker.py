@@ -7,11 +7,15 @@ import time
 from types import FrameType
 from typing import Any
 
+from django.conf import settings
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import DatabaseError
 from django.utils.crypto import get_random_string
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, task_backends
 from django_tasks.signals import task_finished
 
+from alliance.audit.services import audit_checkpoint_if_due
 from alliance.notifications.tasks import check_alerts, send_due_reminders
 
 # How often the queue is looked at for work (alert e-mails) between periodic rounds.
@@ -28,8 +32,10 @@ def _positive(value: str) -> float:
 class Command(BaseCommand):
     help = (
         "Run the background worker: it sends queued e-mails (alerts) and, every --interval "
-        "seconds, queues the session and check-in reminders and the disengagement check. "
-        "Stops cleanly on Ctrl+C or SIGTERM. --once runs one round and exits (for cron)."
+        "seconds, queues the session and check-in reminders and the disengagement check, and "
+        "appends a checkpoint of the audit chain to ALLIANCE_AUDIT_CHECKPOINT when the last "
+        "is an hour old. Stops cleanly on Ctrl+C or SIGTERM. --once runs one round and exits "
+        "(for cron)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -67,6 +73,27 @@ class Command(BaseCommand):
         """One round, run here and now rather than through the queue."""
         self._report("send_due_reminders", send_due_reminders.call())
         self._report("check_alerts", check_alerts.call())
+        self._checkpoint()
+
+    def _checkpoint(self) -> None:
+        """The audit chain's head, anchored outside the database at least hourly. Here, not
+        through the queue: a queue behind on its work must not delay it. A checkpoint that
+        cannot be written is said, and the worker goes on with its other work."""
+        try:
+            checkpoint = audit_checkpoint_if_due()
+        except (DatabaseError, ObjectDoesNotExist) as error:
+            self.stderr.write(f"audit checkpoint: could not read the chain's head ({error})")
+            return
+        except OSError as error:
+            self.stderr.write(
+                f"audit checkpoint: could not write {settings.AUDIT_CHECKPOINT}: "
+                f"{error.strerror or error}"
+            )
+            return
+        if checkpoint is not None:
+            self.stdout.write(
+                f"audit checkpoint: row {checkpoint.seq} written to {settings.AUDIT_CHECKPOINT}"
+            )
 
     def _report(self, name: str, result: Any) -> None:
         if name == "send_due_reminders" and isinstance(result, dict):
@@ -138,6 +165,7 @@ class Command(BaseCommand):
                 send_due_reminders.enqueue()
                 check_alerts.enqueue()
                 self.stdout.write("queued send_due_reminders and check_alerts")
+                self._checkpoint()
                 next_round = time.monotonic() + interval
             self._drain(self.worker)
             wait_until = time.monotonic() + min(POLL_SECONDS, interval)
