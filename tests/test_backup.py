@@ -152,6 +152,31 @@ def test_a_damaged_or_foreign_backup_changes_nothing(demo: dict[str, str], tmp_p
     assert "checks out" in checked.stdout
 
 
+AUDIT_EVENT = (
+    "from alliance.audit.services import audit_record; "
+    "audit_record(actor=None, action='login_failed')"
+)
+
+
+def test_a_restored_older_copy_shows_as_a_rollback_until_it_is_recorded(
+    demo: dict[str, str], tmp_path: Path
+) -> None:
+    backup = tmp_path / "practice.bak"
+    made = alliance(demo, "backup", str(backup))
+    assert "Audit checkpoint: row" in made.stderr  # every backup writes one
+    alliance(demo, "shell", "-c", AUDIT_EVENT)
+    alliance(demo, "audit-checkpoint")
+    assert "Audit chain holds" in alliance(demo, "verify-audit").stdout
+    restored = alliance(demo, "restore", str(backup), "--yes")
+    assert "alliance audit-checkpoint --restored" in restored.stderr
+    rolled_back = alliance(demo, "verify-audit", check=False)
+    assert rolled_back.returncode == 1
+    assert "rolled back to an older copy" in rolled_back.stderr
+    alliance(demo, "audit-checkpoint", "--restored")
+    held = alliance(demo, "verify-audit")
+    assert "Audit chain holds" in held.stdout and "A restore was recorded" in held.stdout
+
+
 def test_without_a_backup_key_nothing_is_written(demo: dict[str, str], tmp_path: Path) -> None:
     env = {k: v for k, v in demo.items() if k != "ALLIANCE_BACKUP_KEYS"}
     refused = alliance(env, "backup", str(tmp_path / "x.bak"), check=False)

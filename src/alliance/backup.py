@@ -5,10 +5,16 @@ memory (no plaintext copy on disk), which is then sealed with ALLIANCE_BACKUP_KE
 PostgreSQL: ``pg_dump --format=custom`` streams into the sealer. The file format is
 ``alliance.lib.sealed`` (AES-256-GCM in chunks, tamper-evident).
 
+Before the snapshot, a checkpoint of the audit chain's head is appended to the checkpoint
+file (``alliance.audit.checkpoints``), so that every backup is anchored outside the
+database too.
+
 Restore checks the whole file before touching the database (a changed, truncated or
 foreign file changes nothing), then replaces the database's content: on SQLite through
 the backup API into the live file, on PostgreSQL through ``pg_restore --clean
---single-transaction``. Stop the web server and the worker while restoring.
+--single-transaction``. Stop the web server and the worker while restoring. A restore
+takes the audit chain back to the backup's; checkpoints written since then show it as a
+rollback until ``alliance audit-checkpoint --restored`` records that it was on purpose.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from django.conf import settings
-from django.db import connection
+from django.core.exceptions import ObjectDoesNotExist
+from django.db import DatabaseError, connection
 
 from alliance.lib import sealed
 
@@ -94,6 +101,7 @@ def backup_create(path: Path, progress: Progress = lambda line: None) -> dict[st
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "migrations": _applied_migrations(),
     }
+    _audit_checkpoint(progress)
     partial = path.with_name(path.name + ".partial")
     try:
         with partial.open("wb") as target:
@@ -109,6 +117,20 @@ def backup_create(path: Path, progress: Progress = lambda line: None) -> dict[st
     finally:
         partial.unlink(missing_ok=True)
     return header
+
+
+def _audit_checkpoint(progress: Progress) -> None:
+    """The audit chain's head, anchored outside the database before the snapshot is taken,
+    so that restoring this backup is never behind a checkpoint the backup itself wrote. A
+    checkpoint that cannot be written is said; the backup goes on."""
+    from alliance.audit.services import audit_checkpoint
+
+    try:
+        checkpoint = audit_checkpoint()
+    except (OSError, DatabaseError, ObjectDoesNotExist) as error:
+        progress(f"Could not write the audit checkpoint ({error}); the backup goes on.")
+        return
+    progress(f"Audit checkpoint: row {checkpoint.seq} written to {settings.AUDIT_CHECKPOINT}")
 
 
 def _seal_sqlite(target: BinaryIO, key: bytes, header: dict[str, Any], progress: Progress) -> None:
@@ -196,7 +218,11 @@ def backup_restore(path: Path, progress: Progress = lambda line: None) -> dict[s
     else:
         _restore_postgresql(path, progress)
     connection.close()
-    progress("Restored. Run `alliance migrate` if this version of Alliance is newer.")
+    progress(
+        "Restored. Run `alliance migrate` if this version of Alliance is newer, then "
+        "`alliance audit-checkpoint --restored`: the audit checkpoints written since this "
+        "backup was made would otherwise show the restore as a rollback."
+    )
     return header
 
 
