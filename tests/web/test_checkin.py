@@ -65,6 +65,80 @@ def test_english_only_instrument_says_so(cast: Cast) -> None:
     assert "disponible en inglés" in page
 
 
+def test_spanish_client_answers_the_gad7_in_the_official_spanish(cast: Cast) -> None:
+    administration = administration_request(
+        actor=cast.alice, episode=cast.eve_episode, instrument_id="gad-7"
+    )
+    page = (
+        signed_in(cast.eve).get(reverse("checkin_fill", args=[administration.pk])).content.decode()
+    )
+    # Typed from shared/clinical/FOUND_SOURCES.md, not read from the definition.
+    for spanish in [
+        "Durante las últimas 2 semanas, ¿qué tan seguido ha tenido molestias debido a los "
+        "siguientes problemas?",
+        "Se ha sentido nervioso(a), ansioso(a) o con los nervios de punta",
+        "Ha tenido miedo de que algo terrible fuera a pasar",
+        "Ningún día",
+        "Más de la mitad de los días",
+    ]:
+        assert spanish in page, spanish
+    for english in ["Over the last 2 weeks", "Trouble relaxing", "Several days", "Not at all"]:
+        assert english not in page, english
+    assert "disponible en inglés" not in page
+    assert "<h1>Registro de la preocupación</h1>" in page
+    assert "GAD-7" not in page and "Generalized Anxiety" not in page
+
+
+@pytest.mark.parametrize("instrument_id", ["phq-9", "phq-2", "gad-7", "gad-2", "session-feedback"])
+def test_spanish_client_does_every_check_in_with_official_spanish_in_spanish(
+    cast: Cast, instrument_id: str
+) -> None:
+    administration = administration_request(
+        actor=cast.alice, episode=cast.eve_episode, instrument_id=instrument_id
+    )
+    page = (
+        signed_in(cast.eve).get(reverse("checkin_fill", args=[administration.pk])).content.decode()
+    )
+    assert "disponible en inglés" not in page
+    assert '<span lang="en">' not in page
+
+
+@pytest.mark.parametrize("instrument_id", ["phq-15", "pcl-5", "audit-c"])
+def test_a_form_with_no_official_spanish_is_marked_as_english(
+    cast: Cast, instrument_id: str
+) -> None:
+    administration = administration_request(
+        actor=cast.alice, episode=cast.eve_episode, instrument_id=instrument_id
+    )
+    page = (
+        signed_in(cast.eve).get(reverse("checkin_fill", args=[administration.pk])).content.decode()
+    )
+    # The note is in Spanish; the questions and answers are marked as English for screen
+    # readers.
+    assert '<p class="note">Este cuestionario solo está disponible en inglés.</p>' in page
+    assert page.count('<span lang="en">') > 2
+
+
+def test_clients_see_a_short_plain_name_clinicians_the_formal_one(cast: Cast) -> None:
+    administration = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
+    )
+    home = signed_in(cast.dana).get(reverse("portal_home")).content.decode()
+    assert "Start: Mood check-in" in home
+    assert "Patient Health Questionnaire" not in home and "PHQ-9" not in home
+    page = (
+        signed_in(cast.dana).get(reverse("checkin_fill", args=[administration.pk])).content.decode()
+    )
+    assert "<h1>Mood check-in</h1>" in page and "PHQ-9" not in page
+    eve = administration_request(actor=cast.alice, episode=cast.eve_episode, instrument_id="pcl-5")
+    home = signed_in(cast.eve).get(reverse("portal_home")).content.decode()
+    assert "Comenzar: Registro sobre una experiencia difícil" in home
+    assert reverse("checkin_fill", args=[eve.pk]) in home
+    assert "PTSD" not in home
+    record = signed_in(cast.alice).get(reverse("client_record", args=[cast.eve.pk]))
+    assert "PTSD Checklist for DSM-5 (PCL-5)" in record.content.decode()
+
+
 def test_submitting_shows_a_plain_language_result(cast: Cast) -> None:
     administration = administration_request(
         actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"

@@ -316,7 +316,8 @@ def test_client_sees_her_session_feedback_against_her_first_ratings(cast: Cast) 
     assert "Your feedback on your sessions" in html
     assert "Higher ratings mean a session felt more helpful to you." in html
     assert 'class="chart-baseline"' in html
-    assert html.index("Patient Health Questionnaire-9") < html.index("Your feedback on your")
+    assert html.index("Mood check-in") < html.index("Your feedback on your")
+    assert "Patient Health Questionnaire-9" not in html
 
 
 def test_spanish_client_reads_her_progress_in_spanish(cast: Cast) -> None:

@@ -300,3 +300,63 @@ def test_the_record_of_a_client_with_the_same_name_says_so(cast: Cast) -> None:
     assert "dana.two@example.test" not in text  # only this client's own address
     eve = signed_in(cast.alice).get(reverse("client_record", args=[cast.eve.pk]))
     assert SAME_NAME not in eve.content.decode()
+
+
+# -- a questionnaire the client cannot answer in their language --------------------------
+
+
+def test_request_form_marks_what_the_client_cannot_answer_in_their_language(cast: Cast) -> None:
+    client = signed_in(cast.alice)
+    page = client.get(reverse("questionnaire_request", args=[cast.eve_episode.pk])).content
+    text = page.decode()
+    assert "PTSD Checklist for DSM-5 (PCL-5) — English only" in text
+    assert "Patient Health Questionnaire-15 (PHQ-15) — English only" in text
+    assert "Generalized Anxiety Disorder 7-item (GAD-7) — English only" not in text
+    assert "have no version in the client's language (Spanish)" in text
+    assert 'name="in_english"' in text
+    # A client who reads English can answer everything: no marks, no extra step.
+    dana = client.get(reverse("questionnaire_request", args=[cast.dana_episode.pk])).content
+    assert "English only" not in dana.decode() and 'name="in_english"' not in dana.decode()
+
+
+def test_asking_for_an_english_only_questionnaire_needs_a_confirmation(cast: Cast) -> None:
+    from alliance.measures.models import Administration
+
+    client = signed_in(cast.alice)
+    url = reverse("questionnaire_request", args=[cast.eve_episode.pk])
+    response = client.post(url, {"instrument": "pcl-5"})
+    assert response.status_code == 400
+    assert "the client would answer in English" in response.content.decode()
+    assert not Administration.objects.filter(instrument_id="pcl-5").exists()
+    response = client.post(url, {"instrument": "pcl-5", "in_english": "on"})
+    assert response.status_code == 302
+    assert Administration.objects.filter(instrument_id="pcl-5").count() == 1
+    # In the client's language: no question asked.
+    assert client.post(url, {"instrument": "gad-7"}).status_code == 302
+
+
+def test_scheduling_an_english_only_questionnaire_needs_a_confirmation(cast: Cast) -> None:
+    from alliance.measures.models import CheckinSchedule
+
+    client = signed_in(cast.alice)
+    url = reverse("schedule_edit", args=[cast.eve_episode.pk])
+    assert "PTSD Checklist for DSM-5 (PCL-5) — English only" in client.get(url).content.decode()
+    wanted = {"before_session": ["phq-9", "gad-7"], "after_session": ["session-feedback"]}
+    response = client.post(url, {**wanted, "weekly": ["pcl-5"]})
+    assert response.status_code == 400
+    assert "PTSD Checklist for DSM-5 (PCL-5): no version" in response.content.decode()
+    assert CheckinSchedule.objects.get(episode=cast.eve_episode).weekly == []
+    response = client.post(url, {**wanted, "weekly": ["pcl-5"], "in_english": "on"})
+    assert response.status_code == 302
+    assert CheckinSchedule.objects.get(episode=cast.eve_episode).weekly == ["pcl-5"]
+    # Saved once, it is not questioned again at every later save.
+    response = client.post(url, {**wanted, "weekly": ["pcl-5"], "client_sees_progress": "on"})
+    assert response.status_code == 302
+
+
+def test_the_default_schedule_is_all_in_spanish_for_a_spanish_speaking_client(cast: Cast) -> None:
+    response = signed_in(cast.alice).post(
+        reverse("schedule_edit", args=[cast.eve_episode.pk]),
+        {"before_session": ["phq-9", "gad-7"], "after_session": ["session-feedback"]},
+    )
+    assert response.status_code == 302

@@ -12,6 +12,8 @@ from django.utils.translation import gettext_lazy as _
 
 from alliance.accounts.models import Language, Role, User
 from alliance.accounts.names import person_name
+from alliance.instruments import Instrument
+from alliance.instruments.names import offered_in
 from alliance.safety.crisis import COUNTRY_CHOICES
 
 PRONOUN_SUGGESTIONS = ["she/her", "he/him", "they/them", "she/they", "he/they"]
@@ -83,7 +85,61 @@ class AcceptInvitationForm(ProfileForm):
         return data
 
 
-class AskQuestionnaireForm(forms.Form):
+def language_name(code: str) -> str:
+    try:
+        return str(Language(code).label)
+    except ValueError:
+        return code
+
+
+class ClientLanguageCheck(forms.Form):
+    """A questionnaire the client cannot answer in their own language is named on the form,
+    and saved only once the clinician has said to send it in English anyway.
+
+    ``in_english`` is the confirmation; its label is set by each form. ``not_in_language``
+    lists the choices with no version in the client's language (none for a client who reads
+    English), and marks them in the choices.
+    """
+
+    in_english = forms.BooleanField(
+        required=False,
+        widget=forms.CheckboxInput(attrs={"aria-describedby": "language-notice"}),
+    )
+
+    def __init__(
+        self, *args: Any, instruments: list[Instrument], client_language: str, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.client_language = language_name(client_language)
+        self.not_in_language = [i for i in instruments if not offered_in(i, client_language)]
+        missing = {i.id for i in self.not_in_language}
+        self.instrument_choices = [
+            (
+                i.id,
+                _("%(title)s — English only") % {"title": i.title} if i.id in missing else i.title,
+            )
+            for i in instruments
+        ]
+
+    def check_language(self, chosen: list[str]) -> None:
+        """Stop the save while a chosen questionnaire would reach the client in English."""
+        english = [i for i in self.not_in_language if i.id in chosen]
+        if english and not self.cleaned_data.get("in_english"):
+            self.add_error(
+                "in_english",
+                _(
+                    "%(titles)s: no version in the client's language (%(language)s), so the "
+                    "client would answer in English. Tick the box to go ahead, or choose "
+                    "another questionnaire."
+                )
+                % {
+                    "titles": ", ".join(i.title for i in english),
+                    "language": self.client_language,
+                },
+            )
+
+
+class AskQuestionnaireForm(ClientLanguageCheck):
     instrument = forms.ChoiceField(label=_("Questionnaire"))
     due_at = forms.DateTimeField(
         label=_("Due by"),
@@ -91,15 +147,23 @@ class AskQuestionnaireForm(forms.Form):
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
+    field_order = ["instrument", "due_at", "in_english"]
 
-    def __init__(self, *args: Any, instruments: list[Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["instrument"]
         assert isinstance(field, forms.ChoiceField)
-        field.choices = [(inst.id, inst.title) for inst in instruments]
+        field.choices = self.instrument_choices
+        self.fields["in_english"].label = _("Send it in English anyway")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("instrument"):
+            self.check_language([data["instrument"]])
+        return data
 
 
-class ScheduleForm(forms.Form):
+class ScheduleForm(ClientLanguageCheck):
     before_session = forms.MultipleChoiceField(
         label=_("Before each session"), required=False, widget=forms.CheckboxSelectMultiple
     )
@@ -112,14 +176,24 @@ class ScheduleForm(forms.Form):
     client_sees_progress = forms.BooleanField(
         label=_("Show the client their own progress chart"), required=False
     )
+    field_order = ["before_session", "after_session", "weekly", "client_sees_progress"]
+    WHEN = ("before_session", "after_session", "weekly")
 
-    def __init__(self, *args: Any, instruments: list[Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        choices = [(inst.id, inst.title) for inst in instruments]
-        for name in ("before_session", "after_session", "weekly"):
+        for name in self.WHEN:
             field = self.fields[name]
             assert isinstance(field, forms.MultipleChoiceField)
-            field.choices = choices
+            field.choices = self.instrument_choices
+        self.fields["in_english"].label = _("Ask for them in English anyway")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        # Only what this save adds is questioned: what was already asked for stays as it is.
+        before = {i for name in self.WHEN for i in self.initial.get(name) or []}
+        added = {i for name in self.WHEN for i in data.get(name) or []} - before
+        self.check_language(sorted(added))
+        return data
 
 
 class AlertNoteForm(forms.Form):

@@ -3,10 +3,12 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
-from django.utils import timezone
+from django.conf import settings
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from alliance import instruments as engine
+from alliance.instruments import names
 from alliance.measures.instruments import get_instrument
 from alliance.web import charts
 
@@ -19,6 +21,12 @@ def instrument_title(instrument_id: str) -> str:
         return get_instrument(instrument_id).title
     except engine.UnknownInstrument:
         return instrument_id
+
+
+@register.filter
+def client_name(instrument: engine.Instrument) -> str:
+    """The plain short name a client sees ("Mood check-in"), in the page's language."""
+    return names.client_name(instrument, translation.get_language() or settings.LANGUAGE_CODE)
 
 
 @register.filter

@@ -33,6 +33,7 @@ from alliance.audit.services import audit_record
 from alliance.care import access
 from alliance.care.models import Episode
 from alliance.care.selectors import current_or_latest
+from alliance.instruments.names import client_name
 from alliance.instruments.trajectories import expected_score
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Response
@@ -308,7 +309,11 @@ def _clinician_change(series: Series) -> str:
 
 def _client_section(series: Series, language: str) -> Section:
     instrument = series.instrument
-    heading = _("Your feedback on your sessions") if series.is_feedback else instrument.title
+    heading = (
+        _("Your feedback on your sessions")
+        if series.is_feedback
+        else client_name(instrument, language)
+    )
     # A column of dashes says nothing to a client: it shows only where sessions are known.
     with_sessions = any(r.administration.session_id is not None for r in series.responses)
     rows = [
