@@ -179,3 +179,39 @@ def test_acknowledging_an_older_risk_alert_leaves_the_newer_one_open(cast: Cast)
     page = signed_in(cast.alice).get(reverse("caseload")).content.decode()
     assert "Urgent: risk" in page
     assert "1 client needs your attention now." in page
+
+
+def test_risk_alert_page_shows_the_answer_that_raised_it_and_the_ways_to_the_client(
+    cast: Cast, alert: Alert
+) -> None:
+    page = signed_in(cast.alice).get(reverse("alert_detail", args=[alert.pk])).content.decode()
+    assert "Thoughts that you would be better off dead or of hurting yourself" in page
+    assert "Several days" in page
+    for url in (
+        reverse("client_record", args=[cast.dana.pk]),
+        reverse("client_safety_plan", args=[cast.dana.pk]),
+        reverse("episode_messages", args=[cast.dana_episode.pk]),
+    ):
+        assert f'href="{url}"' in page, url
+
+
+def test_the_answers_on_an_alert_page_are_in_the_readers_language(cast: Cast, alert: Alert) -> None:
+    cast.alice.language = "es"
+    cast.alice.save()
+    page = signed_in(cast.alice).get(reverse("alert_detail", args=[alert.pk])).content.decode()
+    assert "Pensamientos de que estaría mejor muerto(a)" in page
+    assert "Varios días" in page
+    assert "Several days" not in page
+
+
+def test_not_on_track_alert_page_shows_the_answers_of_the_response_that_raised_it(
+    cast: Cast,
+) -> None:
+    from tests.alerts.test_rules import phq9_history
+
+    phq9_history(cast, [6, 12])
+    alert = Alert.objects.get(kind="not_on_track")
+    page = signed_in(cast.sam).get(reverse("alert_detail", args=[alert.pk])).content.decode()
+    assert "Little interest or pleasure in doing things" in page
+    assert "More than half the days" in page or "Nearly every day" in page
+    assert f'href="{reverse("client_safety_plan", args=[cast.dana.pk])}"' in page

@@ -262,12 +262,24 @@ def _alert_context(
     request: AuthedRequest, alert: Alert, form: AlertNoteForm | None = None
 ) -> dict[str, Any]:
     instrument = None
+    rows: list[Any] = []
     if alert.response is not None:
-        instrument = get_instrument(alert.response.instrument_id, alert.response.instrument_version)
+        response = alert.response
+        instrument = get_instrument(response.instrument_id, response.instrument_version)
+        # The answers that raised it, in the reader's language where the form has it.
+        rows = answer_rows(
+            instrument,
+            response.answers,
+            response.text_answers,
+            response.critical,
+            form_language(instrument, request.user.language),
+        )
     reasons, model_name, method = alert_explanation(alert)
     return {
         "alert": alert,
         "instrument": instrument,
+        "rows": rows,
+        "risk_rows": [row for row in rows if row.critical],
         "reasons": reasons,
         "model_name": model_name,
         "method": method,
@@ -279,7 +291,10 @@ def _alert_context(
 @require_POST
 def alert_acknowledge(request: AuthedRequest, alert_id: int) -> HttpResponse:
     alert = access.access_in_episode(
-        request.user, Alert.objects.select_related("client", "episode"), alert_id, Act.ATTEND
+        request.user,
+        Alert.objects.select_related("client", "response", "episode", "acknowledged_with"),
+        alert_id,
+        Act.ATTEND,
     )
     form = AlertNoteForm(request.POST)
     if form.is_valid():
