@@ -208,3 +208,65 @@ def test_importing_a_builtin_definition_changes_nothing() -> None:
     assert out == "phq-9\n"
     assert err.startswith("built in already; nothing imported")
     assert PracticeInstrument.objects.count() == 0
+
+
+# -- limits ------------------------------------------------------------------------------
+
+ORDINAL = "http://hl7.org/fhir/StructureDefinition/ordinalValue"
+
+
+def large(items: int, text: int = 20) -> dict[str, Any]:
+    return {
+        "resourceType": "Questionnaire",
+        "status": "active",
+        "title": "Large questionnaire",
+        "item": [
+            {
+                "linkId": f"q{n}",
+                "type": "choice",
+                "text": "x" * text,
+                "answerOption": [
+                    {
+                        "valueCoding": {"code": f"a{k}", "display": "y" * text},
+                        "extension": [{"url": ORDINAL, "valueDecimal": k}],
+                    }
+                    for k in range(4)
+                ],
+            }
+            for n in range(items)
+        ],
+    }
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "large.json"
+    path.write_text(json.dumps(large(1_000, text=1_000)), encoding="utf-8")
+    assert path.stat().st_size > 5_000_000
+
+    def not_read(*args: Any, **kwargs: Any) -> str:
+        raise AssertionError("the whole file was read")
+
+    monkeypatch.setattr(Path, "read_text", not_read)
+    monkeypatch.setattr(Path, "read_bytes", not_read)
+    with pytest.raises(CommandError, match=r"^not imported: the file is 5\.\d MB; at most 5 MB"):
+        run("import", path)
+    assert PracticeInstrument.objects.count() == 0
+
+
+def test_too_many_items_are_refused_and_nothing_is_registered(tmp_path: Path) -> None:
+    path = tmp_path / "many.json"
+    path.write_text(json.dumps(large(1_001)), encoding="utf-8")
+    refused = r"^not imported: .*more than 1,000 items; at most 1,000"
+    with pytest.raises(CommandError, match=refused):
+        run("import", path)
+    assert PracticeInstrument.objects.count() == 0
+    assert listed_ids() == BUILTINS
+
+
+def test_a_questionnaire_at_the_item_limit_is_imported(tmp_path: Path) -> None:
+    path = tmp_path / "limit.json"
+    path.write_text(json.dumps(large(1_000)), encoding="utf-8")
+    out, _ = run("import", path)
+    assert out == "imported-large-questionnaire\n"

@@ -17,6 +17,7 @@ from .model import AnswerOption, Band, CriticalRule, Cutoff, Instrument, Item, S
 from .parsing import SCORING_URL
 from .registry import (
     InstrumentRegistry,
+    builtin_digest,
     default_registry,
     get_instrument,
     import_questionnaire,
@@ -49,6 +50,7 @@ __all__ = [
     "ScoreResult",
     "Subscale",
     "UnknownInstrument",
+    "builtin_digest",
     "default_registry",
     "get_instrument",
     "import_questionnaire",

@@ -8,6 +8,7 @@ Questionnaire is fully validated before anything is added.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import threading
 from collections.abc import Iterable, Mapping
@@ -137,6 +138,19 @@ class InstrumentRegistry:
                 )
             return versions[wanted]
 
+    def builtin_digest(self) -> str:
+        """A digest of the built-in definitions (every version): it changes when an
+        upgrade changes them, so that what is derived from them can be cached."""
+        self._ensure_builtins()
+        with self._lock:
+            hashes = sorted(
+                f"{inst.id}@{inst.version}:{inst.content_hash}"
+                for versions in self._versions.values()
+                for inst in versions.values()
+                if inst.source == "builtin"
+            )
+        return hashlib.sha256("\n".join(hashes).encode()).hexdigest()[:16]
+
     def instruments(self) -> list[Instrument]:
         """Current version of every instrument, sorted by id."""
         self._ensure_builtins()
@@ -221,6 +235,10 @@ def get_instrument(instrument_id: str, version: str | None = None) -> Instrument
 
 def list_instruments() -> list[Instrument]:
     return default_registry.instruments()
+
+
+def builtin_digest() -> str:
+    return default_registry.builtin_digest()
 
 
 def register(questionnaire: Mapping[str, Any]) -> Instrument:

@@ -8,12 +8,16 @@ from __future__ import annotations
 
 import json
 import math
+import os
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
+from django.core.cache import cache
 from django.db import transaction
+from django.db.models import Count, Max
 
 from alliance import instruments as engine
+from alliance.instruments import limits
 from alliance.measures.models import PracticeInstrument
 
 _loaded: set[int] = set()
@@ -45,6 +49,38 @@ def all_instruments() -> list[engine.Instrument]:
     )
 
 
+class InstrumentChoice(NamedTuple):
+    """A measure as a menu shows it: its id, its title and the languages it is offered in."""
+
+    id: str
+    title: str
+    languages: tuple[str, ...]
+
+
+# A day: keys of menus that an import has replaced go away by themselves.
+CHOICES_TIMEOUT = 24 * 60 * 60
+
+
+def instrument_choices() -> list[InstrumentChoice]:
+    """``all_instruments`` as a menu, for the pages that offer a measure.
+
+    Kept in Django's cache, which every process shares, under a key made of the built-in
+    definitions and the practice's imports (how many, and the newest): a new server
+    process shows the menu without parsing every imported definition, and an import,
+    in any process, changes the key, so the next page shows it.
+    """
+    imports = PracticeInstrument.objects.aggregate(count=Count("pk"), newest=Max("pk"))
+    key = (
+        f"alliance:instrument-choices:{engine.builtin_digest()}:"
+        f"{imports['count']}:{imports['newest']}"
+    )
+    cached = cache.get(key)
+    if cached is None:
+        cached = [(inst.id, inst.title, tuple(inst.languages)) for inst in all_instruments()]
+        cache.set(key, cached, CHOICES_TIMEOUT)
+    return [InstrumentChoice(*pair) for pair in cached]
+
+
 def _finite_number(text: str) -> float:
     # NaN and Infinity (or 1e999) are not JSON: the database would refuse to store them.
     value = float(text)
@@ -53,15 +89,34 @@ def _finite_number(text: str) -> float:
     return value
 
 
+def _read_at_most(path: Path, limit: int) -> bytes:
+    """The file's bytes, refused unread past ``limit`` (a size that changes or a pipe
+    that keeps going is caught as it is read)."""
+    try:
+        with path.open("rb") as stream:
+            size = os.fstat(stream.fileno()).st_size
+            if size > limit:
+                raise engine.QuestionnaireImportError(limits.file_too_large(size))
+            raw = stream.read(limit + 1)
+    except FileNotFoundError:
+        raise engine.QuestionnaireImportError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise engine.QuestionnaireImportError(f"{path} is a directory, not a file") from None
+    except OSError as error:
+        raise engine.QuestionnaireImportError(f"cannot read {path}: {error.strerror}") from None
+    if len(raw) > limit:
+        raise engine.QuestionnaireImportError(limits.file_too_large(len(raw)))
+    return raw
+
+
 def read_questionnaire_file(path: Path) -> dict[str, Any]:
+    raw = _read_at_most(path, limits.MAX_FILE_BYTES)
     try:
         data = json.loads(
-            path.read_text(encoding="utf-8"),
+            raw.decode("utf-8"),
             parse_float=_finite_number,
             parse_constant=_finite_number,
         )
-    except FileNotFoundError:
-        raise engine.QuestionnaireImportError(f"no such file: {path}") from None
     except UnicodeDecodeError:
         raise engine.QuestionnaireImportError(f"{path} is not UTF-8 text") from None
     except json.JSONDecodeError as error:
@@ -97,6 +152,8 @@ def practice_instrument_import(
     questionnaire: dict[str, Any], *, source_name: str = "", instrument_id: str | None = None
 ) -> engine.Instrument:
     """Validate and register a Questionnaire, and keep it for every process; all or nothing."""
+    # Too large to be a questionnaire people fill in: refused before any parsing.
+    limits.check_limits(questionnaire)
     # What the database cannot store is refused before anything is registered.
     if _has_nul(questionnaire):
         raise engine.QuestionnaireImportError("the Questionnaire contains a NUL character")
