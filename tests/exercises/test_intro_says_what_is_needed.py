@@ -7,6 +7,7 @@ from __future__ import annotations
 from alliance.exercises.catalogue import exercise_instrument
 from alliance.web.questionnaire import display_texts
 
+
 def intro(language: str) -> str:
     instrument = exercise_instrument("exercise-thought-record")
     return " ".join(display_texts(instrument, language)["tr-situation"])

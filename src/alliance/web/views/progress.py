@@ -11,6 +11,7 @@ number of queries does not grow with the number of check-ins.
 
 from __future__ import annotations
 
+import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -300,8 +301,31 @@ def _clinician_change(series: Series) -> str:
         "after": charts.number(change.after),
         "change": _signed(change.change),
         "threshold": _one(change.threshold_points),
-        "source": change.threshold_note,
-    }
+        "source": _threshold_source_name(change.threshold_note),
+    } + _threshold_caveat(change.threshold_note)
+
+
+def _threshold_source_name(note: str) -> str:
+    """The name of the source in an instrument's provenance note.
+
+    The note is written for the definition's readers ("NHS Talking Therapies Manual:
+    reliable improvement is a change of 6 or more PHQ-9 points (read in a secondary source
+    only)"): its source is named before the first colon, and how it was read is in brackets.
+    Pasted whole into the sentence it read like a code comment, in English on a Spanish page.
+    """
+    name = note.split(":", 1)[0]
+    return re.sub(r"\s*\([^)]*secondary[^)]*\)", "", name).strip() or note
+
+
+def _threshold_caveat(note: str) -> str:
+    if "secondary source" not in note:
+        return ""
+    return " " + str(
+        _(
+            "This threshold was checked only in a secondary source that quotes it, not in "
+            "the original."
+        )
+    )
 
 
 # What the client reads
