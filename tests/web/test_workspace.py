@@ -360,3 +360,84 @@ def test_the_default_schedule_is_all_in_spanish_for_a_spanish_speaking_client(ca
         {"before_session": ["phq-9", "gad-7"], "after_session": ["session-feedback"]},
     )
     assert response.status_code == 302
+
+
+def _scores(cast: Cast, instrument_id: str, answers: list[list[int]], start_days: int) -> None:
+    from alliance.measures.services import administration_request, response_submit
+
+    for n, given in enumerate(answers):
+        administration = administration_request(
+            actor=cast.alice, episode=cast.dana_episode, instrument_id=instrument_id
+        )
+        response_submit(
+            actor=cast.dana,
+            administration=administration,
+            answers=given,
+            submitted_at=timezone.now() - timedelta(days=start_days - 7 * n, hours=n),
+        )
+
+
+def _dana_row(cast: Cast) -> str:
+    page = signed_in(cast.alice).get(reverse("caseload")).content.decode()
+    start = page.index("Dana (they/them)")
+    return page[start : page.index("</tr>", start)]
+
+
+def test_caseload_shows_each_scheduled_measure_with_its_change_in_words(cast: Cast) -> None:
+    # The PHQ-9 jumped from 4 to 12; the GAD-7, answered last, moved from 5 to 7.
+    _scores(cast, "phq-9", [[1, 1, 1, 1, 0, 0, 0, 0, 0], [2, 2, 2, 2, 1, 1, 1, 1, 0]], 14)
+    _scores(cast, "gad-7", [[1, 1, 1, 1, 1, 0, 0], [1, 1, 1, 1, 1, 1, 1]], 13)
+    row = _dana_row(cast)
+    assert "PHQ-9 12" in row and "GAD-7 7" in row
+    assert "↑8 since intake: reliably worse" in row
+    assert "↑2 since intake: worse" in row
+    assert "nothing flagged" not in row
+
+
+def test_caseload_says_better_when_a_symptom_score_falls(cast: Cast) -> None:
+    _scores(cast, "phq-9", [[3, 3, 3, 3, 2, 2, 2, 2, 0], [1, 1, 1, 1, 1, 1, 1, 1, 0]], 14)
+    row = _dana_row(cast)
+    assert "PHQ-9 8" in row
+    assert "↓12 since intake: recovered" in row
+    assert "worse" not in row
+
+
+def test_caseload_flags_a_reliable_worsening_since_the_last_check_in(cast: Cast) -> None:
+    _scores(
+        cast,
+        "phq-9",
+        [[2, 2, 2, 2, 0, 0, 0, 0, 0], [1, 1, 1, 0, 0, 0, 0, 0, 0], [2, 2, 2, 2, 2, 2, 0, 0, 0]],
+        21,
+    )
+    row = _dana_row(cast)
+    # 8 at intake, 3, then 12: reliably worse since last time (+9), not against intake (+4).
+    assert "Reliably worse since last time: PHQ-9 (3 → 12)" in row
+    assert "↑4 since intake: worse" in row
+
+
+def test_caseload_leaves_out_session_feedback_and_unscheduled_measures(cast: Cast) -> None:
+    from alliance.measures.schedules import schedule_update
+
+    _scores(cast, "phq-9", [[1] * 8 + [0]], 7)
+    _scores(cast, "session-feedback", [[8, 8, 8, 8, 8]], 6)
+    row = _dana_row(cast)
+    assert "PHQ-9 8" in row and "(first score)" in row
+    assert "SESSION-FEEDBACK" not in row
+    schedule_update(
+        actor=cast.alice,
+        episode=cast.dana_episode,
+        before_session=["gad-7"],
+        after_session=[],
+        weekly=[],
+        client_sees_progress=True,
+    )
+    assert "PHQ-9" not in _dana_row(cast)
+
+
+def test_a_spanish_speaking_therapist_reads_the_change_in_spanish(cast: Cast) -> None:
+    cast.alice.language = "es"
+    cast.alice.save()
+    _scores(cast, "phq-9", [[1, 1, 1, 1, 0, 0, 0, 0, 0], [2, 2, 2, 2, 1, 1, 1, 1, 0]], 14)
+    row = _dana_row(cast)
+    assert "↑8 desde el inicio: peor de forma fiable" in row
+    assert "Peor de forma fiable desde la última vez: PHQ-9 (4 → 12)" in row

@@ -1,20 +1,30 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from alliance import instruments as engine
 from alliance.alerts.models import Alert, AlertKind, AlertStatus
 from alliance.care.access import episodes_reachable_by
 from alliance.care.models import Episode, EpisodeStatus
 from alliance.care.selectors import caseload_for, sharing_a_name
-from alliance.measures.models import Administration, Response
+from alliance.measures.instruments import get_instrument
+from alliance.measures.models import (
+    Administration,
+    CheckinSchedule,
+    Response,
+    default_after_session,
+    default_before_session,
+)
 from alliance.messaging.selectors import unread_messages_subquery
 
 # Alliance feedback is shown apart from the outcome measures (it is not a symptom score).
@@ -67,27 +77,152 @@ def _need_flags(now: datetime) -> dict[str, Exists]:
 
 
 def caseload_rows(user: User) -> QuerySet[Episode]:
-    """The clinician's episodes with what a caseload row shows besides their need: the
-    session figures, the latest outcome score and the one before it, unread messages.
-    One query, whatever the number of episodes."""
-    outcomes = (
-        Response.objects.filter(episode=OuterRef("pk"))
-        .exclude(instrument_id__in=FEEDBACK_INSTRUMENTS)
-        .order_by("-submitted_at")
-    )
-    same_instrument = Response.objects.filter(
-        episode=OuterRef("pk"), instrument_id=OuterRef("latest_instrument")
-    ).order_by("-submitted_at")
+    """The clinician's episodes with what a caseload row shows besides their need and
+    scores: the session figures, unread messages and the check-in schedule (which
+    measures to show). One query, whatever the number of episodes."""
     return (
         caseload_for(user)
-        .annotate(
-            latest_instrument=Subquery(outcomes.values("instrument_id")[:1]),
-            latest_total=Subquery(outcomes.values("total")[:1]),
-            previous_total=Subquery(same_instrument.values("total")[1:2]),
-            unread_messages=unread_messages_subquery(user),
-        )
+        .select_related("checkin_schedule")
+        .annotate(unread_messages=unread_messages_subquery(user))
         .order_by()
     )
+
+
+ChangeWord = Literal["better", "worse", "same"]
+RELIABLE_CATEGORIES = frozenset({"recovered", "reliably improved", "reliably deteriorated"})
+
+
+@dataclass(frozen=True)
+class MeasureScore:
+    """The latest score of one outcome measure in an episode and how it has moved, as
+    facts for the caseload to put into words. Better and worse follow the instrument's
+    definition (``direction``), reliable change its threshold (Jacobson & Truax, the
+    engine's ``reliable_change``)."""
+
+    instrument_id: str
+    latest: float
+    intake: float | None  # None: the latest is the first score
+    previous: float | None  # the score before the latest
+    since_intake: ChangeWord | None
+    reliably: bool  # the change since intake is reliable
+    recovered: bool  # reliable improvement out of the clinical range
+    worse_since_last: bool  # reliably worse than the score before it
+
+    @property
+    def change(self) -> float:
+        return self.latest - (self.intake if self.intake is not None else self.latest)
+
+
+def scheduled_outcome_measures(episode: Episode) -> list[str]:
+    """The outcome measures an episode's schedule asks for, in its order (the defaults
+    where it was never changed); session feedback and other alliance measures left out."""
+    try:
+        schedule: CheckinSchedule | None = episode.checkin_schedule
+    except CheckinSchedule.DoesNotExist:
+        schedule = None
+    lists = (
+        (schedule.before_session, schedule.weekly, schedule.after_session)
+        if schedule is not None
+        else (default_before_session(), [], default_after_session())
+    )
+    measures: list[str] = []
+    for instrument_id in (i for ids in lists for i in ids or []):
+        if instrument_id in measures or instrument_id in FEEDBACK_INSTRUMENTS:
+            continue
+        instrument = _instrument_or_none(instrument_id)
+        if instrument is None or instrument.metadata.get("rupture_cutoff"):
+            continue  # unknown here, or an alliance measure rather than an outcome
+        measures.append(instrument_id)
+    return measures
+
+
+def measure_scores(episodes: Iterable[Episode]) -> dict[int, list[MeasureScore]]:
+    """For each episode, its scheduled outcome measures that have a score: the latest, the
+    one before it and the intake (the first), read in one query for all the episodes."""
+    wanted = {episode.pk: scheduled_outcome_measures(episode) for episode in episodes}
+    if not wanted:
+        return {}
+    partition = [F("episode_id"), F("instrument_id")]
+    rows = (
+        Response.objects.filter(
+            episode_id__in=list(wanted),
+            instrument_id__in={i for ids in wanted.values() for i in ids},
+            total__isnull=False,
+        )
+        .annotate(
+            newest=Window(
+                RowNumber(),
+                partition_by=partition,
+                order_by=[F("submitted_at").desc(), F("pk").desc()],
+            ),
+            oldest=Window(
+                RowNumber(), partition_by=partition, order_by=[F("submitted_at"), F("pk")]
+            ),
+        )
+        .filter(Q(newest__lte=2) | Q(oldest=1))
+        .values_list("episode_id", "instrument_id", "total", "newest", "oldest")
+    )
+    found: dict[tuple[int, str], dict[str, float]] = {}
+    for episode_id, instrument_id, total, newest, oldest in rows:
+        scores = found.setdefault((episode_id, instrument_id), {})
+        value = float(total or 0)  # never None: the query keeps scored responses only
+        if newest == 1:
+            scores["latest"] = value
+        elif newest == 2:
+            scores["previous"] = value
+        if oldest == 1 and newest != 1:
+            scores["intake"] = value
+    return {
+        episode_id: [
+            _measure_score(instrument_id, found[(episode_id, instrument_id)])
+            for instrument_id in measures
+            if (episode_id, instrument_id) in found
+        ]
+        for episode_id, measures in wanted.items()
+    }
+
+
+def _measure_score(instrument_id: str, scores: dict[str, float]) -> MeasureScore:
+    latest = scores["latest"]
+    intake, previous = scores.get("intake"), scores.get("previous")
+    instrument = _instrument_or_none(instrument_id)
+    since = _category(instrument, intake, latest)
+    word: ChangeWord | None = None
+    if intake is not None and instrument is not None:
+        higher_is_worse = instrument.direction == "higher_is_worse"
+        if latest == intake:
+            word = "same"
+        else:
+            word = "worse" if (latest > intake) == higher_is_worse else "better"
+    return MeasureScore(
+        instrument_id=instrument_id,
+        latest=latest,
+        intake=intake,
+        previous=previous,
+        since_intake=word,
+        reliably=since in RELIABLE_CATEGORIES,
+        recovered=since == "recovered",
+        worse_since_last=_category(instrument, previous, latest) == "reliably deteriorated",
+    )
+
+
+def _category(
+    instrument: engine.Instrument | None, before: float | None, after: float
+) -> str | None:
+    """The engine's reliable-change category, None where it cannot say."""
+    if instrument is None or before is None:
+        return None
+    try:
+        return engine.reliable_change(instrument, before, after).category
+    except engine.ReliableChangeUnavailable:
+        return None
+
+
+def _instrument_or_none(instrument_id: str) -> engine.Instrument | None:
+    try:
+        return get_instrument(instrument_id)
+    except engine.UnknownInstrument:
+        return None
 
 
 class Need(IntEnum):
@@ -135,7 +270,9 @@ _FLAGS = _Placed._fields[6:]
 class CaseloadPart:
     """One page of a part of the caseload (clients treated, or supervised): the episodes
     on it, annotated as by ``caseload_rows`` and with their need flags (``urgent``,
-    ``off_track``, ``rupture``, ``disengaged``, ``overdue``), and the Django ``Page``
+    ``off_track``, ``rupture``, ``disengaged``, ``overdue``), their ``measures`` (a
+    ``MeasureScore`` for each scheduled outcome measure with a score) and
+    ``worse_since_last`` (those reliably worse than the score before), and the Django ``Page``
     that places them in the whole part (``number``, ``has_next``, ``paginator.count``…)."""
 
     episodes: list[Episode]
@@ -168,9 +305,9 @@ def caseload_page(
     per_page: int = CASELOAD_PAGE_SIZE,
     now: datetime | None = None,
 ) -> Caseload:
-    """The caseload in pages, in two queries whatever its size: one small query places
+    """The caseload in pages, in three queries whatever its size: one small query places
     every episode by need (flags only, no scores or session figures), then the rows'
-    figures are computed only for the episodes on the pages shown.
+    figures and their scores are read only for the episodes on the pages shown.
 
     A page number that is not a number or is out of range gives the nearest page (Django's
     ``Paginator.get_page``), so a stale link never fails.
@@ -201,12 +338,15 @@ def caseload_page(
     pages = (treating.get_page(treating_page), supervising.get_page(supervising_page))
     shown = {p.pk for page in pages for p in page.object_list}
     episodes = caseload_rows(user).filter(pk__in=shown).in_bulk() if shown else {}
+    scores = measure_scores(episodes.values())
     flags = _FLAGS
 
     def row(placed: _Placed) -> Episode:
-        episode = episodes[placed.pk]
+        episode: Any = episodes[placed.pk]
         for name in flags:
             setattr(episode, name, getattr(placed, name))
+        episode.measures = scores.get(placed.pk, [])
+        episode.worse_since_last = [m for m in episode.measures if m.worse_since_last]
         return episode
 
     treating_part, supervising_part = (

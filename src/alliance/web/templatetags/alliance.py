@@ -50,10 +50,21 @@ def instrument_short(instrument_id: str) -> str:
 
 
 @register.filter
-def trend(episode: Any) -> str:
-    """Change since the previous score of the same instrument: an arrow and the points."""
-    change = (episode.latest_total or 0) - (episode.previous_total or 0)
-    if change == 0:
-        return str(_("(no change)"))
-    arrow = "↓" if change < 0 else "↑"
-    return f"({arrow}{score(abs(change))})"
+def since_intake(measure: Any) -> str:
+    """How a caseload measure (``MeasureScore``) moved since intake, in words that say
+    better or worse: an arrow alone does not say whether up is worse. "↑8 since intake:
+    reliably worse"."""
+    if measure.intake is None:
+        return str(_("first score"))
+    if measure.since_intake == "same":
+        return str(_("same as at intake"))
+    points = {"points": ("↓" if measure.change < 0 else "↑") + score(abs(measure.change))}
+    if measure.recovered:
+        return _("%(points)s since intake: recovered") % points
+    if measure.since_intake == "better":
+        if measure.reliably:
+            return _("%(points)s since intake: reliably better") % points
+        return _("%(points)s since intake: better") % points
+    if measure.reliably:
+        return _("%(points)s since intake: reliably worse") % points
+    return _("%(points)s since intake: worse") % points
