@@ -55,6 +55,20 @@ def display_texts(instrument: engine.Instrument, language: str) -> dict[str, lis
     return before
 
 
+def answer_needed(instrument: engine.Instrument, item: engine.Item) -> bool:
+    """Whether the form asks for an answer: the definition requires it, or the total cannot
+    be made without it. An imported Questionnaire may leave a scored item optional (the
+    LHC-Forms PHQ-9's item 9) while no missing-item rule lets its total go without it;
+    offered as optional, its blank would have the answers refused with no question marked."""
+    if item.required:
+        return True
+    return (
+        item.link_id in instrument.scored
+        and item.link_id not in instrument.optional_scored
+        and instrument.missing_max == 0
+    )
+
+
 class QuestionnaireForm(forms.Form):
     """Built from the instrument's own definition; answers are validated again when scored."""
 
@@ -67,10 +81,11 @@ class QuestionnaireForm(forms.Form):
 
     def _field(self, item: engine.Item) -> forms.Field:
         label = item_text(item, self.language)
+        required = answer_needed(self.instrument, item)
         if item.kind == "choice":
             return forms.ChoiceField(
                 label=label,
-                required=item.required,
+                required=required,
                 choices=[(o.code, option_text(o, self.language)) for o in item.options],
                 widget=forms.RadioSelect,
                 error_messages={"required": _("Please choose an answer.")},
@@ -83,7 +98,7 @@ class QuestionnaireForm(forms.Form):
             values = range(int(item.min_value), int(item.max_value) + 1)
             return forms.TypedChoiceField(
                 label=label,
-                required=item.required,
+                required=required,
                 choices=[(str(v), str(v)) for v in values],
                 coerce=int,
                 widget=forms.RadioSelect(attrs={"class": "scale"}),
@@ -91,7 +106,7 @@ class QuestionnaireForm(forms.Form):
             )
         return forms.CharField(
             label=label,
-            required=item.required,
+            required=required,
             max_length=4000,
             widget=forms.Textarea(attrs={"rows": 4}),
         )
