@@ -1,22 +1,24 @@
 """A large imported Questionnaire: the import, then "Ask for a questionnaire" in new processes.
 
-    .venv/bin/python benchmarks/bench_instrument_import.py [--items 5000] [--options 10]
-        [--text 400] [--processes 2] [--requests 5]
+    .venv/bin/python benchmarks/bench_instrument_import.py [--items 1000] [--options 10]
+        [--text 300] [--processes 2] [--requests 5]
 
 A temporary database (``alliance migrate``) gets a therapist with an authenticator app and
 one client in an episode of care (through the services). A FHIR Questionnaire is written to
 a file: ``--items`` choice items, each with ``--options`` answer options carrying
-``ordinalValue`` weights, item texts and option displays ``--text`` characters long. It is
+``ordinalValue`` weights, item texts and option displays ``--text`` characters long (the
+defaults make 4.9 MB, just within the import limits). It is
 imported with ``alliance instruments import FILE`` as its own process: wall time and that
 process's peak memory (``ru_maxrss`` from ``os.wait4``) are printed, and whether it was
 imported or refused.
 
-Then, ``--processes`` times, a new Python process (as a new ``alliance serve`` worker is)
-sets Django up, signs the therapist in (``force_login``) and asks for the page behind "Ask
-for a questionnaire" (``GET /clinic/episodes/<id>/questionnaires/new/``, with
-``django.test.Client``: the whole request, middleware, view, form and template)
-``--requests`` times; each request's time is
-printed, the first one apart (a new process has registered no imported instrument yet).
+Before the import, as controls: the same page in a new process with nothing imported, and
+the time ``alliance instruments list`` takes (a command's start-up). Then, ``--processes``
+times, a new Python process (as a new ``alliance serve`` worker is) sets Django up, signs
+the therapist in (``force_login``) and asks for the page behind "Ask for a questionnaire"
+(``GET /clinic/episodes/<id>/questionnaires/new/``, with ``django.test.Client``: the whole
+request, middleware, view, form and template) ``--requests`` times; each request's time
+is printed, the first one apart (a new process has registered no imported instrument yet).
 
 Progress goes to stderr; results to stdout; the last line is the first request's time in
 the last new process, in milliseconds.
@@ -108,9 +110,9 @@ def run_import(path: Path, env: dict[str, str]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--items", type=int, default=5000)
+    parser.add_argument("--items", type=int, default=1000)
     parser.add_argument("--options", type=int, default=10)
-    parser.add_argument("--text", type=int, default=400)
+    parser.add_argument("--text", type=int, default=300)
     parser.add_argument("--processes", type=int, default=2)
     parser.add_argument("--requests", type=int, default=5)
     args = parser.parse_args()
@@ -146,29 +148,42 @@ def main() -> None:
         f"{size / 1_000_000:,.1f} MB"
     )
     env = bench_env(var_dir)
+    progress("control: the page in a new process, nothing imported yet")
+    page_in_new_process("control, nothing imported yet", env, args.requests, "none")
+    progress("control: alliance instruments list (start-up)")
+    started = time.perf_counter()
+    subprocess.run(
+        [str(ALLIANCE), "instruments", "list"], env=env, cwd=ROOT, check=True, capture_output=True
+    )
+    print(f"control, `alliance instruments list`: {time.perf_counter() - started:,.1f} s")
     progress("alliance instruments import")
     outcome = run_import(path, env)
 
     first = 0.0
     for n in range(1, args.processes + 1):
         progress(f"new process {n}: {args.requests} requests")
-        done = subprocess.run(
-            [sys.executable, "-c", PAGE, str(args.requests), outcome],
-            env={**env, "PYTHONPATH": str(ROOT / "src")},
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        times = json.loads(done.stdout.strip().splitlines()[-1])
-        first = times[0]
-        rest = sorted(times[1:])
-        median = rest[len(rest) // 2] if rest else float("nan")
-        print(
-            f"new process {n}: first request {times[0]:,.1f} ms; "
-            f"the next {len(rest)}: median {median:,.1f} ms, max {max(rest, default=0):,.1f} ms"
-        )
+        first = page_in_new_process(f"new process {n}", env, args.requests, outcome)
     print(f"{first:.1f}")
+
+
+def page_in_new_process(name: str, env: dict[str, str], requests: int, outcome: str) -> float:
+    """The page ``requests`` times in a new process; the first request's time."""
+    done = subprocess.run(
+        [sys.executable, "-c", PAGE, str(requests), outcome],
+        env={**env, "PYTHONPATH": str(ROOT / "src")},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    times = json.loads(done.stdout.strip().splitlines()[-1])
+    rest = sorted(times[1:])
+    median = rest[len(rest) // 2] if rest else float("nan")
+    print(
+        f"{name}: first request {times[0]:,.1f} ms; "
+        f"the next {len(rest)}: median {median:,.1f} ms, max {max(rest, default=0):,.1f} ms"
+    )
+    return float(times[0])
 
 
 if __name__ == "__main__":

@@ -115,3 +115,18 @@ def test_the_menu_is_not_stale_after_an_import_under_a_chosen_id(tmp_path: Path)
     path.write_text(json.dumps(scale("Chosen")), encoding="utf-8")
     practice.practice_instrument_import(scale("Chosen"), instrument_id="chosen-scale")
     assert "chosen-scale" in ids()
+
+
+def test_an_import_makes_the_new_menu_at_once(
+    monkeypatch: pytest.MonkeyPatch, django_capture_on_commit_callbacks: Any
+) -> None:
+    """So that not even the first page after an import parses it, in any process."""
+    with django_capture_on_commit_callbacks(execute=True):
+        practice.practice_instrument_import(scale("Our own scale"))
+    new_process(monkeypatch)
+
+    def no_parsing(*args: Any, **kwargs: Any) -> Any:
+        raise AssertionError("an imported definition was parsed for the menu")
+
+    monkeypatch.setattr(engine, "import_questionnaire", no_parsing)
+    assert "imported-our-own-scale" in ids()

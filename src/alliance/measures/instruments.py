@@ -175,4 +175,7 @@ def practice_instrument_import(
         },
     )
     _loaded.add(row.pk)
+    # Make the new menu now, while the definitions are parsed in this process: otherwise
+    # the first page to show it would parse every import again.
+    transaction.on_commit(instrument_choices)
     return instrument
