@@ -378,3 +378,59 @@ def test_another_client_still_gets_a_404_for_a_withdrawn_checkin(cast: Cast) -> 
     url = reverse("checkin_fill", args=[administration.pk])
     assert signed_in(cast.eve).get(url).status_code == 404
     assert signed_in(cast.eve).post(url, phq9_post([1] * 9)).status_code == 404
+
+
+def risk_page(cast: Cast) -> str:
+    administration = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
+    )
+    client = signed_in(cast.dana)
+    response = client.post(
+        reverse("checkin_fill", args=[administration.pk]), phq9_post([0] * 8 + [1])
+    )
+    return client.get(response.url).content.decode()  # type: ignore[attr-defined]
+
+
+def test_risk_page_says_when_the_therapist_is_next_working_after_the_crisis_help(
+    cast: Cast,
+) -> None:
+    from datetime import time, timedelta
+
+    from django.utils import formats, timezone
+
+    from alliance.messaging.services import office_hours_set
+
+    today = timezone.localtime().weekday()
+    days = [d for d in range(7) if d not in (today, (today - 1) % 7)]
+    office_hours_set(actor=cast.alice, days=days, starts_at=time(9), ends_at=time(17))
+    page = risk_page(cast)
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    assert "is not working now" in page
+    assert formats.date_format(tomorrow, "l j F") in page and "09:00" in page
+    assert "will follow up with you." not in page  # no longer a promise without a when
+    # Crisis help first, then when the therapist will see it.
+    assert page.index('href="tel:911"') < page.index("Your therapist has been told")
+    assert "If you are in danger now, do not wait" in page
+
+
+def test_risk_page_when_the_therapist_is_working_now(cast: Cast) -> None:
+    from datetime import time
+
+    from alliance.messaging.services import office_hours_set
+
+    office_hours_set(actor=cast.alice, days=list(range(7)), starts_at=time(0), ends_at=time.max)
+    page = risk_page(cast)
+    assert "is working now, until 23:59" in page
+    assert page.index('href="tel:911"') < page.index("Your therapist has been told")
+
+
+def test_risk_page_in_spanish_says_when_in_spanish(cast: Cast) -> None:
+    from datetime import time
+
+    from alliance.messaging.services import office_hours_set
+
+    cast.dana.language = "es"
+    cast.dana.save()
+    office_hours_set(actor=cast.alice, days=list(range(7)), starts_at=time(0), ends_at=time.max)
+    page = risk_page(cast)
+    assert "está trabajando ahora, hasta las 23:59" in page

@@ -409,3 +409,68 @@ def test_no_expected_course_below_the_cutoff_nor_for_measures_the_rule_does_not_
     assert html.count('class="chart-line"') == 2  # both charts are drawn…
     assert "chart-expected" not in html  # …with no expected course on either
     assert "Expected course" not in html
+
+
+# After a risk answer: no mixed messages (README, "Clinical decisions")
+
+
+def risk_checkin(episode: Episode, when: datetime) -> Response:
+    """A PHQ-9 of 8 (out of the clinical range) whose item 9 says "several days"."""
+    administration = administration_request(
+        actor=episode.therapist, episode=episode, instrument_id="phq-9", created_at=when
+    )
+    return response_submit(
+        actor=episode.client,
+        administration=administration,
+        answers=[3, 3, 1, 0, 0, 0, 0, 0, 1],
+        submitted_at=when,
+    )
+
+
+HEALTHY_RANGE = "the range most people without these difficulties report"
+
+
+def test_client_is_not_told_her_scores_are_in_the_healthy_range_after_a_risk_answer(
+    cast: Cast,
+) -> None:
+    submit_series(cast.dana_episode, "phq-9", [18])
+    risk_checkin(cast.dana_episode, START + timedelta(weeks=1))
+    html = page(cast.dana, "my_progress")
+    assert HEALTHY_RANGE not in html
+    assert "one of your recent answers said things have been very hard" in html
+    assert reverse("my_safety_plan") in html
+
+
+def test_an_acknowledged_risk_alert_still_counts_until_it_is_resolved(cast: Cast) -> None:
+    from alliance.alerts.models import Alert
+    from alliance.alerts.services import alert_acknowledge, alert_resolve
+
+    submit_series(cast.dana_episode, "phq-9", [18])
+    risk_checkin(cast.dana_episode, START + timedelta(weeks=1))
+    alert = Alert.objects.get(kind="risk")
+    alert_acknowledge(actor=cast.alice, alert=alert, note="Called; plan reviewed.")
+    assert HEALTHY_RANGE not in page(cast.dana, "my_progress")
+    alert_resolve(actor=cast.alice, alert=alert, note="Risk assessed.")
+    # Resolved, but the latest PHQ-9 still carries the risk answer.
+    assert HEALTHY_RANGE not in page(cast.dana, "my_progress")
+    # A later check-in without it, after the follow-up: the plain sentence again.
+    submit(cast.dana_episode, "phq-9", 7, START + timedelta(weeks=2))
+    assert HEALTHY_RANGE in page(cast.dana, "my_progress")
+
+
+def test_clinician_chart_does_not_say_recovered_without_the_risk_answer(cast: Cast) -> None:
+    submit_series(cast.dana_episode, "phq-9", [18])
+    risk_checkin(cast.dana_episode, START + timedelta(weeks=1))
+    html = clinician_page(cast)
+    assert "Reliable change since intake: recovered" in html
+    note = "A risk item was answered at or above its threshold on"
+    assert note in html
+    # The risk note comes first, on each outcome measure's chart.
+    assert html.index(note) < html.index("Reliable change since intake: recovered")
+    assert "a score out of the clinical range does not mean the risk has passed" in html
+
+
+def test_no_risk_note_without_a_current_risk_answer(cast: Cast) -> None:
+    submit_series(cast.dana_episode, "phq-9", [18, 8])
+    assert "A risk item was answered" not in clinician_page(cast)
+    assert HEALTHY_RANGE in page(cast.dana, "my_progress")

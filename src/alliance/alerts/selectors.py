@@ -1,14 +1,14 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, F, OuterRef, Q, QuerySet, Window
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
@@ -25,7 +25,8 @@ from alliance.measures.models import (
     default_after_session,
     default_before_session,
 )
-from alliance.messaging.selectors import unread_messages_subquery
+from alliance.messaging.hours import current_window, next_opening
+from alliance.messaging.selectors import office_hours_of, practice_zone, unread_messages_subquery
 
 # Alliance feedback is shown apart from the outcome measures (it is not a symptom score).
 FEEDBACK_INSTRUMENTS = ("session-feedback",)
@@ -50,6 +51,58 @@ def urgent_client_count(user: User) -> int:
     """How many clients have an open risk alert: the banner speaks of clients, and one
     client's two risk answers are still one person to call."""
     return urgent_alerts_for(user).order_by().values("client_id").distinct().count()
+
+
+def risk_answers_standing(episodes: Sequence[Episode]) -> dict[int, datetime]:
+    """The episodes in which a risk answer still stands, with when it was last given: a risk
+    alert not yet resolved (open, or acknowledged while the follow-up goes on), or a
+    resolved one raised by the latest response to its questionnaire, so that the client's
+    newest answers still say it. While one stands, the progress pages do not reassure on
+    the scores alone (README, "Clinical decisions"). One query."""
+    if not episodes:
+        return {}
+    latest_of_instrument = (
+        Response.objects.filter(
+            episode_id=OuterRef("episode_id"), instrument_id=OuterRef("response__instrument_id")
+        )
+        .order_by("-submitted_at", "-pk")
+        .values("pk")[:1]
+    )
+    alerts = (
+        Alert.objects.filter(episode__in=episodes, kind=AlertKind.RISK)
+        .annotate(latest_response=Subquery(latest_of_instrument))
+        .order_by("created_at")
+        .values_list("episode_id", "status", "created_at", "response_id", "latest_response")
+    )
+    standing: dict[int, datetime] = {}
+    for episode_id, status, created_at, response_id, latest_response in alerts:
+        if status != AlertStatus.RESOLVED or (
+            response_id is not None and response_id == latest_response
+        ):
+            standing[episode_id] = created_at
+    return standing
+
+
+@dataclass(frozen=True)
+class FollowUp:
+    """When the treating therapist is at work, for the page a client sees after a risk
+    answer: working now until ``until``, or next from ``next_open``; neither when they
+    have no office days."""
+
+    working_now: bool
+    until: datetime | None
+    next_open: datetime | None
+
+
+def risk_follow_up(episode: Episode, now: datetime) -> FollowUp:
+    """From the therapist's office hours (the practice's weekdays 09:00-17:00 until they
+    set their own), in the practice's time zone."""
+    office = office_hours_of(episode.therapist)
+    zone = practice_zone()
+    window = current_window(office.hours, now, zone)
+    if window is not None:
+        return FollowUp(working_now=True, until=window[1], next_open=None)
+    return FollowUp(working_now=False, until=None, next_open=next_opening(office.hours, now, zone))
 
 
 def _need_flags(now: datetime) -> dict[str, Exists]:

@@ -64,3 +64,31 @@ def out_of_hours_since(hours: WeeklyHours, moment: datetime, tz: ZoneInfo) -> da
         if closes <= local:
             return closes.replace(tzinfo=tz)
     return None
+
+
+def current_window(
+    hours: WeeklyHours, moment: datetime, tz: ZoneInfo
+) -> tuple[datetime, datetime] | None:
+    """The (aware, in ``tz``) start and end of the window ``moment`` falls in, if any."""
+    local = _local(moment, tz)
+    for day in (local.date() - timedelta(days=1), local.date()):
+        if day.weekday() not in hours.days:
+            continue
+        opens, closes = hours.window(day)
+        if opens <= local < closes:
+            return opens.replace(tzinfo=tz), closes.replace(tzinfo=tz)
+    return None
+
+
+def next_opening(hours: WeeklyHours, moment: datetime, tz: ZoneInfo) -> datetime | None:
+    """When the hours next open after ``moment`` (aware, in ``tz``); None when there are no
+    office days. Inside a window, this is the start of the next one."""
+    local = _local(moment, tz)
+    for ahead in range(8):
+        day = local.date() + timedelta(days=ahead)
+        if day.weekday() not in hours.days:
+            continue
+        opens, _closes = hours.window(day)
+        if opens > local:
+            return opens.replace(tzinfo=tz)
+    return None

@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
+from alliance.alerts.selectors import risk_follow_up
 from alliance.audit.models import Action
 from alliance.audit.selectors import access_visits, record_events_by_others
 from alliance.audit.services import audit_record
@@ -155,6 +156,11 @@ def checkin_done(request: AuthedRequest, administration_id: int) -> HttpResponse
             ),
             "risk": response.critical_tripped,
             "crisis": resources_for_person(request.user) if response.critical_tripped else None,
+            "follow_up": (
+                risk_follow_up(response.episode, timezone.now())
+                if response.critical_tripped
+                else None
+            ),
         },
     )
 

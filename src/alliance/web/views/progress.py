@@ -21,14 +21,17 @@ from typing import Literal
 from django.http import HttpResponse
 from django.shortcuts import render
 from django.utils import formats, timezone, translation
+from django.utils.formats import date_format
 from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
 
 from alliance import instruments as engine
 from alliance.alerts.rules import trackable
+from alliance.alerts.selectors import risk_answers_standing
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
@@ -38,6 +41,7 @@ from alliance.instruments.names import client_name
 from alliance.instruments.trajectories import expected_score
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Response
+from alliance.safety.crisis import resources_for_person
 from alliance.web import charts
 from alliance.web.http import AuthedRequest
 
@@ -70,6 +74,12 @@ CLIENT_CHANGE_SENTENCES: dict[str, Promise] = {
         "It may help to talk about this with your therapist."
     ),
 }
+# While a risk answer stands, lower scores are not news to be glad of on their own
+# (README, "Clinical decisions"): the client is not told they are in the healthy range.
+CLIENT_CHANGE_BESIDE_RISK = gettext_lazy(
+    "Your scores are lower than when you started, but one of your recent answers said "
+    "things have been very hard, and that matters more than any score."
+)
 
 
 @dataclass(frozen=True)
@@ -121,11 +131,12 @@ def client_progress(request: AuthedRequest, client_id: int) -> HttpResponse:
     audit_record(actor=request.user, action=Action.VIEWED, client_id=client_id, request=request)
     language = _language()
     grouped = _series_by_episode(record.episodes)
+    risk = risk_answers_standing(record.episodes)
     episodes = [
         {
             "episode": episode,
             "sections": [
-                _clinician_section(series, episode, language)
+                _clinician_section(series, episode, language, risk.get(episode.pk))
                 for series in grouped.get(episode.pk, [])
             ],
         }
@@ -148,16 +159,23 @@ def my_progress(request: AuthedRequest) -> HttpResponse:
     episode = current_or_latest(episodes)
     shown = episode is not None and episode.client_sees_progress
     sections: list[Section] = []
+    risk = risk_answers_standing((episode,)) if episode is not None else {}
     if episode is not None and shown:
         language = _language()
         sections = [
-            _client_section(series, language)
+            _client_section(series, language, beside_risk=bool(risk))
             for series in _series_by_episode((episode,)).get(episode.pk, [])
         ]
     return render(
         request,
         "web/portal/progress.html",
-        {"episode": episode, "shown": shown, "sections": sections},
+        {
+            "episode": episode,
+            "shown": shown,
+            "sections": sections,
+            "risk_standing": bool(risk),
+            "crisis": resources_for_person(request.user) if risk else None,
+        },
     )
 
 
@@ -225,7 +243,9 @@ def _series(instrument: engine.Instrument, responses: list[Response]) -> Series:
 # What the clinician reads
 
 
-def _clinician_section(series: Series, episode: Episode, language: str) -> Section:
+def _clinician_section(
+    series: Series, episode: Episode, language: str, risk_at: datetime | None = None
+) -> Section:
     instrument = series.instrument
     responses = series.responses
     first_total = _total(responses[0])
@@ -259,6 +279,16 @@ def _clinician_section(series: Series, episode: Episode, language: str) -> Secti
                 % {"count": BASELINE_COUNT}
             )
     else:
+        if risk_at is not None:
+            # Before the change, so that "recovered" is never read without it.
+            summary.append(
+                _(
+                    "A risk item was answered at or above its threshold on %(date)s: a score "
+                    "out of the clinical range does not mean the risk has passed. Read this "
+                    "change beside the risk follow-up."
+                )
+                % {"date": date_format(localtime(risk_at), "j F Y")}
+            )
         summary.append(_clinician_change(series))
         if not instrument.validated:
             notes.append(_not_validated(instrument, language))
@@ -331,7 +361,7 @@ def _threshold_caveat(note: str) -> str:
 # What the client reads
 
 
-def _client_section(series: Series, language: str) -> Section:
+def _client_section(series: Series, language: str, *, beside_risk: bool = False) -> Section:
     instrument = series.instrument
     heading = (
         _("Your feedback on your sessions")
@@ -362,7 +392,11 @@ def _client_section(series: Series, language: str) -> Section:
                 % {"count": BASELINE_COUNT}
             )
     elif series.change is not None:
-        summary.append(str(CLIENT_CHANGE_SENTENCES[series.change.category]))
+        category = series.change.category
+        if beside_risk and category in ("recovered", "reliably improved"):
+            summary.append(str(CLIENT_CHANGE_BESIDE_RISK))
+        else:
+            summary.append(str(CLIENT_CHANGE_SENTENCES[category]))
     elif series.change_available:
         summary.append(_("After your next check-in you will be able to see how things change."))
     chart_id = f"my-chart-{instrument.id}"
