@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date, datetime, time, timedelta
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Max
+from django.db.models import Max, Q, QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -20,6 +23,7 @@ from alliance.alerts.models import Alert, NotificationStatus
 from alliance.audit.models import AuditEvent
 from alliance.care import access
 from alliance.web.forms import InviteStaffForm
+from alliance.web.forms_practice import AuditFilterForm, PeopleSearchForm
 from alliance.web.http import AuthedRequest
 from alliance.web.views.invitations import invitation_form_page
 
@@ -27,9 +31,14 @@ from alliance.web.views.invitations import invitation_form_page
 @require_GET
 def people(request: AuthedRequest) -> HttpResponse:
     access.require(access.may_manage_accounts(request.user))
-    page = Paginator(User.objects.order_by("role", "preferred_name"), 50).get_page(
-        request.GET.get("page")
-    )
+    search = PeopleSearchForm(request.GET)
+    accounts = User.objects.order_by("role", "preferred_name")
+    if search.is_valid():
+        if text := search.cleaned_data["q"].strip():
+            accounts = accounts.filter(Q(preferred_name__icontains=text) | Q(email__icontains=text))
+        if search.cleaned_data["role"]:
+            accounts = accounts.filter(role=search.cleaned_data["role"])
+    page = Paginator(accounts, 50).get_page(request.GET.get("page"))
     invitations = Invitation.objects.select_related("invited_by").filter(
         accepted_at__isnull=True, revoked_at__isnull=True
     )[:100]
@@ -40,6 +49,8 @@ def people(request: AuthedRequest) -> HttpResponse:
         "web/practice/people.html",
         {
             "page": page,
+            "page_query": _query_without_page(request),
+            "search": search,
             "invitations": invitations,
             "failed_notifications": failed.count(),
             "last_failure": failed.aggregate(last=Max("notification_attempted_at"))["last"],
@@ -95,8 +106,47 @@ def person_set_active(request: AuthedRequest, user_id: int) -> HttpResponse:
 @require_GET
 def audit_log(request: AuthedRequest) -> HttpResponse:
     access.require(access.may_manage_accounts(request.user))
-    page = Paginator(AuditEvent.objects.order_by("-seq"), 100).get_page(request.GET.get("page"))
+    filters = AuditFilterForm(request.GET)
+    events = _filtered_events(filters) if filters.is_valid() else AuditEvent.objects.all()
+    page = Paginator(events.order_by("-seq"), 100).get_page(request.GET.get("page"))
     actor_ids = {event.actor_id for event in page.object_list if event.actor_id}
     names = {u.pk: u for u in User.objects.filter(pk__in=actor_ids)}
     rows = [(event, names.get(event.actor_id or 0)) for event in page.object_list]
-    return render(request, "web/practice/audit_log.html", {"page": page, "rows": rows})
+    return render(
+        request,
+        "web/practice/audit_log.html",
+        {
+            "page": page,
+            "rows": rows,
+            "filters": filters,
+            "page_query": _query_without_page(request),
+        },
+    )
+
+
+def _filtered_events(filters: AuditFilterForm) -> QuerySet[AuditEvent]:
+    data = filters.cleaned_data
+    events = AuditEvent.objects.all()
+    if data["actor"] is not None:
+        events = events.filter(actor_id=data["actor"])
+    if data["action"]:
+        events = events.filter(action=data["action"])
+    if data["client"] is not None:
+        events = events.filter(client_id=data["client"])
+    # Whole days in the practice's time zone, both ends included.
+    if data["since"]:
+        events = events.filter(occurred_at__gte=_start_of(data["since"]))
+    if data["until"]:
+        events = events.filter(occurred_at__lt=_start_of(data["until"] + timedelta(days=1)))
+    return events
+
+
+def _start_of(day: date) -> datetime:
+    return timezone.make_aware(datetime.combine(day, time.min))
+
+
+def _query_without_page(request: AuthedRequest) -> str:
+    """The filters, so that "Next" keeps them."""
+    query = request.GET.copy()
+    query.pop("page", None)
+    return query.urlencode()
