@@ -216,3 +216,22 @@ def test_the_clients_voice_comes_after_the_episode_opened(demo_practice: Any) ->
     assert not GoalRating.objects.filter(rated_at__lt=F("goal__created_at")).exists()
     assert not Goal.objects.filter(created_at__lt=F("episode__opened_at")).exists()
     assert not Assignment.objects.filter(assigned_at__lt=F("episode__opened_at")).exists()
+
+
+def test_therapist1_has_an_open_alert_of_each_kind(demo_practice: Any) -> None:
+    """A newcomer signing in as therapist1 sees every kind of alert in their own caseload."""
+    from alliance.alerts.models import Alert
+
+    open_alerts = Alert.objects.filter(
+        episode__therapist__email="therapist1@demo.test", episode__status="open", status="open"
+    )
+    kinds = set(open_alerts.values_list("kind", flat=True))
+    assert kinds == {"risk", "not_on_track", "rupture", "disengagement"}
+    # The clients README.md's tour names.
+    for kind, email in (
+        ("risk", "client1@demo.test"),
+        ("not_on_track", "client3@demo.test"),
+        ("rupture", "client27@demo.test"),
+        ("disengagement", "client30@demo.test"),
+    ):
+        assert open_alerts.filter(kind=kind, client__email=email).exists(), (kind, email)

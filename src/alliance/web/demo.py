@@ -75,8 +75,13 @@ CLIENTS = [
     ("Zoe Papadopoulos", "she/her", "en"),
 ]
 
-# Clients whose last two check-ins were not completed.
-DISENGAGING = frozenset({13})
+# Clients whose last two check-ins were not completed (30 is therapist1's, so that the
+# demo therapist's own caseload shows every kind of alert).
+DISENGAGING = frozenset({13, 30})
+
+# Clients whose last session felt wrong and has not been talked through yet: an open
+# rupture alert (27 is therapist1's).
+RECENT_RUPTURE = frozenset({25, 27})
 
 # Which episodes the demo closes, to show read-only records.
 CLOSED_CLIENTS = frozenset({28})
@@ -248,7 +253,7 @@ def _history(
         anxiety = spread(round(depression[week] * 0.7), 7, 3, rng)
         _answered(session, therapist, "gad-7", When.BEFORE_SESSION, anxiety, before)
         after = starts_at + timedelta(minutes=55)
-        feedback = feedback_answers(course, week, weeks, rng, recent=number == 25)
+        feedback = feedback_answers(course, week, weeks, rng, recent=number in RECENT_RUPTURE)
         _answered(session, therapist, "session-feedback", When.AFTER_SESSION, feedback, after)
         result.created_responses += 3
     # The next session's check-ins, from the episode's (default) schedule.
