@@ -21,7 +21,13 @@ from alliance.instruments import (
 
 SHIPPED = ["audit-c", "gad-2", "gad-7", "pcl-5", "phq-15", "phq-2", "phq-9", "session-feedback"]
 # Versions kept so that scores stored with them stay reproducible (README, "Definitions").
-SUPERSEDED = ["gad-2@1.0.0", "gad-7@1.0.0", "pcl-5@1.0.0", "phq-2@1.0.0"]
+SUPERSEDED = [
+    "gad-2@1.0.0",
+    "gad-7@1.0.0",
+    "pcl-5@1.0.0",
+    "phq-2@1.0.0",
+    "session-feedback@1.0.0",
+]
 # No official Spanish wording is shipped for these (FOUND_SOURCES.md, INSTRUMENTS.md).
 ENGLISH_ONLY = ["audit-c", "pcl-5", "phq-15"]
 

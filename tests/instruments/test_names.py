@@ -6,7 +6,7 @@ import pytest
 from instrument_test_helpers import alliance_questionnaire
 
 from alliance.instruments import InstrumentRegistry, get_instrument, list_instruments
-from alliance.instruments.names import CLIENT_NAMES, client_name, offered_in
+from alliance.instruments.names import CLIENT_NAMES, client_name, formal_name, offered_in
 
 
 @pytest.mark.parametrize("language", ["en", "es"])
@@ -44,3 +44,14 @@ def test_offered_only_in_the_languages_whose_wording_ships() -> None:
     assert not offered_in(get_instrument("pcl-5"), "es")
     assert not offered_in(get_instrument("phq-15"), "es")
     assert offered_in(get_instrument("pcl-5"), "en")
+
+
+def test_published_names_stay_as_published_and_our_own_form_is_translated() -> None:
+    for iid in ("phq-9", "gad-7", "pcl-5"):
+        inst = get_instrument(iid)
+        assert formal_name(inst, "es") == formal_name(inst, "en") == inst.title
+    feedback = get_instrument("session-feedback")
+    assert formal_name(feedback, "en") == "Session feedback (Alliance, not a validated instrument)"
+    assert formal_name(feedback, "es") == (
+        "Opinión sobre la sesión (Alliance, no es un instrumento validado)"
+    )

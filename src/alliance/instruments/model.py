@@ -137,6 +137,9 @@ class Instrument:
     calculated_expression: str | None = None
     import_notes: tuple[str, ...] = ()
     by_link_id: Mapping[str, Item] = field(default_factory=dict)
+    # ``_title`` translations: only a form of our own has one; a published instrument keeps
+    # its published name.
+    title_translations: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def is_scored(self) -> bool:

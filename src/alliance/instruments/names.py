@@ -40,6 +40,12 @@ def client_name(instrument: Instrument, language: str) -> str:
     return names.get(language) or names["en"]
 
 
+def formal_name(instrument: Instrument, language: str) -> str:
+    """The name clinicians, records and exports use: the published title, or, for a form
+    of our own that has one, its title in ``language``."""
+    return instrument.title_translations.get(language) or instrument.title
+
+
 def offered_in(instrument: Instrument, language: str) -> bool:
     """Whether a person who reads ``language`` can answer this instrument in it.
 
