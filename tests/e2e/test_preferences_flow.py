@@ -67,7 +67,7 @@ def test_client_voice_reaches_the_therapist_only_as_shared(cast: Any, visit: Any
     assert SHARED in page and "Rest and calm" in page and "Gentle and supportive" in page
     assert PRIVATE not in page
     alice.screenshot("record-panel-phone")
-    alice.page.get_by_role("button", name="Talked about: Trouble sleeping").click()
+    alice.page.get_by_role("button", name="Mark as talked about: Trouble sleeping").click()
     alice.page.wait_for_load_state("load")
     alice.check()
     assert AgendaItem.objects.get().status == "discussed"

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import UTC, date, datetime, time
 from zoneinfo import ZoneInfo
 
 import pytest
 
-from alliance.messaging.hours import WeeklyHours, is_within, out_of_hours_since
+from alliance.messaging.hours import WeeklyHours, in_zone, is_within, out_of_hours_since
 
 MADRID = ZoneInfo("Europe/Madrid")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -99,3 +99,30 @@ def test_no_office_days_means_no_period_start() -> None:
     never = WeeklyHours(frozenset(), time(9), time(17))
     assert not is_within(never, at(MADRID, 2026, 11, 23, 10, 0), MADRID)
     assert out_of_hours_since(never, at(MADRID, 2026, 11, 23, 10, 0), MADRID) is None
+
+
+# -- the same hours on another person's clock -----------------------------------------------
+
+WEEK_OF_23_NOVEMBER = date(2026, 11, 23)  # a Monday; Madrid UTC+1, New York UTC-5
+
+
+def test_hours_on_another_clock_keep_their_days_when_they_can() -> None:
+    shown = in_zone(WEEKDAYS_9_TO_5, MADRID, NEW_YORK, WEEK_OF_23_NOVEMBER)
+    assert shown == WeeklyHours(frozenset({0, 1, 2, 3, 4}), time(3), time(11))
+
+
+def test_hours_on_another_clock_may_move_to_another_day() -> None:
+    tokyo = ZoneInfo("Asia/Tokyo")  # UTC+9: Friday 22:00 in Madrid is Saturday 06:00 there
+    shown = in_zone(FRIDAY_NIGHT, MADRID, tokyo, WEEK_OF_23_NOVEMBER)
+    assert shown == WeeklyHours(frozenset({5}), time(6), time(10))
+
+
+def test_the_same_zone_gives_the_hours_unchanged() -> None:
+    assert in_zone(WEEKDAYS_9_TO_5, MADRID, ZoneInfo("Europe/Madrid"), WEEK_OF_23_NOVEMBER) == (
+        WEEKDAYS_9_TO_5
+    )
+
+
+def test_a_week_when_only_one_zone_changes_its_clocks_cannot_be_given_as_one_time() -> None:
+    # 2026-03-08: New York moves to summer time, Madrid not until 29 March.
+    assert in_zone(WEEKDAYS_9_TO_5, MADRID, NEW_YORK, date(2026, 3, 5)) is None

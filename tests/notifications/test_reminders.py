@@ -8,6 +8,7 @@ import signal
 from datetime import timedelta
 from io import StringIO
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core import mail
@@ -81,6 +82,18 @@ def test_session_tomorrow_is_reminded_once(cast: Any) -> None:
 
     assert run() == {"sessions": 0, "checkins": 0, "failed": 0}
     assert len(mail.outbox) == 1
+
+
+def test_a_session_reminder_gives_the_time_on_the_clients_own_clock(cast: Any) -> None:
+    from alliance.accounts.models import User
+
+    User.objects.filter(pk=cast.eve.pk).update(time_zone="Asia/Tokyo")
+    session = session_in(cast.eve_episode, timedelta(hours=20))
+    run()
+    (message,) = mail.outbox
+    there = session.starts_at.astimezone(ZoneInfo("Asia/Tokyo"))
+    assert f"{there:%H:%M} (zona horaria de Tokyo)" in message.body
+    assert "Tiene una sesión el " in message.body
 
 
 def test_sessions_outside_the_next_day_are_not_reminded(cast: Any) -> None:

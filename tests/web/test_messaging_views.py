@@ -278,3 +278,15 @@ def test_threads_list_shows_unread_first(cast: Cast, open_now: Any) -> None:
     sam_page = text(signed_in(cast.sam).get(reverse("message_threads")))
     assert "Episodes you supervise (read only)" in sam_page
     assert "Eve" not in sam_page
+
+
+def test_a_client_sees_office_hours_on_their_own_clock(cast: Cast) -> None:
+    # The practice runs on UTC in the tests; the default hours are Monday-Friday 09:00-17:00.
+    type(cast.dana).objects.filter(pk=cast.dana.pk).update(time_zone="Asia/Tokyo")
+    page = text(signed_in(type(cast.dana).objects.get(pk=cast.dana.pk)).get(reverse("my_messages")))
+    # Tokyo is UTC+9 all year: 09:00-17:00 UTC is 18:00-02:00 there, the same weekdays.
+    assert "Monday, Tuesday, Wednesday, Thursday, Friday, 18:00\u201302:00 (Tokyo time)" in page
+    assert "(UTC time)" not in page
+    # The therapist sets them on the practice's clock, and the page says so.
+    alice = text(signed_in(cast.alice).get(reverse("office_hours")))
+    assert "Times are in the practice's time zone (UTC)" in alice

@@ -6,9 +6,12 @@ import hashlib
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from alliance.lib.localtime import is_time_zone
 
 
 class Role(models.TextChoices):
@@ -25,6 +28,11 @@ CLINICIAN_ROLES = frozenset({Role.THERAPIST, Role.SUPERVISOR})
 class Language(models.TextChoices):
     ENGLISH = "en", _("English")
     SPANISH = "es", _("Spanish")
+
+
+def validate_time_zone(name: str) -> None:
+    if name and not is_time_zone(name):
+        raise ValidationError(_("Choose a time zone from the list."), code="time_zone")
 
 
 class UserManager(BaseUserManager["User"]):
@@ -64,6 +72,11 @@ class User(AbstractBaseUser, PermissionsMixin):
     role = models.CharField(_("role"), max_length=20, choices=Role.choices)
     # Where the person is, for crisis resources; empty means the practice's country.
     country = models.CharField(_("country"), max_length=2, blank=True)
+    # The IANA zone every date and time is shown in; empty means the practice's
+    # (ALLIANCE_TIME_ZONE), so a practice that moves takes its people with it.
+    time_zone = models.CharField(
+        _("time zone"), max_length=64, blank=True, validators=[validate_time_zone]
+    )
     reminders_enabled = models.BooleanField(_("reminders"), default=True)
     is_active = models.BooleanField(_("active"), default=True)
     date_joined = models.DateTimeField(_("joined"), default=timezone.now)

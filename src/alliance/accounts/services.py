@@ -196,6 +196,7 @@ def invitation_accept(
     pronouns: str,
     language: str,
     country: str = "",
+    time_zone: str = "",
     reminders_enabled: bool = True,
     request: HttpRequest | None = None,
 ) -> User:
@@ -213,6 +214,7 @@ def invitation_accept(
         pronouns=person_name(pronouns, required=False),
         language=language,
         country=country,
+        time_zone=time_zone,
         reminders_enabled=reminders_enabled,
         role=invitation.role,
     )
@@ -264,6 +266,7 @@ def user_update_profile(
     pronouns: str,
     language: str,
     country: str | None = None,
+    time_zone: str | None = None,
     reminders_enabled: bool | None = None,
     request: HttpRequest | None = None,
 ) -> User:
@@ -276,11 +279,20 @@ def user_update_profile(
     actor.language = language
     if country is not None:
         actor.country = country
+    if time_zone is not None:
+        actor.time_zone = time_zone
     if reminders_enabled is not None:
         actor.reminders_enabled = reminders_enabled
     actor.full_clean()
     actor.save(
-        update_fields=["preferred_name", "pronouns", "language", "country", "reminders_enabled"]
+        update_fields=[
+            "preferred_name",
+            "pronouns",
+            "language",
+            "country",
+            "time_zone",
+            "reminders_enabled",
+        ]
     )
     audit_record(
         actor=actor,

@@ -92,3 +92,29 @@ def next_opening(hours: WeeklyHours, moment: datetime, tz: ZoneInfo) -> datetime
         if opens > local:
             return opens.replace(tzinfo=tz)
     return None
+
+
+def in_zone(
+    hours: WeeklyHours, source: ZoneInfo, target: ZoneInfo, week_of: date
+) -> WeeklyHours | None:
+    """The same hours as a reader in ``target`` sees them on their own clock, for the week
+    that starts on ``week_of``: 09:00-17:00 in Madrid is 03:00-11:00 in New York, and a
+    window may move to another day. None when the week's windows do not all fall at the
+    same local times (a change to or from summer time in one zone only): the caller then
+    gives the hours as they are, naming ``source``."""
+    if source.key == target.key or not hours.days:
+        return hours
+    days, starts, ends = set(), set(), set()
+    for offset in range(7):
+        day = week_of + timedelta(days=offset)
+        if day.weekday() not in hours.days:
+            continue
+        opens, closes = hours.window(day)
+        there_opens = opens.replace(tzinfo=source).astimezone(target)
+        there_closes = closes.replace(tzinfo=source).astimezone(target)
+        days.add(there_opens.weekday())
+        starts.add(there_opens.time())
+        ends.add(there_closes.time())
+    if len(starts) != 1 or len(ends) != 1:
+        return None
+    return WeeklyHours(frozenset(days), starts.pop(), ends.pop())

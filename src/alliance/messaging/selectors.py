@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
@@ -13,7 +13,8 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 
-from alliance.messaging.hours import WeeklyHours, is_within
+from alliance.lib.localtime import zone_label
+from alliance.messaging.hours import WeeklyHours, in_zone, is_within
 from alliance.messaging.models import DEFAULT_HOURS, Message, MessageKind, OfficeHours, ReadMarker
 
 if TYPE_CHECKING:
@@ -136,3 +137,17 @@ def describe_hours(hours: WeeklyHours) -> str:
     """E.g. "Monday, Tuesday, Thursday, 09:00-17:00" (en dash), in the active language."""
     days = ", ".join(str(WEEKDAYS[day]) for day in sorted(hours.days))
     return f"{days}, {hours.start:%H:%M}\u2013{hours.end:%H:%M}"
+
+
+def describe_hours_for_reader(hours: WeeklyHours) -> tuple[str, str]:
+    """The hours on the reader's own clock (the current time zone) and that zone's plain
+    name: a client in New York is not left to work out what "09:00-17:00 (Madrid)" means
+    for them. Where this week's hours do not convert to one start and end time, they are
+    given in the practice's zone, named."""
+    practice = practice_zone()
+    reader = timezone.get_current_timezone()
+    today = timezone.localdate(timezone=practice)
+    shown = in_zone(hours, practice, reader, today - timedelta(days=today.weekday()))
+    if shown is None or not isinstance(reader, ZoneInfo):
+        return describe_hours(hours), zone_label(practice.key)
+    return describe_hours(shown), zone_label(reader.key)

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, QuerySet
 from django.template.loader import render_to_string
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 from django_tasks.base import Task
@@ -23,6 +23,7 @@ from django_tasks.base import Task
 from alliance.alerts.rules import disengagement_check_open_episodes
 from alliance.alerts.services import alert_notify
 from alliance.care.models import EpisodeStatus, Session
+from alliance.lib.localtime import when, zone_label, zone_of
 from alliance.lib.mail import send_in_language
 from alliance.measures.models import Administration
 from alliance.notifications.models import ReminderKind, ReminderSent, ReminderStatus
@@ -181,9 +182,11 @@ def _send(user: User, template: str, context: dict[str, Any]) -> bool:
     def body() -> str:
         shown = {**context, "name": user.preferred_name, "practice_name": settings.PRACTICE_NAME}
         if "when" in shown:
-            shown["when"] = formats.date_format(
-                timezone.localtime(shown["when"]), "DATETIME_FORMAT"
-            )
+            # In the person's own time zone, named: the worker runs in the practice's.
+            zone = zone_of(user)
+            with timezone.override(zone):
+                shown["when"] = when(shown["when"], "weekday_date_time")
+            shown["zone"] = zone_label(zone.key)
         return render_to_string(template, shown)
 
     return send_in_language(

@@ -22,7 +22,7 @@ CHECKED_ON = "2026-11-25"
 
 @dataclass(frozen=True)
 class Line:
-    name: str
+    name: str | Promise  # a service's own name stays as it is; a description is translated
     how: str | Promise  # what to do: "call 988", _("text HOME to 741741")
     tel: str = ""  # digits for a tel: link, when calling is the way
     confirmed: bool = True
@@ -31,8 +31,8 @@ class Line:
 @dataclass(frozen=True)
 class CountryResources:
     code: str
-    name: str
-    emergency: str
+    name: str | Promise  # in the reader's language, through gettext
+    emergency: str | Promise
     emergency_tel: str
     lines: tuple[Line, ...]
     note: str = ""
@@ -41,7 +41,7 @@ class CountryResources:
 RESOURCES: dict[str, CountryResources] = {
     "US": CountryResources(
         "US",
-        "United States",
+        _("United States"),
         "911",
         "911",
         (
@@ -51,7 +51,7 @@ RESOURCES: dict[str, CountryResources] = {
     ),
     "CA": CountryResources(
         "CA",
-        "Canada",
+        _("Canada"),
         "911",
         "911",
         (
@@ -64,7 +64,7 @@ RESOURCES: dict[str, CountryResources] = {
     ),
     "GB": CountryResources(
         "GB",
-        "United Kingdom",
+        _("United Kingdom"),
         "999",
         "999",
         (
@@ -75,18 +75,18 @@ RESOURCES: dict[str, CountryResources] = {
     ),
     "IE": CountryResources(
         "IE",
-        "Ireland",
-        "112 or 999",
+        _("Ireland"),
+        _("112 or 999"),
         "112",
         (
             Line("Samaritans", _("call 116 123"), "116123"),
             Line("Pieta", _("call 1800 247 247"), "1800247247", confirmed=False),
-            Line("Text line", _("text 50808"), confirmed=False),
+            Line(_("Text line"), _("text 50808"), confirmed=False),
         ),
     ),
     "AU": CountryResources(
         "AU",
-        "Australia",
+        _("Australia"),
         "000",
         "000",
         (
@@ -98,24 +98,28 @@ RESOURCES: dict[str, CountryResources] = {
     ),
     "ES": CountryResources(
         "ES",
-        "Spain",
+        _("Spain"),
         "112",
         "112",
         (
             Line(
-                "Línea 024", "llame al 024 (atención a la conducta suicida)", "024", confirmed=False
+                "Línea 024",
+                _("call 024 (suicidal behaviour helpline)"),
+                "024",
+                confirmed=False,
             ),
         ),
     ),
     "MX": CountryResources(
         "MX",
-        "Mexico",
+        _("Mexico"),
         "911",
         "911",
-        (Line("Línea de la Vida", "llame al 800 911 2000", "8009112000", confirmed=False),),
+        (Line("Línea de la Vida", _("call 800 911 2000"), "8009112000", confirmed=False),),
     ),
 }
 
+# The names are translated when shown (lazily), so one list serves every language.
 COUNTRY_CHOICES = [(code, resources.name) for code, resources in RESOURCES.items()]
 
 

@@ -4,12 +4,18 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest
+from django.utils import timezone
 
 from alliance.accounts.models import CLINICIAN_ROLES
+from alliance.lib.localtime import zone_label
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
-    context: dict[str, Any] = {"practice_name": settings.PRACTICE_NAME}
+    context: dict[str, Any] = {
+        "practice_name": settings.PRACTICE_NAME,
+        # The zone every time on the page is in, named plainly (see UserLanguageMiddleware).
+        "time_zone_label": zone_label(timezone.get_current_timezone_name()),
+    }
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated and user.role in CLINICIAN_ROLES:
         from alliance.alerts.selectors import urgent_client_count

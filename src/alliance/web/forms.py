@@ -6,17 +6,31 @@ from datetime import timedelta
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth import password_validation
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from alliance.accounts.models import Language, Role, User
 from alliance.accounts.names import person_name
 from alliance.instruments import Instrument
-from alliance.instruments.names import offered_in
+from alliance.instruments.names import formal_name, offered_in
+from alliance.lib.localtime import practice_zone_name, zone_choices, zone_label
 from alliance.safety.crisis import COUNTRY_CHOICES
 
 PRONOUN_SUGGESTIONS = ["she/her", "he/him", "they/them", "she/they", "he/they"]
+
+
+def time_zone_choices() -> list[tuple[str, Any]]:
+    practice = _("The practice's time zone (%(zone)s)") % {"zone": zone_label(practice_zone_name())}
+    return [("", practice), *zone_choices()]
+
+
+def your_time_zone() -> str:
+    """Help text for a date and time typed into a form: Django reads it in the current zone."""
+    return _("In your time zone (%(zone)s).") % {
+        "zone": zone_label(timezone.get_current_timezone_name())
+    }
 
 
 class ProfileForm(forms.Form):
@@ -37,6 +51,12 @@ class ProfileForm(forms.Form):
         required=False,
         choices=[("", _("The practice's country")), *COUNTRY_CHOICES, ("ZZ", _("Another country"))],
         help_text=_("So that we can show you the right crisis lines if you ever need them."),
+    )
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"),
+        required=False,
+        choices=time_zone_choices,
+        help_text=_("Every date and time is shown in it, in e-mails too."),
     )
     reminders_enabled = forms.BooleanField(
         label=_("E-mail reminders"),
@@ -113,10 +133,13 @@ class ClientLanguageCheck(forms.Form):
         self.client_language = language_name(client_language)
         self.not_in_language = [i for i in instruments if not offered_in(i, client_language)]
         missing = {i.id for i in self.not_in_language}
+        language = translation.get_language() or settings.LANGUAGE_CODE
         self.instrument_choices = [
             (
                 i.id,
-                _("%(title)s — English only") % {"title": i.title} if i.id in missing else i.title,
+                _("%(title)s — English only") % {"title": formal_name(i, language)}
+                if i.id in missing
+                else formal_name(i, language),
             )
             for i in instruments
         ]
@@ -155,6 +178,7 @@ class AskQuestionnaireForm(ClientLanguageCheck):
         assert isinstance(field, forms.ChoiceField)
         field.choices = self.instrument_choices
         self.fields["in_english"].label = _("Send it in English anyway")
+        self.fields["due_at"].help_text = your_time_zone()
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -234,8 +258,12 @@ class SessionForm(forms.Form):
         label=_("Date and time"),
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
-        help_text=_("In the practice's time zone."),
     )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Read in the current zone, which is the person's own (UserLanguageMiddleware).
+        self.fields["starts_at"].help_text = your_time_zone()
 
     def clean_starts_at(self) -> Any:
         value = self.cleaned_data["starts_at"]

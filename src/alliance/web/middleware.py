@@ -14,9 +14,11 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.cache import add_never_cache_headers
 from django.utils.translation import gettext as _
+
+from alliance.lib.localtime import zone_of
 
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
@@ -47,20 +49,25 @@ class SecurityHeadersMiddleware:
 
 
 class UserLanguageMiddleware:
-    """A signed-in person sees the language saved in their profile."""
+    """A signed-in person sees the language and the time zone saved in their profile:
+    every date and time on their pages is in their zone (the practice's if they chose
+    none), and the pages say which zone that is."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.language:
+        if user is None or not user.is_authenticated:
+            return self.get_response(request)
+        with timezone.override(zone_of(user)):
+            if not user.language:
+                return self.get_response(request)
             request.LANGUAGE_CODE = user.language
             with translation.override(user.language):
                 response = self.get_response(request)
-            response.headers.setdefault("Content-Language", user.language)
-            return response
-        return self.get_response(request)
+        response.headers.setdefault("Content-Language", user.language)
+        return response
 
 
 # What a staff member without a second factor may still open: what setting one up needs.

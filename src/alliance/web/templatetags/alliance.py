@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 
 from alliance import instruments as engine
 from alliance.instruments import names
+from alliance.lib import localtime
 from alliance.measures.instruments import get_instrument
 from alliance.web import charts
 
@@ -18,15 +19,32 @@ register = template.Library()
 @register.filter
 def instrument_title(instrument_id: str) -> str:
     try:
-        return get_instrument(instrument_id).title
+        instrument = get_instrument(instrument_id)
     except engine.UnknownInstrument:
         return instrument_id
+    return formal_name(instrument)
+
+
+@register.filter
+def formal_name(instrument: engine.Instrument) -> str:
+    """The instrument's published name, as clinicians see it (our own form's in the page's
+    language)."""
+    return names.formal_name(instrument, translation.get_language() or settings.LANGUAGE_CODE)
 
 
 @register.filter
 def client_name(instrument: engine.Instrument) -> str:
     """The plain short name a client sees ("Mood check-in"), in the page's language."""
     return names.client_name(instrument, translation.get_language() or settings.LANGUAGE_CODE)
+
+
+@register.filter(expects_localtime=True)
+def when(value: Any, style: str) -> str:
+    """A date or time in the reader's language and time zone, in one of the named styles
+    of ``alliance.lib.localtime`` ("date", "weekday_time"...)."""
+    if value in (None, ""):
+        return ""
+    return localtime.when(value, style)
 
 
 @register.filter

@@ -13,7 +13,7 @@ from typing import Any
 
 from django import template
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from alliance.care import access
 from alliance.care.access import Act
 from alliance.care.models import Episode
+from alliance.lib.localtime import when
 from alliance.measures.models import Response
 from alliance.plans.encouragement import encouragement_note, encouragement_reason
 from alliance.plans.models import GBO_MAX, GBO_MIN, GoalRating, GoalStatus, Side
@@ -124,7 +125,7 @@ def _goal_chart(progress: GoalProgress, audience: str) -> GoalChart:
             value=float(r.score),
             tick=str(index),
             name=_("Rating %(number)s") % {"number": index},
-            date=formats.date_format(timezone.localtime(r.rated_at), "j M Y"),
+            date=when(r.rated_at, "short_date"),
         )
         for index, r in enumerate(progress.ratings, start=1)
     ]

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponse
@@ -17,8 +16,9 @@ from alliance.care import access
 from alliance.care.access import Act
 from alliance.care.models import Episode
 from alliance.care.selectors import current_or_latest
+from alliance.lib.localtime import practice_zone_name, zone_label
 from alliance.messaging.selectors import (
-    describe_hours,
+    describe_hours_for_reader,
     office_hours_of,
     thread_messages,
     threads_for_clinician,
@@ -59,15 +59,16 @@ def _thread_page(
     else:
         thread_open(actor=request.user, episode=episode, request=request)
     office = office_hours_of(episode.therapist)
+    office_hours, zone = describe_hours_for_reader(office.hours)
     context = {
         "episode": episode,
         "thread": list(thread_messages(episode)),
         "form": form,
         "may_send": access.may_send_message(request.user, episode),
         "office": office,
-        "office_hours": describe_hours(office.hours),
+        "office_hours": office_hours,
         "in_hours": office.is_open(),
-        "time_zone": settings.TIME_ZONE,
+        "time_zone": zone,
         **extra,
     }
     return render(request, template, context, status=status)
@@ -171,7 +172,8 @@ def office_hours(request: AuthedRequest) -> HttpResponse:
             "form": form,
             "is_set": current.is_set,
             "standard_reply": default_auto_reply(current.hours),
-            "time_zone": settings.TIME_ZONE,
+            # Office hours are kept on the practice's clock, whatever the reader's zone.
+            "time_zone": zone_label(practice_zone_name()),
         },
         status=400 if request.method == "POST" else 200,
     )

@@ -22,6 +22,7 @@ def profile_edit(request: AuthedRequest) -> HttpResponse:
             "pronouns": user.pronouns,
             "language": user.language,
             "country": user.country,
+            "time_zone": user.time_zone,
             "reminders_enabled": user.reminders_enabled,
         },
     )

@@ -20,11 +20,9 @@ from typing import Literal
 
 from django.http import HttpResponse
 from django.shortcuts import render
-from django.utils import formats, timezone, translation
-from django.utils.formats import date_format
+from django.utils import translation
 from django.utils.functional import Promise
 from django.utils.safestring import SafeString, mark_safe
-from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET
@@ -37,8 +35,9 @@ from alliance.audit.services import audit_record
 from alliance.care import access
 from alliance.care.models import Episode
 from alliance.care.selectors import current_or_latest
-from alliance.instruments.names import client_name
+from alliance.instruments.names import client_name, formal_name
 from alliance.instruments.trajectories import expected_score
+from alliance.lib.localtime import when
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Response
 from alliance.safety.crisis import resources_for_person
@@ -287,7 +286,7 @@ def _clinician_section(
                     "out of the clinical range does not mean the risk has passed. Read this "
                     "change beside the risk follow-up."
                 )
-                % {"date": date_format(localtime(risk_at), "j F Y")}
+                % {"date": when(risk_at, "date")}
             )
         summary.append(_clinician_change(series))
         if not instrument.validated:
@@ -296,16 +295,17 @@ def _clinician_section(
     svg, legend = _chart(
         series,
         chart_id=chart_id,
-        title=_("%(instrument)s over time") % {"instrument": instrument.title},
+        title=_("%(instrument)s over time") % {"instrument": formal_name(instrument, language)},
         audience="clinician",
         language=language,
     )
     return Section(
         chart_id=chart_id,
-        heading=instrument.title,
+        heading=formal_name(instrument, language),
         svg=svg,
         legend=legend,
-        caption=_("%(instrument)s: every score") % {"instrument": instrument.title},
+        caption=_("%(instrument)s: every score")
+        % {"instrument": formal_name(instrument, language)},
         columns=[_("Date"), _("Session"), _("Total"), _("Band"), _("Change from intake")],
         rows=rows,
         summary=summary,
@@ -515,7 +515,7 @@ def _points(series: Series) -> list[charts.Point]:
                 value=_total(response),
                 tick=str(session.number if series.by_session and session else order),
                 name=name,
-                date=formats.date_format(timezone.localtime(response.submitted_at), "j M Y"),
+                date=when(response.submitted_at, "short_date"),
             )
         )
     return points
@@ -527,8 +527,8 @@ def _description(series: Series, audience: Audience) -> str:
         "count": len(responses),
         "first": charts.number(_total(responses[0])),
         "latest": charts.number(_total(responses[-1])),
-        "first_date": formats.date_format(timezone.localtime(responses[0].submitted_at), "j M Y"),
-        "last_date": formats.date_format(timezone.localtime(responses[-1].submitted_at), "j M Y"),
+        "first_date": when(responses[0].submitted_at, "short_date"),
+        "last_date": when(responses[-1].submitted_at, "short_date"),
         **_range(series.instrument),
     }
     if len(responses) == 1:

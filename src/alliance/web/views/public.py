@@ -105,6 +105,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
                 pronouns=form.cleaned_data["pronouns"],
                 language=form.cleaned_data["language"],
                 country=form.cleaned_data["country"],
+                time_zone=form.cleaned_data["time_zone"],
                 reminders_enabled=form.cleaned_data["reminders_enabled"],
                 request=request,
             )

@@ -15,6 +15,7 @@ from alliance.alerts.reports import (
     show_count,
 )
 from alliance.care import access
+from alliance.instruments.names import formal_name
 from alliance.measures.instruments import get_instrument
 from alliance.web.http import AuthedRequest
 
@@ -48,7 +49,11 @@ def practice_report(request: AuthedRequest) -> HttpResponse:
             "scope": scope,
             "categories": CATEGORIES,
             "tables": [
-                (get_instrument(instrument_id).title, table, totals[instrument_id])
+                (
+                    formal_name(get_instrument(instrument_id), request.user.language),
+                    table,
+                    totals[instrument_id],
+                )
                 for instrument_id, table in by_instrument.items()
             ],
             "feedback": feedback_by_therapist(),
