@@ -95,7 +95,7 @@ def test_no_page_writes_a_date_with_a_pattern_of_its_own() -> None:
     root = Path(alliance.__file__).parent
     machine = {"c", "Y-m-d", "U"}
     found = []
-    for path in root.rglob("*.html"):
+    for path in [*root.rglob("*.html"), *root.glob("*/templates/**/*.txt")]:
         text = path.read_text(encoding="utf-8")
         found += [
             f"{path.relative_to(root)}: {pattern}"
