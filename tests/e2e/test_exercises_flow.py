@@ -49,7 +49,7 @@ def test_assign_complete_share_and_keep_private_on_a_phone(cast: Any, visit: Any
     page.get_by_label("A more balanced thought: how else could you see it?").fill(
         "One meeting does not decide what they think of me"
     )
-    assert page.get_by_label("Share it with my therapist").is_checked()
+    assert page.get_by_label("Me and my therapist, Alice (she/her)").is_checked()
     dana.screenshot("exercise-thought-record-phone")
     page.get_by_role("button", name="Save").click()
     page.wait_for_url("**/me/exercises/entries/*/")
@@ -60,8 +60,9 @@ def test_assign_complete_share_and_keep_private_on_a_phone(cast: Any, visit: Any
     dana.goto("/me/exercises/")
     dana.page.get_by_role("link", name="Reflection journal").click()
     dana.check()
-    assert dana.page.get_by_label("Keep it private").is_checked()
-    assert "Your therapist will see that you did it, not what you wrote." in dana.page.content()
+    assert dana.page.get_by_label("Only me").is_checked()
+    help_text = "Your therapist will see that you did it, not what you wrote, unless"
+    assert help_text in dana.page.content()
     dana.page.get_by_label("Your entry").fill(PRIVATE_WORDS)
     dana.page.get_by_role("button", name="Save").click()
     dana.page.wait_for_url("**/me/exercises/entries/*/")
@@ -93,9 +94,13 @@ def test_assign_complete_share_and_keep_private_on_a_phone(cast: Any, visit: Any
     # The client shares it after all; then the therapist can read it.
     dana.goto(f"/me/exercises/entries/{private.pk}/")
     dana.screenshot("exercise-entry-private-phone")
-    dana.page.get_by_role("button", name="Share it with my therapist").click()
-    # The same address again after the redirect: wait for the page that says it is shared.
-    dana.page.get_by_role("button", name="Make it private").wait_for()
+    dana.page.get_by_label("Me and my therapist, Alice (she/her)").check()
+    dana.page.get_by_role("button", name="Save who sees it").click()
+    # The same address again after the redirect: wait for the page that says it is shared,
+    # and with whom (Dana's episode has a supervisor, who still does not read it).
+    dana.page.get_by_text(
+        "Your therapist can now read this entry; their supervisor cannot."
+    ).wait_for()
     dana.check()
     alice.goto(f"/clinic/exercise-entries/{private.pk}/")
     assert PRIVATE_WORDS in alice.page.content()

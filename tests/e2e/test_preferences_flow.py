@@ -50,12 +50,12 @@ def test_client_voice_reaches_the_therapist_only_as_shared(cast: Any, visit: Any
     dana.page.get_by_role("textbox", name="How I describe my background or identity").fill(PRIVATE)
     beliefs = dana.page.locator("fieldset", has_text="Beliefs, faith or values")
     beliefs.get_by_role("textbox").fill(SHARED)
-    beliefs.get_by_label("My therapist may see this").check()
+    beliefs.get_by_label("Me and my therapist, Alice (she/her)").check()
     dana.page.get_by_role("button", name="Save", exact=True).click()
     dana.page.wait_for_load_state("load")
     dana.check()
     summary = dana.page.locator("#sharing-summary").inner_text()
-    assert "shared with your therapist" in summary and "private" in summary
+    assert "You and your therapist" in summary and "Only you" in summary
     dana.screenshot("cultural-profile-phone")
     assert TreatmentPreferences.objects.get().answers == {"structure": "left", "style": "left"}
     assert CulturalProfile.objects.get().beliefs_shared

@@ -80,7 +80,7 @@ def test_a_log_takes_several_entries(cast: Cast) -> None:
             shared=True,
             answers={"mi-practice": "body-scan", "mi-minutes": minutes},
         )
-    (row,) = assignments_of([cast.dana_episode])
+    (row,) = assignments_of([cast.dana_episode], viewer=cast.alice)
     assert row.entry_count == 2 and row.shared_count == 2
 
 
@@ -125,7 +125,7 @@ def test_withdrawing_keeps_everything_and_is_audited_once(cast: Cast) -> None:
     assert stored.withdrawn_by == cast.alice and stored.withdrawn_at is not None
     assert Entry.objects.count() == 1
     assert len(events(Action.EXERCISE_WITHDRAWN)) == 1
-    assert to_do([cast.dana_episode]) == []
+    assert to_do([cast.dana_episode], viewer=cast.dana) == []
 
 
 def test_sharing_is_the_clients_to_change_also_after_closing(cast: Cast) -> None:
@@ -143,15 +143,38 @@ def test_private_entries_are_closed_to_clinicians_but_counted(cast: Cast) -> Non
     assignment = assign(cast)
     private = write(cast, assignment, shared=False)
     shared = write(cast, assignment, shared=True)
-    assert list(shared_entries([cast.dana_episode])) == [shared]
+    also_supervisor = write(cast, assignment, shared=True)
+    entry_set_shared(
+        actor=cast.dana, entry=also_supervisor, shared=True, shared_with_supervisor=True
+    )
+    also_supervisor.refresh_from_db()
+    assert list(shared_entries([cast.dana_episode], viewer=cast.alice)) == [also_supervisor, shared]
+    assert list(shared_entries([cast.dana_episode], viewer=cast.sam)) == [also_supervisor]
     for clinician in (cast.alice, cast.sam):
         assert not access.may_read_exercise_entry(clinician, private)
-        assert access.may_read_exercise_entry(clinician, shared)
+        assert access.may_read_exercise_entry(clinician, also_supervisor)
+    assert access.may_read_exercise_entry(cast.alice, shared)
+    assert not access.may_read_exercise_entry(cast.sam, shared)
     assert access.may_read_exercise_entry(cast.dana, private)
     for outsider in (cast.eve, cast.charlie, cast.ada):
-        assert not access.may_read_exercise_entry(outsider, shared)
-    (row,) = assignments_of([cast.dana_episode])
-    assert (row.entry_count, row.shared_count) == (2, 1)
+        assert not access.may_read_exercise_entry(outsider, also_supervisor)
+        assert list(shared_entries([cast.dana_episode], viewer=outsider)) == []
+    counts = {
+        viewer: (row.entry_count, row.shared_count)
+        for viewer in (cast.alice, cast.sam)
+        for row in assignments_of([cast.dana_episode], viewer=viewer)
+    }
+    assert counts == {cast.alice: (3, 2), cast.sam: (3, 1)}
+
+
+def test_the_supervisor_is_shared_with_only_beside_the_therapist(cast: Cast) -> None:
+    entry = write(cast, assign(cast), shared=False)
+    with pytest.raises(ValidationError):
+        entry_set_shared(actor=cast.dana, entry=entry, shared=False, shared_with_supervisor=True)
+    eve_entry = write(cast, assign(cast, episode=cast.eve_episode), shared=True)
+    with pytest.raises(ValidationError):  # Eve's episode has no supervisor
+        entry_set_shared(actor=cast.eve, entry=eve_entry, shared=True, shared_with_supervisor=True)
+    assert not Entry.objects.filter(shared_with_supervisor=True).exists()
 
 
 def test_completion_counts_live_assignments_done(cast: Cast) -> None:
@@ -160,6 +183,7 @@ def test_completion_counts_live_assignments_done(cast: Cast) -> None:
     assign(cast, "exercise-reflection-journal", due_on=None)
     withdrawn = assign(cast)
     assignment_withdraw(actor=cast.alice, assignment=withdrawn)
-    result = completion(assignments_of([cast.dana_episode]))
+    result = completion(assignments_of([cast.dana_episode], viewer=cast.alice))
     assert (result.done, result.total) == (1, 2)
-    assert [a.exercise_type for a in to_do([cast.dana_episode])] == ["exercise-reflection-journal"]
+    waiting = to_do([cast.dana_episode], viewer=cast.dana)
+    assert [a.exercise_type for a in waiting] == ["exercise-reflection-journal"]

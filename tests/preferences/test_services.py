@@ -18,6 +18,7 @@ from alliance.preferences.selectors import (
     cultural_profile_for,
     latest_preferences,
     preference_lines,
+    preferences_for,
 )
 from alliance.preferences.services import (
     agenda_item_add,
@@ -55,6 +56,43 @@ def test_every_save_is_kept_and_the_latest_is_shown(cast: Cast) -> None:
     events = AuditEvent.objects.filter(action=Action.PREFERENCES_UPDATED)
     assert [e.target_id for e in events] == [first.pk, second.pk]
     assert {e.client_id for e in events} == {cast.dana.pk}
+
+
+def test_each_version_is_read_by_whom_the_client_chose_and_only_the_latest_counts(
+    cast: Cast,
+) -> None:
+    def readers() -> dict[str, bool]:
+        return {
+            name: preferences_for(getattr(cast, name), cast.dana_episode) is not None
+            for name in ("dana", "alice", "sam", "charlie", "eve", "ada")
+        }
+
+    nobody_else = {"dana": True, "alice": False, "sam": False}
+    outsiders = {"charlie": False, "eve": False, "ada": False}
+    save_prefs(cast, structure="left")  # as the page always said: the therapist reads them
+    assert readers() == {"dana": True, "alice": True, "sam": False, **outsiders}
+    preferences_save(
+        actor=cast.dana,
+        episode=cast.dana_episode,
+        answers={"structure": "left"},
+        sharing=access.Sharing.SUPERVISOR,
+    )
+    assert readers() == {"dana": True, "alice": True, "sam": True, **outsiders}
+    preferences_save(
+        actor=cast.dana,
+        episode=cast.dana_episode,
+        answers={"structure": "right"},
+        sharing=access.Sharing.PRIVATE,
+    )
+    # The earlier, shared versions do not stand in for the latest, private one.
+    assert readers() == {**nobody_else, **outsiders}
+    with pytest.raises(ValidationError):  # Eve's episode has no supervisor
+        preferences_save(
+            actor=cast.eve,
+            episode=cast.eve_episode,
+            answers={"lead": "left"},
+            sharing=access.Sharing.SUPERVISOR,
+        )
 
 
 def test_unknown_answers_and_empty_saves_are_refused(cast: Cast) -> None:
@@ -146,9 +184,13 @@ PARTS = {
 }
 
 
-def test_the_profile_shares_only_ticked_parts(cast: Cast) -> None:
+def test_the_profile_shares_only_the_parts_chosen_with_whom_they_were_chosen(cast: Cast) -> None:
     profile = cultural_profile_save(
-        actor=cast.dana, episode=cast.dana_episode, parts=PARTS, shared={"beliefs", "languages"}
+        actor=cast.dana,
+        episode=cast.dana_episode,
+        parts=PARTS,
+        shared={"beliefs", "languages", "family"},
+        shared_with_supervisor={"beliefs", "languages"},
     )
     assert not profile.background_shared and profile.beliefs_shared
     seen_by = {
@@ -164,7 +206,7 @@ def test_the_profile_shares_only_ticked_parts(cast: Cast) -> None:
     }
     assert seen_by == {
         "dana": ["background", "beliefs", "family", "understand", "languages"],
-        "alice": ["beliefs", "languages"],
+        "alice": ["beliefs", "family", "languages"],
         "sam": ["beliefs", "languages"],
         "charlie": [],
         "eve": [],
@@ -188,23 +230,52 @@ def test_unknown_profile_parts_are_refused(cast: Cast) -> None:
         cultural_profile_save(actor=cast.alice, episode=cast.dana_episode, parts={}, shared=set())
 
 
+def test_the_supervisor_is_shared_with_only_beside_the_therapist_and_only_if_there_is_one(
+    cast: Cast,
+) -> None:
+    with pytest.raises(ValidationError):
+        cultural_profile_save(
+            actor=cast.dana,
+            episode=cast.dana_episode,
+            parts=PARTS,
+            shared=set(),
+            shared_with_supervisor={"family"},
+        )
+    with pytest.raises(ValidationError):  # Eve's episode has no supervisor
+        cultural_profile_save(
+            actor=cast.eve,
+            episode=cast.eve_episode,
+            parts=PARTS,
+            shared={"family"},
+            shared_with_supervisor={"family"},
+        )
+    assert not CulturalProfile.objects.exists()
+
+
+PRIVATE, THERAPIST, SUPERVISOR = access.Sharing
+
+
 @pytest.mark.parametrize(
-    ("who", "shared", "allowed"),
+    ("who", "sharing", "allowed"),
     [
-        ("dana", False, True),
-        ("dana", True, True),
-        ("alice", True, True),
-        ("alice", False, False),
-        ("sam", True, True),
-        ("sam", False, False),
-        ("charlie", True, False),
-        ("eve", True, False),
-        ("ada", True, False),
+        ("dana", PRIVATE, True),
+        ("dana", SUPERVISOR, True),
+        ("alice", THERAPIST, True),
+        ("alice", SUPERVISOR, True),
+        ("alice", PRIVATE, False),
+        ("sam", SUPERVISOR, True),
+        ("sam", THERAPIST, False),
+        ("sam", PRIVATE, False),
+        ("charlie", SUPERVISOR, False),
+        ("eve", SUPERVISOR, False),
+        ("ada", SUPERVISOR, False),
     ],
 )
-def test_may_read_cultural_part(cast: Cast, who: str, shared: bool, allowed: bool) -> None:
+def test_may_read_cultural_part(
+    cast: Cast, who: str, sharing: access.Sharing, allowed: bool
+) -> None:
     user = getattr(cast, who)
-    assert access.may_read_cultural_part(user, cast.dana_episode, shared=shared) is allowed
+    assert access.may_read_cultural_part(user, cast.dana_episode, sharing=sharing) is allowed
 
 
 def test_closed_episode_keeps_the_profile_readable_but_not_the_agenda_writable(

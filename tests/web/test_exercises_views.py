@@ -133,9 +133,9 @@ def test_client_completes_and_shares_an_entry(cast: Cast) -> None:
     dana = signed_in(cast.dana)
     form = dana.get(reverse("exercise_do", args=[assignment.pk])).content.decode()
     assert "Your therapist will see that you did it, not what you wrote" in form
-    assert "checked" in form.split('value="yes"')[1][:40]  # shared by default
+    assert "checked" in form.split('value="therapist"')[1][:40]  # shared by default
     response = post_exercise(
-        dana, assignment, **{**THOUGHT_RECORD, "tr-thought": SHARED_WORDS}, share="yes"
+        dana, assignment, **{**THOUGHT_RECORD, "tr-thought": SHARED_WORDS}, share="therapist"
     )
     assert response.status_code == 302
     entry = Entry.objects.get()
@@ -155,23 +155,25 @@ def test_expressive_writing_starts_private(cast: Cast) -> None:
     assignment = assign(cast, "exercise-expressive-writing")
     form = signed_in(cast.dana).get(reverse("exercise_do", args=[assignment.pk])).content.decode()
     assert "15 to 20 minutes" in form
-    no_radio = form.split('value="no"')[1][:40]
+    no_radio = form.split('value="private"')[1][:40]
     assert "checked" in no_radio
 
 
 def test_missing_answers_are_a_400_with_a_message_and_nothing_saved(cast: Cast) -> None:
     assignment = assign(cast)
-    response = post_exercise(signed_in(cast.dana), assignment, **{"tr-situation": "x"}, share="yes")
+    response = post_exercise(
+        signed_in(cast.dana), assignment, **{"tr-situation": "x"}, share="therapist"
+    )
     assert response.status_code == 400
     assert "Please fill this in." in response.content.decode()
     response = post_exercise(signed_in(cast.dana), assignment, **THOUGHT_RECORD)
     assert response.status_code == 400
-    assert "Please choose who sees this entry." in response.content.decode()
+    assert "Please choose who may read this." in response.content.decode()
     response = post_exercise(
         signed_in(cast.dana),
         assignment,
         **{**THOUGHT_RECORD, "tr-intensity-before": "150"},
-        share="yes",
+        share="therapist",
     )
     assert response.status_code == 400
     assert not Entry.objects.exists()
@@ -180,7 +182,7 @@ def test_missing_answers_are_a_400_with_a_message_and_nothing_saved(cast: Cast) 
 def test_a_private_entry_never_reaches_the_therapist(cast: Cast) -> None:
     assignment = assign(cast, "exercise-reflection-journal")
     response = post_exercise(
-        signed_in(cast.dana), assignment, **{"rj-entry": PRIVATE_WORDS}, share="no"
+        signed_in(cast.dana), assignment, **{"rj-entry": PRIVATE_WORDS}, share="private"
     )
     assert response.status_code == 302
     entry = Entry.objects.get()
@@ -212,10 +214,10 @@ def test_the_client_can_share_later_and_make_private_again(cast: Cast) -> None:
     )
     dana = signed_in(cast.dana)
     url = reverse("exercise_entry_sharing", args=[entry.pk])
-    assert dana.post(url, {"share": "yes"}).status_code == 302
+    assert dana.post(url, {"share": "therapist"}).status_code == 302
     detail = reverse("exercise_entry_detail", args=[entry.pk])
     assert PRIVATE_WORDS in signed_in(cast.alice).get(detail).content.decode()
-    assert dana.post(url, {"share": "no"}).status_code == 302
+    assert dana.post(url, {"share": "private"}).status_code == 302
     assert signed_in(cast.alice).get(detail).status_code == 404
     assert AuditEvent.objects.filter(action=Action.EXERCISE_SHARING_CHANGED).count() == 2
     bad = dana.post(url, {"share": "everyone"})
@@ -223,12 +225,44 @@ def test_the_client_can_share_later_and_make_private_again(cast: Cast) -> None:
     assert not Entry.objects.get().shared
 
 
+def test_the_supervisor_reads_an_entry_only_when_the_client_shares_it_with_them_too(
+    cast: Cast,
+) -> None:
+    entry = write(
+        cast, assign(cast), shared=True, answers={**THOUGHT_RECORD, "tr-thought": SHARED_WORDS}
+    )
+    detail = reverse("exercise_entry_detail", args=[entry.pk])
+    exercises = reverse("episode_exercises", args=[cast.dana_episode.pk])
+    sam = signed_in(cast.sam)
+    assert sam.get(detail).status_code == 404
+    page = sam.get(exercises).content.decode()
+    assert SHARED_WORDS not in page and "1 (0 / 1)" in page
+    assert "1 (1 / 0)" in signed_in(cast.alice).get(exercises).content.decode()
+    dana = signed_in(cast.dana)
+    url = reverse("exercise_entry_sharing", args=[entry.pk])
+    assert dana.post(url, {"share": "supervisor"}).status_code == 302
+    assert SHARED_WORDS in sam.get(detail).content.decode()
+    assert "1 (1 / 0)" in sam.get(exercises).content.decode()
+    # Eve's episode has no supervisor: the choice is not offered, and not accepted.
+    eve_entry = write(cast, assign(cast, episode=cast.eve_episode), shared=True)
+    eve = signed_in(cast.eve)
+    page = eve.get(reverse("my_exercise_entry", args=[eve_entry.pk])).content.decode()
+    assert 'value="supervisor"' not in page
+    refused = eve.post(
+        reverse("exercise_entry_sharing", args=[eve_entry.pk]), {"share": "supervisor"}
+    )
+    assert refused.status_code == 400
+    assert not Entry.objects.get(pk=eve_entry.pk).shared_with_supervisor
+
+
 def test_another_client_cannot_read_or_share_an_entry(cast: Cast) -> None:
     entry = write(cast, assign(cast), shared=True)
     eve = signed_in(cast.eve)
     assert eve.get(reverse("my_exercise_entry", args=[entry.pk])).status_code == 404
     assert (
-        eve.post(reverse("exercise_entry_sharing", args=[entry.pk]), {"share": "no"}).status_code
+        eve.post(
+            reverse("exercise_entry_sharing", args=[entry.pk]), {"share": "private"}
+        ).status_code
         == 404
     )
     assert Entry.objects.get().shared
@@ -259,9 +293,9 @@ def test_record_panel_offers_assigning_to_the_treating_therapist_only(cast: Cast
     assign_url = reverse("exercise_assign", args=[cast.dana_episode.pk])
     alice_page = signed_in(cast.alice).get(record).content.decode()
     assert assign_url in alice_page
-    assert "Latest shared entries" in alice_page
+    assert "Latest entries shared with you" in alice_page
     assert "CBT thought record</strong>:" in alice_page
-    assert "done (1 shared, 0 private)" in alice_page
+    assert "done (1 shared with you, 0 not)" in alice_page
     assert assign_url not in signed_in(cast.sam).get(record).content.decode()
 
 
@@ -273,7 +307,7 @@ def test_eve_gets_the_exercise_in_spanish(cast: Cast) -> None:
     eve = signed_in(cast.eve)
     page = eve.get(reverse("exercise_do", args=[assignment.pk])).content.decode()
     assert "Situación: ¿dónde estaba y qué estaba pasando?" in page
-    response = post_exercise(eve, assignment, **{**THOUGHT_RECORD}, share="yes")
+    response = post_exercise(eve, assignment, **{**THOUGHT_RECORD}, share="therapist")
     assert response.status_code == 302
     entry_page = eve.get(response["Location"]).content.decode()
     assert "Pensamiento automático" in entry_page
@@ -288,7 +322,7 @@ def test_a_malformed_started_at_still_saves_the_entry_without_it(
 ) -> None:
     assignment = assign(cast)
     response = post_exercise(
-        signed_in(cast.dana), assignment, **THOUGHT_RECORD, share="no", started_at=started_at
+        signed_in(cast.dana), assignment, **THOUGHT_RECORD, share="private", started_at=started_at
     )
     assert response.status_code == 302
     entry = Entry.objects.get()
@@ -302,7 +336,9 @@ def test_the_started_at_from_the_exercise_form_is_kept(cast: Cast) -> None:
     page = dana.get(reverse("exercise_do", args=[assignment.pk])).content.decode()
     started = re.search(r'name="started_at" value="([^"]+)"', page)
     assert started is not None
-    response = post_exercise(dana, assignment, **THOUGHT_RECORD, share="no", started_at=started[1])
+    response = post_exercise(
+        dana, assignment, **THOUGHT_RECORD, share="private", started_at=started[1]
+    )
     assert response.status_code == 302
     entry = Entry.objects.get()
     assert entry.started_at == datetime.fromisoformat(started[1])

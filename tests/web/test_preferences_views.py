@@ -35,30 +35,40 @@ def test_client_saves_preferences_as_a_new_version(cast: Cast) -> None:
     assert "Somewhere in between" in page.content.decode()
     response = dana.post(
         reverse("my_preferences"),
-        {"structure": "left", "lead": "none", "hopes": "To feel calmer at work"},
+        {
+            "structure": "left",
+            "lead": "none",
+            "hopes": "To feel calmer at work",
+            "sharing": "therapist",
+        },
     )
     assert response.status_code == 302
-    dana.post(reverse("my_preferences"), {"structure": "right"})
+    dana.post(reverse("my_preferences"), {"structure": "right", "sharing": "supervisor"})
     versions = list(TreatmentPreferences.objects.order_by("version"))
     assert [v.answers for v in versions] == [
         {"structure": "left", "lead": "none"},
         {"structure": "right"},
     ]
     assert versions[0].hopes == "To feel calmer at work"
+    assert [v.sharing.value for v in versions] == ["therapist", "supervisor"]
     page = dana.get(reverse("my_preferences")).content.decode()
     assert "Last updated on" in page
     # The form shows the latest answers.
     assert 'name="structure" value="right" id="id_structure_2" checked>' in page
     assert 'name="structure" value="left" id="id_structure_0">' in page
+    assert 'name="sharing" value="supervisor" id="id_sharing_2" required checked>' in page
     assert AuditEvent.objects.filter(action=Action.PREFERENCES_UPDATED).count() == 2
 
 
 def test_bad_preferences_are_a_400_and_nothing_is_saved(cast: Cast) -> None:
     dana = signed_in(cast.dana)
-    empty = dana.post(reverse("my_preferences"), {})
+    empty = dana.post(reverse("my_preferences"), {"sharing": "therapist"})
     assert empty.status_code == 400
     assert "Choose at least one answer" in empty.content.decode()
-    odd = dana.post(reverse("my_preferences"), {"structure": "sideways"})
+    unchosen = dana.post(reverse("my_preferences"), {"structure": "left"})
+    assert unchosen.status_code == 400
+    assert "Please choose who may read this." in unchosen.content.decode()
+    odd = dana.post(reverse("my_preferences"), {"structure": "sideways", "sharing": "therapist"})
     assert odd.status_code == 400
     assert "Select a valid choice" in odd.content.decode()
     assert not TreatmentPreferences.objects.exists()
@@ -134,6 +144,16 @@ def test_therapist_sees_agenda_and_preferences_and_marks_talked_about(cast: Cast
     assert AuditEvent.objects.filter(action="agenda_item_discussed", target_id=item.pk).exists()
 
 
+def test_the_supervisor_reads_preferences_only_when_the_client_chose_so(cast: Cast) -> None:
+    preferences_save(
+        actor=cast.dana, episode=cast.dana_episode, answers={"lead": "left"}, hopes="Hope-for-Alice"
+    )
+    assert "Hope-for-Alice" in signed_in(cast.alice).get(record(cast)).content.decode()
+    page = signed_in(cast.sam).get(record(cast)).content.decode()
+    assert "Hope-for-Alice" not in page
+    assert "The client has not shared treatment preferences with you." in page
+
+
 def test_supervisor_reads_the_agenda_but_has_no_talked_about_button(cast: Cast) -> None:
     item = agenda_item_add(actor=cast.dana, episode=cast.dana_episode, text="Agenda-for-Sam")
     sam = signed_in(cast.sam)
@@ -150,32 +170,40 @@ def test_unshared_profile_parts_never_reach_the_therapists_html(cast: Cast) -> N
         {
             "background": f"{PRIVATE}-background",
             "beliefs": f"{SHARED}-beliefs",
-            "beliefs_shared": "on",
+            "beliefs_sharing": "supervisor",
             "family": f"{PRIVATE}-family",
+            "family_sharing": "private",
             "understand": f"{SHARED}-understand",
-            "understand_shared": "on",
+            "understand_sharing": "therapist",
             "languages": f"{PRIVATE}-languages",
         },
     )
     assert response.status_code == 302
     profile = CulturalProfile.objects.get()
     assert (profile.beliefs_shared, profile.background_shared) == (True, False)
+    assert (profile.beliefs_shared_supervisor, profile.understand_shared_supervisor) == (
+        True,
+        False,
+    )
     own = dana.get(reverse("my_cultural_profile")).content.decode()
     assert PRIVATE in own and SHARED in own
-    assert "shared with your therapist" in own and "private — only you can see it" in own
-    for clinician in (cast.alice, cast.sam):
-        page = signed_in(clinician).get(record(cast)).content.decode()
-        assert f"{SHARED}-beliefs" in page and f"{SHARED}-understand" in page
+    assert "You, your therapist and their supervisor" in own
+    assert "You and your therapist" in own and "Only you" in own
+    alice_page = signed_in(cast.alice).get(record(cast)).content.decode()
+    assert f"{SHARED}-beliefs" in alice_page and f"{SHARED}-understand" in alice_page
+    sam_page = signed_in(cast.sam).get(record(cast)).content.decode()
+    assert f"{SHARED}-beliefs" in sam_page and f"{SHARED}-understand" not in sam_page
+    for page in (alice_page, sam_page):
         assert PRIVATE not in page
     assert AuditEvent.objects.filter(action=Action.CULTURAL_PROFILE_UPDATED).count() == 1
 
 
-def test_sharing_is_off_unless_ticked_and_the_page_says_so(cast: Cast) -> None:
+def test_sharing_is_off_unless_chosen_and_the_page_says_so(cast: Cast) -> None:
     dana = signed_in(cast.dana)
     page = dana.get(reverse("my_cultural_profile")).content.decode()
-    assert "Nothing is shared until you tick it" in page
-    assert 'name="background_shared"' in page
-    assert 'name="background_shared" id="id_background_shared" checked' not in page
+    assert "Nothing is shared until you choose it" in page
+    assert 'name="background_sharing" value="private" id="id_background_sharing_0" checked' in page
+    assert "Me, my therapist Alice (she/her) and their supervisor, Sam (he/him)" in page
     dana.post(reverse("my_cultural_profile"), {"background": PRIVATE})
     assert not CulturalProfile.objects.get().background_shared
     assert PRIVATE not in signed_in(cast.alice).get(record(cast)).content.decode()

@@ -156,8 +156,104 @@ def require(allowed: bool) -> None:
         raise Http404
 
 
+# --- who reads each part of the client's record ---
+# The portal tells the client who reads what they write or answer; these functions are
+# the answer, and both the pages that show a part and the sentences about it ask them
+# (``alliance.web.sharing`` turns the answer into words). Besides the client: the
+# treating therapist and the episode's clinical supervisor read check-ins, messages, the
+# agenda, the plan and the safety plan. What the client writes for themselves reaches
+# them only as the client chose, one choice per thing: nobody, their therapist, or their
+# therapist and also the supervisor (never the supervisor alone). The practice admin
+# reads none of it.
+
+
+class Reader(Enum):
+    """Who, besides the client, reads a part of the record of one episode."""
+
+    THERAPIST = "therapist"
+    SUPERVISOR = "supervisor"
+
+
+class Part(Enum):
+    """The parts of a client's record the portal speaks about."""
+
+    CHECKIN = "checkin"
+    MESSAGES = "messages"
+    AGENDA = "agenda"
+    PLAN = "plan"
+    # The client's own, across episodes: read through any of them (``may_read_safety_plan``).
+    SAFETY_PLAN = "safety_plan"
+    # Chosen by the client, thing by thing (a ``Sharing`` for each).
+    PREFERENCES = "preferences"
+    CULTURAL_PART = "cultural_part"
+    EXERCISE_ENTRY = "exercise_entry"
+
+
+CHOSEN_BY_CLIENT = frozenset({Part.PREFERENCES, Part.CULTURAL_PART, Part.EXERCISE_ENTRY})
+
+
+class Sharing(Enum):
+    """The client's choice for one thing they wrote."""
+
+    PRIVATE = "private"
+    THERAPIST = "therapist"
+    SUPERVISOR = "supervisor"  # the therapist, and also the therapist's supervisor
+
+    @classmethod
+    def of(cls, *, therapist: bool, supervisor: bool) -> Sharing:
+        """From the two stored flags (the supervisor flag counts only with the therapist's)."""
+        if not therapist:
+            return cls.PRIVATE
+        return cls.SUPERVISOR if supervisor else cls.THERAPIST
+
+    @property
+    def with_therapist(self) -> bool:
+        return self is not Sharing.PRIVATE
+
+    @property
+    def with_supervisor(self) -> bool:
+        return self is Sharing.SUPERVISOR
+
+
+def readers(part: Part, episode: Episode, sharing: Sharing | None = None) -> frozenset[Reader]:
+    """Who besides the client reads ``part`` of this episode (for a chosen part, as chosen).
+
+    A supervisor counts only while the episode has one.
+    """
+    found: set[Reader] = set()
+    if part in CHOSEN_BY_CLIENT:
+        if sharing is None or not sharing.with_therapist:
+            return frozenset()
+        found.add(Reader.THERAPIST)
+        if sharing.with_supervisor and episode.supervisor_id is not None:
+            found.add(Reader.SUPERVISOR)
+        return frozenset(found)
+    found.add(Reader.THERAPIST)
+    if episode.supervisor_id is not None:
+        found.add(Reader.SUPERVISOR)
+    return frozenset(found)
+
+
+def may_read_part(user: User, episode: Episode, part: Part, sharing: Sharing | None = None) -> bool:
+    """Whether this person reads ``part`` of the episode: its client always, others as
+    ``readers`` says."""
+    if not may_act_on_episode(user, episode, Act.READ):
+        return False
+    if user.role == Role.CLIENT:
+        return user.pk == episode.client_id
+    allowed = readers(part, episode, sharing)
+    if Reader.THERAPIST in allowed and user.pk == episode.therapist_id:
+        return True
+    return Reader.SUPERVISOR in allowed and user.pk == episode.supervisor_id
+
+
+def may_offer_supervisor_sharing(episode: Episode) -> bool:
+    """The client is offered "also my therapist's supervisor" only when there is one."""
+    return episode.supervisor_id is not None
+
+
 # The client's voice. Each feature keeps its access decisions in its own section below,
-# built on the episode rules above (READ, TREAT, CONTRIBUTE).
+# built on the episode rules above (READ, TREAT, CONTRIBUTE) and on ``may_read_part``.
 
 # --- plans (treatment plan, goals, goal ratings) ---
 
@@ -183,18 +279,21 @@ def may_rate_goals(user: User, episode: Episode) -> bool:
 # --- preferences (treatment preferences, agenda, cultural profile) ---
 
 
-def may_read_cultural_part(user: User, episode: Episode, *, shared: bool) -> bool:
-    """A part of the cultural profile: the client always; their clinicians only if shared.
+def may_read_cultural_part(user: User, episode: Episode, *, sharing: Sharing) -> bool:
+    """A part of the cultural profile: the client always; their clinicians as the client chose.
 
-    The supervisor sees what the treating therapist sees; an admin never reads it.
+    An admin never reads it.
     """
-    if not may_act_on_episode(user, episode, Act.READ):
-        return False
-    if user.pk == episode.client_id:
-        return True
-    if not shared:
-        return False
-    return user.role in (Role.THERAPIST, Role.SUPERVISOR)
+    return may_read_part(user, episode, Part.CULTURAL_PART, sharing)
+
+
+def may_read_preferences(user: User, episode: Episode, *, sharing: Sharing) -> bool:
+    """A saved version of the treatment preferences, as the client chose when saving it."""
+    return may_read_part(user, episode, Part.PREFERENCES, sharing)
+
+
+def may_read_agenda(user: User, episode: Episode) -> bool:
+    return may_read_part(user, episode, Part.AGENDA)
 
 
 def may_withdraw_agenda_item(user: User, episode: Episode, *, added_by_id: int) -> bool:
@@ -210,8 +309,10 @@ def may_mark_agenda_discussed(user: User, episode: Episode) -> bool:
 
 
 # --- exercises ---
-# An exercise entry belongs to the client. Its content reaches a clinician only when the
-# client shared it; a clinician may know that a private entry exists (never what it says).
+# An exercise entry belongs to the client. Its content reaches their therapist only when
+# the client shared it, and the therapist's supervisor only when the client shared it with
+# the supervisor too (``Sharing``); a clinician may know that an entry not shared with them
+# exists (never what it says).
 
 
 def may_assign_exercise(user: User, episode: Episode) -> bool:
@@ -220,11 +321,24 @@ def may_assign_exercise(user: User, episode: Episode) -> bool:
 
 
 def may_read_exercise_entry(user: User, entry: ExerciseEntry) -> bool:
-    if not may_act_on_episode(user, entry.episode, Act.READ):
-        return False
+    return may_read_part(user, entry.episode, Part.EXERCISE_ENTRY, entry.sharing)
+
+
+def exercise_entries_readable_by(user: User, *, prefix: str = "") -> Q:
+    """``may_read_exercise_entry`` as a filter on entries (``prefix`` "entries__" from an
+    assignment): the client's own; the therapist's, shared; the supervisor's, shared with
+    the supervisor too."""
+    if not user.is_authenticated or not user.is_active:
+        return Q(pk__in=[])
     if user.role == Role.CLIENT:
-        return entry.episode.client_id == user.pk
-    return entry.shared
+        return Q(**{f"{prefix}episode__client": user})
+    return Q(**{f"{prefix}episode__therapist": user, f"{prefix}shared": True}) | Q(
+        **{
+            f"{prefix}episode__supervisor": user,
+            f"{prefix}shared": True,
+            f"{prefix}shared_with_supervisor": True,
+        }
+    )
 
 
 def access_exercise_entry(user: User, entry_id: int) -> ExerciseEntry:

@@ -1,8 +1,9 @@
 """Between-session exercises: an assignment by the treating therapist, entries by the client.
 
 An entry's answers are encrypted at rest. The client decides, per entry, whether their
-therapist may read it; the therapist always sees that an entry exists (and when), never
-the content of a private one (``alliance.care.access``, exercises section).
+therapist reads it, and whether the therapist's supervisor does too; the therapist (and
+supervisor) always see that an entry exists (and when), never the content of one not
+shared with them (``alliance.care.access``, exercises section).
 Nothing here is hard-deleted: an assignment that no longer fits is withdrawn.
 """
 
@@ -13,6 +14,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from alliance.care.access import Sharing
 from alliance.exercises.catalogue import ExerciseType
 from alliance.fields import EncryptedJSONField, EncryptedTextField
 
@@ -86,6 +88,10 @@ class Entry(models.Model):
     # Every answer (text, choices, ratings) by linkId, encrypted.
     answers = EncryptedJSONField()
     shared = models.BooleanField(_("share with my therapist"))
+    # Only together with ``shared`` (``alliance.care.access.Sharing``).
+    shared_with_supervisor = models.BooleanField(
+        _("also share with my therapist's supervisor"), default=False
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     completed_at = models.DateTimeField(default=timezone.now)
     sharing_changed_at = models.DateTimeField(null=True, blank=True)
@@ -94,6 +100,16 @@ class Entry(models.Model):
         ordering = ["-completed_at", "-pk"]
         indexes = [models.Index(fields=["episode", "shared"])]
         verbose_name_plural = "entries"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(shared=True) | models.Q(shared_with_supervisor=False),
+                name="exercise_entry_supervisor_only_with_therapist",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"Exercise entry {self.pk}"
+
+    @property
+    def sharing(self) -> Sharing:
+        return Sharing.of(therapist=self.shared, supervisor=self.shared_with_supervisor)

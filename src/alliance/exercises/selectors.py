@@ -5,17 +5,24 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, QuerySet
 
+from alliance.care import access
 from alliance.care.models import Episode
 from alliance.exercises.models import Assignment, Entry
 from alliance.plans.models import Goal
 from alliance.plans.selectors import active_goals
 
+if TYPE_CHECKING:
+    from alliance.accounts.models import User
 
-def assignments_of(episodes: Iterable[Episode]) -> QuerySet[Assignment]:
-    """Every assignment, withdrawn ones too, with entry counts (shared and private)."""
+
+def assignments_of(episodes: Iterable[Episode], *, viewer: User) -> QuerySet[Assignment]:
+    """Every assignment, withdrawn ones too, with entry counts: all of them, and those whose
+    content ``viewer`` reads (``shared_count``: for a clinician, shared with them)."""
+    readable = access.exercise_entries_readable_by(viewer, prefix="entries__")
     return (
         Assignment.objects.filter(episode__in=list(episodes))
         .select_related("episode", "goal")
@@ -23,28 +30,31 @@ def assignments_of(episodes: Iterable[Episode]) -> QuerySet[Assignment]:
         # The model declares these two attributes for readers; the stubs see them twice.
         .annotate(  # type: ignore[no-redef]
             entry_count=Count("entries"),
-            shared_count=Count("entries", filter=Q(entries__shared=True)),
+            shared_count=Count("entries", filter=readable),
         )
         .order_by("-assigned_at", "-pk")
     )
 
 
-def live_assignments(episodes: Iterable[Episode]) -> QuerySet[Assignment]:
-    return assignments_of(episodes).filter(withdrawn_at__isnull=True)
+def live_assignments(episodes: Iterable[Episode], *, viewer: User) -> QuerySet[Assignment]:
+    return assignments_of(episodes, viewer=viewer).filter(withdrawn_at__isnull=True)
 
 
-def to_do(episodes: Iterable[Episode]) -> list[Assignment]:
+def to_do(episodes: Iterable[Episode], *, viewer: User) -> list[Assignment]:
     """Live assignments of open episodes not done yet, soonest due first."""
     waiting = [
-        a for a in live_assignments(episodes).filter(episode__status="open") if not a.entry_count
+        a
+        for a in live_assignments(episodes, viewer=viewer).filter(episode__status="open")
+        if not a.entry_count
     ]
     return sorted(waiting, key=lambda a: (a.due_on is None, a.due_on or a.assigned_at.date()))
 
 
-def shared_entries(episodes: Iterable[Episode]) -> QuerySet[Entry]:
-    """Entries the client chose to share: the only ones whose content a clinician reads."""
+def shared_entries(episodes: Iterable[Episode], *, viewer: User) -> QuerySet[Entry]:
+    """Entries whose content this clinician reads: those the client shared with them."""
     return (
-        Entry.objects.filter(episode__in=list(episodes), shared=True)
+        Entry.objects.filter(episode__in=list(episodes))
+        .filter(access.exercise_entries_readable_by(viewer))
         .select_related("assignment")
         .order_by("-completed_at", "-pk")
     )
@@ -53,7 +63,7 @@ def shared_entries(episodes: Iterable[Episode]) -> QuerySet[Entry]:
 def entries_for_client(episodes: Iterable[Episode]) -> QuerySet[Entry]:
     return (
         Entry.objects.filter(episode__in=list(episodes))
-        .select_related("assignment")
+        .select_related("assignment", "episode")
         .order_by("-completed_at", "-pk")
     )
 

@@ -19,6 +19,8 @@ from django.utils.translation import gettext as _
 from alliance import instruments as engine
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
+from alliance.care import access
+from alliance.care.access import Sharing
 from alliance.care.models import Episode
 from alliance.exercises.catalogue import ExerciseType, exercise_instrument
 from alliance.exercises.models import Assignment, Entry
@@ -126,6 +128,7 @@ def entry_submit(
     assignment: Assignment,
     answers: dict[str, Any],
     shared: bool,
+    shared_with_supervisor: bool = False,
     started_at: datetime | None = None,
     completed_at: datetime | None = None,
     request: HttpRequest | None = None,
@@ -140,6 +143,9 @@ def entry_submit(
         raise ValidationError(_("This episode of care is closed, so nothing can be added to it."))
     if assignment.is_withdrawn:
         raise ValidationError(_("Your therapist has taken this exercise off your list."))
+    sharing = _checked_sharing(
+        episode, shared=shared, shared_with_supervisor=shared_with_supervisor
+    )
     instrument = exercise_instrument(assignment.exercise_type)
     cleaned = validated_answers(instrument, answers)
     now = completed_at or timezone.now()
@@ -151,7 +157,8 @@ def entry_submit(
         instrument_id=instrument.id,
         instrument_version=instrument.version,
         answers=cleaned,
-        shared=shared,
+        shared=sharing.with_therapist,
+        shared_with_supervisor=sharing.with_supervisor,
         started_at=started_at,
         completed_at=now,
     )
@@ -166,19 +173,42 @@ def entry_submit(
     return entry
 
 
+def _checked_sharing(episode: Episode, *, shared: bool, shared_with_supervisor: bool) -> Sharing:
+    if shared_with_supervisor and not shared:
+        raise ValidationError(
+            _(
+                "An entry is shared with your therapist's supervisor only together with your "
+                "therapist."
+            )
+        )
+    sharing = Sharing.of(therapist=shared, supervisor=shared_with_supervisor)
+    if sharing.with_supervisor and not access.may_offer_supervisor_sharing(episode):
+        raise ValidationError(_("There is no supervisor in your care to share this with."))
+    return sharing
+
+
 @transaction.atomic
 def entry_set_shared(
-    *, actor: User, entry: Entry, shared: bool, request: HttpRequest | None = None
+    *,
+    actor: User,
+    entry: Entry,
+    shared: bool,
+    shared_with_supervisor: bool = False,
+    request: HttpRequest | None = None,
 ) -> Entry:
-    """The client changes who sees an entry — also once the episode is closed: it is theirs."""
+    """The client changes who reads an entry — also once the episode is closed: it is theirs."""
     entry = Entry.objects.select_for_update().select_related("episode").get(pk=entry.pk)
     if actor.pk != entry.episode.client_id:
         raise ValidationError(_("Only the client decides who sees their entries."))
-    if entry.shared == shared:
+    sharing = _checked_sharing(
+        entry.episode, shared=shared, shared_with_supervisor=shared_with_supervisor
+    )
+    if entry.sharing is sharing:
         return entry
-    entry.shared = shared
+    entry.shared = sharing.with_therapist
+    entry.shared_with_supervisor = sharing.with_supervisor
     entry.sharing_changed_at = timezone.now()
-    entry.save(update_fields=["shared", "sharing_changed_at"])
+    entry.save(update_fields=["shared", "shared_with_supervisor", "sharing_changed_at"])
     audit_record(
         actor=actor,
         action=Action.EXERCISE_SHARING_CHANGED,

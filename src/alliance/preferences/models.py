@@ -12,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from alliance.care.access import Sharing
 from alliance.care.models import Episode, Session
 from alliance.fields import EncryptedTextField
 
@@ -31,6 +32,12 @@ class TreatmentPreferences(models.Model):
     working_together = EncryptedTextField(
         _("how the client would like to work together"), blank=True
     )
+    # Who reads this version besides the client (``alliance.care.access.Sharing``): their
+    # therapist, and also the therapist's supervisor, as the client chose when saving it.
+    shared = models.BooleanField(_("shared with my therapist"))
+    shared_with_supervisor = models.BooleanField(
+        _("also shared with my therapist's supervisor"), default=False
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
@@ -47,10 +54,18 @@ class TreatmentPreferences(models.Model):
             models.CheckConstraint(
                 condition=models.Q(version__gte=1), name="preferences_version_min"
             ),
+            models.CheckConstraint(
+                condition=models.Q(shared=True) | models.Q(shared_with_supervisor=False),
+                name="preferences_supervisor_only_with_therapist",
+            ),
         ]
 
     def __str__(self) -> str:
         return f"Preferences v{self.version} of episode {self.episode_id}"
+
+    @property
+    def sharing(self) -> Sharing:
+        return Sharing.of(therapist=self.shared, supervisor=self.shared_with_supervisor)
 
 
 class AgendaStatus(models.TextChoices):
@@ -106,12 +121,22 @@ class AgendaItem(models.Model):
         return self.status == AgendaStatus.OPEN
 
 
+def _supervisor_only_with_therapist(code: str) -> models.CheckConstraint:
+    return models.CheckConstraint(
+        condition=models.Q(**{f"{code}_shared": True})
+        | models.Q(**{f"{code}_shared_supervisor": False}),
+        name=f"cultural_{code}_supervisor_only_with_therapist",
+    )
+
+
 class CulturalProfile(models.Model):
     """The client's cultural profile for one episode, part by part, each shared or not.
 
     One row, updated in place (unlike preferences): this is the client's own account of
     who they are, and when they take something out it should be gone, not kept in an
-    older version. Every part is private to the client until they tick its box.
+    older version. Every part is private to the client until they choose who reads it:
+    ``<part>_shared`` is their therapist, ``<part>_shared_supervisor`` also the
+    therapist's supervisor (``alliance.care.access.Sharing``).
     """
 
     episode = models.OneToOneField(
@@ -119,21 +144,30 @@ class CulturalProfile(models.Model):
     )
     background = EncryptedTextField(_("how I describe my background or identity"), blank=True)
     background_shared = models.BooleanField(default=False)
+    background_shared_supervisor = models.BooleanField(default=False)
     beliefs = EncryptedTextField(_("beliefs, faith or values that matter to my care"), blank=True)
     beliefs_shared = models.BooleanField(default=False)
+    beliefs_shared_supervisor = models.BooleanField(default=False)
     family = EncryptedTextField(_("family and community"), blank=True)
     family_shared = models.BooleanField(default=False)
+    family_shared_supervisor = models.BooleanField(default=False)
     understand = EncryptedTextField(
         _("what I'd like my therapist to understand about me"), blank=True
     )
     understand_shared = models.BooleanField(default=False)
+    understand_shared_supervisor = models.BooleanField(default=False)
     languages = EncryptedTextField(_("languages I'm most comfortable in"), blank=True)
     languages_shared = models.BooleanField(default=False)
+    languages_shared_supervisor = models.BooleanField(default=False)
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:
         verbose_name = _("cultural profile")
         verbose_name_plural = _("cultural profiles")
+        constraints = [
+            _supervisor_only_with_therapist(code)
+            for code in ("background", "beliefs", "family", "understand", "languages")
+        ]
 
     def __str__(self) -> str:
         return f"Cultural profile of episode {self.episode_id}"
@@ -142,4 +176,15 @@ class CulturalProfile(models.Model):
         return str(getattr(self, code))
 
     def is_shared(self, code: str) -> bool:
+        """Shared with the therapist (the supervisor may read it too: ``sharing_of``)."""
         return bool(getattr(self, f"{code}_shared"))
+
+    def sharing_of(self, code: str) -> Sharing:
+        return Sharing.of(
+            therapist=self.is_shared(code),
+            supervisor=bool(getattr(self, f"{code}_shared_supervisor")),
+        )
+
+    def set_sharing(self, code: str, sharing: Sharing) -> None:
+        setattr(self, f"{code}_shared", sharing.with_therapist)
+        setattr(self, f"{code}_shared_supervisor", sharing.with_supervisor)

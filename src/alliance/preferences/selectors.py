@@ -34,6 +34,20 @@ def latest_preferences(episode: Episode) -> TreatmentPreferences | None:
     return TreatmentPreferences.objects.filter(episode=episode).order_by("-version").first()
 
 
+def preferences_for(viewer: User, episode: Episode) -> TreatmentPreferences | None:
+    """The client's current preferences, if this viewer may read them.
+
+    Only the latest version counts: when the client stops sharing, an older version they
+    had shared does not stand in for it.
+    """
+    latest = latest_preferences(episode)
+    if latest is None:
+        return None
+    if not access.may_read_preferences(viewer, episode, sharing=latest.sharing):
+        return None
+    return latest
+
+
 @dataclass(frozen=True)
 class PreferenceLine:
     topic: Promise
@@ -101,7 +115,12 @@ class CulturalLine:
     code: str
     label: Promise
     text: str
-    shared: bool
+    sharing: access.Sharing
+
+    @property
+    def shared(self) -> bool:
+        """Shared with the therapist (and perhaps the supervisor too)."""
+        return self.sharing.with_therapist
 
 
 def cultural_profile_for(viewer: User, episode: Episode) -> list[CulturalLine]:
@@ -112,12 +131,12 @@ def cultural_profile_for(viewer: User, episode: Episode) -> list[CulturalLine]:
     lines = []
     for part in CULTURAL_PARTS:
         text = profile.text_of(part.code)
-        shared = profile.is_shared(part.code)
+        sharing = profile.sharing_of(part.code)
         if not text:
             continue
-        if not access.may_read_cultural_part(viewer, episode, shared=shared):
+        if not access.may_read_cultural_part(viewer, episode, sharing=sharing):
             continue
-        lines.append(CulturalLine(part.code, part.label, text, shared))
+        lines.append(CulturalLine(part.code, part.label, text, sharing))
     return lines
 
 

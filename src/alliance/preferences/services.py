@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
-from alliance.care.access import Act
+from alliance.care.access import Act, Sharing
 from alliance.care.models import Episode
 from alliance.preferences.items import ANSWERS, CULTURAL_CODES, ITEMS_BY_CODE
 from alliance.preferences.models import (
@@ -42,6 +42,11 @@ def _open_episode_of_client(actor: User, episode: Episode) -> Episode:
     return episode
 
 
+def _check_sharing(episode: Episode, sharing: Sharing) -> None:
+    if sharing.with_supervisor and not access.may_offer_supervisor_sharing(episode):
+        raise ValidationError(_("There is no supervisor in your care to share this with."))
+
+
 def _check_length(text: str, limit: int) -> str:
     text = text.strip()
     if len(text) > limit:
@@ -59,11 +64,14 @@ def preferences_save(
     answers: dict[str, str],
     hopes: str = "",
     working_together: str = "",
+    sharing: Sharing = Sharing.THERAPIST,
     now: datetime | None = None,
     request: HttpRequest | None = None,
 ) -> TreatmentPreferences:
-    """Keep a new version of the client's preferences; earlier versions stay as they were."""
+    """Keep a new version of the client's preferences, read by whom they chose (``sharing``);
+    earlier versions stay as they were."""
     episode = _open_episode_of_client(actor, episode)
+    _check_sharing(episode, sharing)
     clean: dict[str, str] = {}
     for code, answer in answers.items():
         if not answer:
@@ -82,6 +90,8 @@ def preferences_save(
         answers=clean,
         hopes=hopes,
         working_together=working_together,
+        shared=sharing.with_therapist,
+        shared_with_supervisor=sharing.with_supervisor,
         created_by=actor,
         created_at=now or timezone.now(),
     )
@@ -192,20 +202,31 @@ def cultural_profile_save(
     episode: Episode,
     parts: dict[str, str],
     shared: set[str] | frozenset[str],
+    shared_with_supervisor: set[str] | frozenset[str] = frozenset(),
     now: datetime | None = None,
     request: HttpRequest | None = None,
 ) -> CulturalProfile:
-    """Replace the client's cultural profile; a part is shared only if it is ticked."""
+    """Replace the client's cultural profile. A part reaches the therapist only if it is in
+    ``shared``, and also the supervisor only if it is in ``shared_with_supervisor`` too."""
     episode = _open_episode_of_client(actor, episode)
-    unknown = (set(parts) | set(shared)) - set(CULTURAL_CODES)
+    unknown = (set(parts) | set(shared) | set(shared_with_supervisor)) - set(CULTURAL_CODES)
     if unknown:
         raise ValidationError(_("Please use the parts of the profile offered."))
+    if set(shared_with_supervisor) - set(shared):
+        raise ValidationError(
+            _(
+                "A part is shared with your therapist's supervisor only together with your "
+                "therapist."
+            )
+        )
     profile = CulturalProfile.objects.filter(episode=episode).first() or CulturalProfile(
         episode=episode
     )
     for code in CULTURAL_CODES:
+        sharing = Sharing.of(therapist=code in shared, supervisor=code in shared_with_supervisor)
+        _check_sharing(episode, sharing)
         setattr(profile, code, _check_length(parts.get(code, ""), FREE_TEXT_MAX))
-        setattr(profile, f"{code}_shared", code in shared)
+        profile.set_sharing(code, sharing)
     profile.updated_at = now or timezone.now()
     profile.save()
     audit_record(

@@ -96,6 +96,7 @@ def _exercises(part: EpisodeRecord, language: str) -> list[dict[str, Any]]:
             {
                 "when": entry.completed_at,
                 "shared": entry.shared,
+                "supervisor": entry.shared_with_supervisor,
                 "rows": _entry_rows(entry, language),
             }
             for entry in part.entries_of(assignment)
@@ -134,6 +135,7 @@ def _cultural(part: EpisodeRecord) -> list[dict[str, Any]]:
             "label": part_.label,
             "text": profile.text_of(part_.code),
             "shared": profile.is_shared(part_.code),
+            "supervisor": profile.sharing_of(part_.code).with_supervisor,
         }
         for part_ in CULTURAL_PARTS
         if profile.text_of(part_.code)

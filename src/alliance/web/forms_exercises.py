@@ -10,15 +10,14 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from alliance import instruments as engine
+from alliance.care.access import Sharing
+from alliance.care.models import Episode
 from alliance.exercises.catalogue import CLINICAL_NAMES, ExerciseType
 from alliance.exercises.services import NOTE_MAX
 from alliance.instruments.texts import answered_items, item_text
 from alliance.web.questionnaire import QuestionnaireForm
+from alliance.web.sharing import sharing_field
 
-SHARE_CHOICES = [
-    ("yes", _("Share it with my therapist")),
-    ("no", _("Keep it private")),
-]
 # A radio scale suits 0 to 10; wider ranges (0 to 100, minutes) take a number box.
 SCALE_MAX_POINTS = 11
 
@@ -50,32 +49,33 @@ def widget_kind(item: engine.Item, raw_type: str) -> str:
     return "line" if raw_type == "string" else "text"
 
 
-def _share_field(initial: bool) -> forms.ChoiceField:
-    return forms.ChoiceField(
-        label=_("Who sees this entry?"),
-        choices=SHARE_CHOICES,
-        initial="yes" if initial else "no",
-        widget=forms.RadioSelect,
-        help_text=_(
-            "If you keep it private, only you can read it. Your therapist will see that you did "
-            "it, not what you wrote. You can change this later."
-        ),
-        error_messages={"required": _("Please choose who sees this entry.")},
+def _share_field(episode: Episode, initial: Sharing) -> forms.ChoiceField:
+    field = sharing_field(episode, label=_("Who sees this entry?"), initial=initial)
+    field.help_text = _(
+        "Only the people you choose can read it. Your therapist will see that you did it, "
+        "not what you wrote, unless you share it with them. You can change this later."
     )
+    return field
 
 
 class ExerciseForm(QuestionnaireForm):
     """The exercise's own questions (from its definition), then the client's sharing choice."""
 
     def __init__(
-        self, *args: Any, instrument: engine.Instrument, language: str, shared: bool, **kwargs: Any
+        self,
+        *args: Any,
+        instrument: engine.Instrument,
+        language: str,
+        episode: Episode,
+        sharing: Sharing,
+        **kwargs: Any,
     ) -> None:
         raw_types = _raw_types(instrument)
         self.kinds = {
             it.link_id: widget_kind(it, raw_types.get(it.link_id, "")) for it in instrument.items
         }
         super().__init__(*args, instrument=instrument, language=language, **kwargs)
-        self.fields["share"] = _share_field(shared)
+        self.fields["share"] = _share_field(episode, sharing)
 
     def _field(self, item: engine.Item) -> forms.Field:
         kind = self.kinds[item.link_id]
@@ -110,8 +110,8 @@ class ExerciseForm(QuestionnaireForm):
         return answers
 
     @property
-    def shared(self) -> bool:
-        return self.cleaned_data.get("share") == "yes"
+    def sharing(self) -> Sharing:
+        return Sharing(self.cleaned_data["share"])
 
     def exercise_questions(
         self,
@@ -121,12 +121,17 @@ class ExerciseForm(QuestionnaireForm):
 
 
 class SharingForm(forms.Form):
-    share = forms.ChoiceField(
-        label=_("Who sees this entry?"),
-        choices=SHARE_CHOICES,
-        widget=forms.RadioSelect,
-        error_messages={"required": _("Please choose who sees this entry.")},
-    )
+    """Changing who reads an entry already written."""
+
+    def __init__(self, *args: Any, episode: Episode, sharing: Sharing, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["share"] = sharing_field(
+            episode, label=_("Who sees this entry?"), initial=sharing
+        )
+
+    @property
+    def sharing(self) -> Sharing:
+        return Sharing(self.cleaned_data["share"])
 
 
 class GoalChoiceField(forms.ModelChoiceField):

@@ -62,8 +62,9 @@ ROWS: Rows = {
         lambda c, r: {"assignment_id": _assignment(c).pk},
         {"GET": signed_in(405), "POST": only({"therapist": 302, "supervisor": 403})},
     ),
+    # Shared with the therapist only: the supervisor does not read it (access.py).
     "exercise_entry_detail": (
         lambda c, r: {"entry_id": _entry(c).pk},
-        {"GET": only({"therapist": 200, "supervisor": 200}), "POST": signed_in(405)},
+        {"GET": only({"therapist": 200}), "POST": signed_in(405)},
     ),
 }

@@ -3,7 +3,7 @@
 Each tag is placed in a shared template (portal and workspace pages); it receives the
 request context (``request.user`` is the viewer, already allowed on the page) and
 renders nothing when there is nothing to show. No tag here shows the content of an entry
-except through ``alliance.care.access`` (shared entries only, for clinicians).
+except through ``alliance.care.access`` (for a clinician, entries shared with them only).
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ def exercise_clinical_name(obj: Any) -> str:
 
 @register.filter
 def private_count(assignment: Any) -> int:
+    """Entries the viewer may know exist but not read."""
     return int(assignment.entry_count) - int(assignment.shared_count)
 
 
@@ -66,7 +67,7 @@ def exercises_portal_card(context: Any, episode: Any) -> dict[str, Any]:
     viewer = _viewer(context)
     if episode is None or not _may_read(viewer, episode) or viewer.pk != episode.client_id:
         return {"to_do": [], "hidden": True}
-    to_do = selectors.to_do([episode])
+    to_do = selectors.to_do([episode], viewer=viewer)
     return {"to_do": to_do, "hidden": not to_do}
 
 
@@ -78,8 +79,8 @@ def exercises_record_panel(context: Any, episode: Any) -> dict[str, Any]:
     return {
         "hidden": False,
         "episode": episode,
-        "current": list(selectors.live_assignments([episode])),
-        "latest": list(selectors.shared_entries([episode])[:LATEST_SHARED]),
+        "current": list(selectors.live_assignments([episode], viewer=viewer)),
+        "latest": list(selectors.shared_entries([episode], viewer=viewer)[:LATEST_SHARED]),
         "may_assign": access.may_assign_exercise(viewer, episode),
     }
 
@@ -89,7 +90,7 @@ def exercises_progress_panel(context: Any, episode: Any) -> dict[str, Any]:
     viewer = _viewer(context)
     if not _may_read(viewer, episode):
         return {"hidden": True}
-    assignments = list(selectors.live_assignments([episode]))
+    assignments = list(selectors.live_assignments([episode], viewer=viewer))
     if not assignments:
         return {"hidden": True}
     clinical = viewer.role != Role.CLIENT

@@ -2,9 +2,9 @@
 
 Each tag is placed in a shared template (portal and workspace pages); it receives the
 request context (``request.user`` is the viewer, already allowed on the page) and
-renders nothing when there is nothing to show. The cultural profile goes through
-``access.may_read_cultural_part``: a part the client keeps private never reaches a
-clinician's page.
+renders nothing when there is nothing to show. The cultural profile and the preferences
+go through the access policy (``may_read_cultural_part``, ``may_read_preferences``): what
+the client did not share with a clinician never reaches that clinician's page.
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from alliance.care.models import Episode
 from alliance.preferences.selectors import (
     agenda_for_next_session,
     cultural_profile_for,
-    latest_preferences,
     preference_lines,
+    preferences_for,
 )
 from alliance.web.forms_preferences import AgendaItemForm
 
@@ -67,8 +67,10 @@ def preferences_record_panel(context: dict[str, Any], client: Any) -> dict[str, 
     except Http404:
         return {"show": False}
     episode = record.open_episodes[0] if record.open_episodes else record.episodes[0]
-    latest = latest_preferences(episode)
-    upcoming, agenda = agenda_for_next_session(episode)
+    latest = preferences_for(viewer, episode)
+    upcoming, agenda = (
+        agenda_for_next_session(episode) if access.may_read_agenda(viewer, episode) else (None, [])
+    )
     return {
         "show": True,
         "episode": episode,

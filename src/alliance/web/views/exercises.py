@@ -1,5 +1,6 @@
-"""Between-session exercises: the client does them and decides who reads each entry; the
-treating therapist assigns them and reads what the client shared."""
+"""Between-session exercises: the client does them and decides who reads each entry (their
+therapist, and also the supervisor); the treating therapist assigns them, and clinicians
+read what the client shared with them."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
-from alliance.care.access import Act
+from alliance.care.access import Act, Sharing
 from alliance.exercises import selectors
 from alliance.exercises.catalogue import CLINICAL_NAMES, ExerciseType, exercise_instrument
 from alliance.exercises.catalogue import shared_by_default as default_sharing
@@ -28,6 +29,7 @@ from alliance.exercises.services import (
 from alliance.web.forms_exercises import AssignForm, ExerciseForm, SharingForm, entry_rows
 from alliance.web.http import AuthedRequest
 from alliance.web.questionnaire import form_language, started_at_hint
+from alliance.web.sharing import entry_saved_sentence, entry_sharing_changed_sentence
 
 # --- the client ---------------------------------------------------------------------------
 
@@ -39,7 +41,9 @@ def my_exercises(request: AuthedRequest) -> HttpResponse:
     audit_record(
         actor=request.user, action=Action.VIEWED, client_id=request.user.pk, request=request
     )
-    assignments = list(selectors.live_assignments(episodes).filter(episode__status="open"))
+    assignments = list(
+        selectors.live_assignments(episodes, viewer=request.user).filter(episode__status="open")
+    )
     return render(
         request,
         "web/exercises/my_list.html",
@@ -64,7 +68,8 @@ def exercise_do(request: AuthedRequest, assignment_id: int) -> HttpResponse:
         request.POST if request.method == "POST" else None,
         instrument=instrument,
         language=request.user.language,
-        shared=default_sharing(assignment.exercise_type),
+        episode=assignment.episode,
+        sharing=Sharing.THERAPIST if default_sharing(assignment.exercise_type) else Sharing.PRIVATE,
     )
     now = timezone.now()
     started = started_at_hint(
@@ -76,19 +81,15 @@ def exercise_do(request: AuthedRequest, assignment_id: int) -> HttpResponse:
                 actor=request.user,
                 assignment=assignment,
                 answers=form.answers(),
-                shared=form.shared,
+                shared=form.sharing.with_therapist,
+                shared_with_supervisor=form.sharing.with_supervisor,
                 started_at=started,
                 request=request,
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(
-                request,
-                _("Saved. Your therapist can read it.")
-                if entry.shared
-                else _("Saved. It stays private: your therapist will only see that you did it."),
-            )
+            messages.success(request, entry_saved_sentence(entry.episode, entry.sharing))
             return redirect("my_exercise_entry", entry_id=entry.pk)
     return render(
         request,
@@ -110,11 +111,9 @@ def my_exercise_entry(request: AuthedRequest, entry_id: int) -> HttpResponse:
     audit_record(
         actor=request.user, action=Action.VIEWED, client_id=request.user.pk, request=request
     )
-    return _client_entry_page(request, entry, SharingForm(initial=_share_initial(entry)))
-
-
-def _share_initial(entry: Entry) -> dict[str, str]:
-    return {"share": "yes" if entry.shared else "no"}
+    return _client_entry_page(
+        request, entry, SharingForm(episode=entry.episode, sharing=entry.sharing)
+    )
 
 
 def _client_entry_page(
@@ -141,18 +140,17 @@ def exercise_entry_sharing(request: AuthedRequest, entry_id: int) -> HttpRespons
     entry = access.access_exercise_entry(request.user, entry_id)
     if not access.may_change_entry_sharing(request.user, entry):
         raise Http404
-    form = SharingForm(request.POST)
+    form = SharingForm(request.POST, episode=entry.episode, sharing=entry.sharing)
     if not form.is_valid():
         return _client_entry_page(request, entry, form, status=400)
     entry = entry_set_shared(
-        actor=request.user, entry=entry, shared=form.cleaned_data["share"] == "yes", request=request
+        actor=request.user,
+        entry=entry,
+        shared=form.sharing.with_therapist,
+        shared_with_supervisor=form.sharing.with_supervisor,
+        request=request,
     )
-    messages.success(
-        request,
-        _("Your therapist can now read this entry.")
-        if entry.shared
-        else _("This entry is now private."),
-    )
+    messages.success(request, entry_sharing_changed_sentence(entry.episode, entry.sharing))
     return redirect("my_exercise_entry", entry_id=entry.pk)
 
 
@@ -201,8 +199,8 @@ def episode_exercises(request: AuthedRequest, episode_id: int) -> HttpResponse:
         "web/exercises/episode.html",
         {
             "episode": episode,
-            "assignments": list(selectors.assignments_of([episode])),
-            "entries": list(selectors.shared_entries([episode])),
+            "assignments": list(selectors.assignments_of([episode], viewer=request.user)),
+            "entries": list(selectors.shared_entries([episode], viewer=request.user)),
             "may_assign": access.may_assign_exercise(request.user, episode),
         },
     )

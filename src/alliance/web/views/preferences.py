@@ -1,7 +1,9 @@
 """Treatment preferences, the session agenda and the cultural profile.
 
-The client writes all three from the portal; the therapist reads them on the client's
-record (see ``templatetags/preferences_panels.py``) and marks agenda items talked about.
+The client writes all three from the portal and chooses who reads their preferences and
+each part of the profile; the therapist (and the supervisor) read them on the client's
+record as the client chose (see ``templatetags/preferences_panels.py``), and the
+therapist marks agenda items talked about.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.forms.models import model_to_dict
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -18,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from alliance.care import access
-from alliance.care.access import Act
+from alliance.care.access import Act, Sharing
 from alliance.care.models import Episode
 from alliance.preferences.models import AgendaItem, CulturalProfile
 from alliance.preferences.selectors import (
@@ -37,6 +38,7 @@ from alliance.preferences.services import (
 )
 from alliance.web.forms_preferences import AgendaItemForm, CulturalProfileForm, PreferencesForm
 from alliance.web.http import AuthedRequest
+from alliance.web.sharing import agenda_added_sentence, preferences_saved_sentence
 
 
 def _client_episode(request: AuthedRequest, act: Act) -> Episode | None:
@@ -60,7 +62,7 @@ def _preferences_page(
     status: int = 200,
 ) -> HttpResponse:
     latest = latest_preferences(episode) if episode else None
-    if form is None:
+    if form is None and episode is not None:
         initial: dict[str, Any] = {}
         if latest is not None:
             initial = {
@@ -68,7 +70,11 @@ def _preferences_page(
                 "hopes": latest.hopes,
                 "working_together": latest.working_together,
             }
-        form = PreferencesForm(initial=initial)
+        form = PreferencesForm(
+            initial=initial,
+            episode=episode,
+            sharing=latest.sharing if latest is not None else Sharing.THERAPIST,
+        )
     now = timezone.now()
     upcoming, agenda = agenda_for_next_session(episode, now) if episode else (None, [])
     return render(
@@ -94,23 +100,22 @@ def my_preferences(request: AuthedRequest) -> HttpResponse:
         return _preferences_page(request, _client_episode(request, Act.READ))
     episode = _client_episode(request, Act.CONTRIBUTE)
     assert episode is not None
-    form = PreferencesForm(request.POST)
+    form = PreferencesForm(request.POST, episode=episode)
     if form.is_valid():
         try:
-            preferences_save(
+            saved = preferences_save(
                 actor=request.user,
                 episode=episode,
                 answers=form.answers(),
                 hopes=form.cleaned_data["hopes"],
                 working_together=form.cleaned_data["working_together"],
+                sharing=form.sharing,
                 request=request,
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(
-                request, _("Thank you. Your therapist will see how you'd like to work.")
-            )
+            messages.success(request, preferences_saved_sentence(episode, saved.sharing))
             return redirect("my_preferences")
     return _preferences_page(request, episode, form=form, status=400)
 
@@ -131,7 +136,7 @@ def agenda_add(request: AuthedRequest) -> HttpResponse:
         except ValidationError as error:
             form.add_error("text", error)
         else:
-            messages.success(request, _("Added. Your therapist will see it before your session."))
+            messages.success(request, agenda_added_sentence(episode))
             if form.cleaned_data.get("back") == "home":
                 return redirect("portal_home")
             return redirect("my_preferences")
@@ -180,22 +185,30 @@ def my_cultural_profile(request: AuthedRequest) -> HttpResponse:
     else:
         episode = _client_episode(request, Act.READ)
     profile = CulturalProfile.objects.filter(episode=episode).first() if episode else None
-    # model_to_dict reads the episode's id, not the episode (no extra query).
-    initial: dict[str, Any] = model_to_dict(profile) if profile is not None else {}
-    form = CulturalProfileForm(request.POST if request.method == "POST" else None, initial=initial)
-    if request.method == "POST" and episode is not None and form.is_valid():
+    form = (
+        CulturalProfileForm(
+            request.POST if request.method == "POST" else None, episode=episode, profile=profile
+        )
+        if episode is not None
+        else None
+    )
+    if request.method == "POST" and form is not None and form.is_valid():
+        assert episode is not None
         try:
             cultural_profile_save(
                 actor=request.user,
                 episode=episode,
                 parts=form.texts(),
                 shared=form.shared(),
+                shared_with_supervisor=form.shared_with_supervisor(),
                 request=request,
             )
         except ValidationError as error:
             form.add_error(None, error)
         else:
-            messages.success(request, _("Saved. Only the parts you ticked are shared."))
+            messages.success(
+                request, _("Saved. Each part is read only by the people you chose for it.")
+            )
             return redirect("my_cultural_profile")
     return render(
         request,
