@@ -441,3 +441,16 @@ def test_a_spanish_speaking_therapist_reads_the_change_in_spanish(cast: Cast) ->
     row = _dana_row(cast)
     assert "↑8 desde el inicio: peor de forma fiable" in row
     assert "Peor de forma fiable desde la última vez: PHQ-9 (4 → 12)" in row
+
+
+def test_a_spanish_speaking_clinician_reads_our_own_forms_name_in_spanish(cast: Cast) -> None:
+    from alliance.accounts.models import User
+
+    User.objects.filter(pk=cast.alice.pk).update(language="es")
+    alice = signed_in(User.objects.get(pk=cast.alice.pk))
+    for name in ("questionnaire_request", "schedule_edit"):
+        page = alice.get(reverse(name, args=[cast.eve_episode.pk])).content.decode()
+        assert "Opinión sobre la sesión (Alliance, no es un instrumento validado)" in page
+        # A published instrument keeps its published name.
+        assert "Patient Health Questionnaire-9 (PHQ-9)" in page
+        assert "PTSD Checklist for DSM-5 (PCL-5) — solo en inglés" in page

@@ -13,7 +13,8 @@ by its own title.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from typing import Protocol
 
 from .model import Instrument
 
@@ -40,13 +41,31 @@ def client_name(instrument: Instrument, language: str) -> str:
     return names.get(language) or names["en"]
 
 
-def formal_name(instrument: Instrument, language: str) -> str:
+class Titled(Protocol):
+    """An instrument, or a menu's light copy of one (``alliance.measures.instruments``)."""
+
+    @property
+    def title(self) -> str: ...
+
+    @property
+    def title_translations(self) -> Mapping[str, str] | Iterable[tuple[str, str]]: ...
+
+
+class Offered(Titled, Protocol):
+    @property
+    def id(self) -> str: ...
+
+    @property
+    def languages(self) -> tuple[str, ...]: ...
+
+
+def formal_name(instrument: Titled, language: str) -> str:
     """The name clinicians, records and exports use: the published title, or, for a form
     of our own that has one, its title in ``language``."""
-    return instrument.title_translations.get(language) or instrument.title
+    return dict(instrument.title_translations).get(language) or instrument.title
 
 
-def offered_in(instrument: Instrument, language: str) -> bool:
+def offered_in(instrument: Offered, language: str) -> bool:
     """Whether a person who reads ``language`` can answer this instrument in it.
 
     Only the languages a definition lists are offered: those whose official wording was

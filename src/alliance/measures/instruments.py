@@ -55,6 +55,8 @@ class InstrumentChoice(NamedTuple):
     id: str
     title: str
     languages: tuple[str, ...]
+    # (language, title) pairs: our own form's title in other languages (formal_name).
+    title_translations: tuple[tuple[str, str], ...] = ()
 
 
 # A day: keys of menus that an import has replaced go away by themselves.
@@ -76,7 +78,15 @@ def instrument_choices() -> list[InstrumentChoice]:
     )
     cached = cache.get(key)
     if cached is None:
-        cached = [(inst.id, inst.title, tuple(inst.languages)) for inst in all_instruments()]
+        cached = [
+            (
+                inst.id,
+                inst.title,
+                tuple(inst.languages),
+                tuple(sorted(inst.title_translations.items())),
+            )
+            for inst in all_instruments()
+        ]
         cache.set(key, cached, CHOICES_TIMEOUT)
     return [InstrumentChoice(*pair) for pair in cached]
 

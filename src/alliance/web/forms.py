@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -13,8 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from alliance.accounts.models import Language, Role, User
 from alliance.accounts.names import person_name
-from alliance.instruments import Instrument
-from alliance.instruments.names import formal_name, offered_in
+from alliance.instruments.names import Offered, formal_name, offered_in
 from alliance.lib.localtime import practice_zone_name, zone_choices, zone_label
 from alliance.safety.crisis import COUNTRY_CHOICES
 
@@ -127,7 +127,7 @@ class ClientLanguageCheck(forms.Form):
     )
 
     def __init__(
-        self, *args: Any, instruments: list[Instrument], client_language: str, **kwargs: Any
+        self, *args: Any, instruments: Sequence[Offered], client_language: str, **kwargs: Any
     ) -> None:
         super().__init__(*args, **kwargs)
         self.client_language = language_name(client_language)
