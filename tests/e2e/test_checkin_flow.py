@@ -42,7 +42,7 @@ def test_risk_answer_brings_crisis_resources_and_an_urgent_alert(
     administration_request(actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9")
     dana = visit(PHONE)
     dana.login("dana@example.test", PASSWORD)
-    dana.page.get_by_role("link", name="Check in: Patient Health Questionnaire-9 (PHQ-9)").click()
+    dana.page.get_by_role("link", name="Start: Mood check-in").click()
     dana.check()
     dana.screenshot("checkin-phone")
     answer_phq9(dana, "Several days")
