@@ -115,8 +115,10 @@ def prepare_state() -> State:
 
     The matrix's makers add a proposed goal, exercises, an agenda item and a safety plan;
     added here: a goal Dana proposed and one both agreed (so the agree button and the
-    rating scale show), messages, an acknowledged alert (so "resolve" shows), another
-    questionnaire waiting, and a real client invitation.
+    rating scale show), messages, an acknowledged alert (so "resolve" shows) and a newer
+    open one, another questionnaire waiting, a real client invitation, and Dana's request
+    for a copy of her record (so the admin's download shows, and her "withdraw"; Eve still
+    asks for one).
     """
     from alliance.accounts.models import Role
     from alliance.accounts.services import invitation_create
@@ -124,6 +126,7 @@ def prepare_state() -> State:
     from alliance.measures.services import administration_request, response_submit
     from alliance.messaging.services import message_send
     from alliance.plans.services import goal_agree, goal_propose
+    from alliance.records.services import copy_request_create
     from tests.web.test_access_matrix import MATRIX
 
     cast = make_cast()
@@ -139,12 +142,15 @@ def prepare_state() -> State:
     second = administration_request(
         actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
     )
-    acknowledged = response_submit(
+    newer = response_submit(
         actor=cast.dana, administration=second, answers=[1, 1, 1, 1, 1, 1, 1, 1, 2]
     ).alerts.get(kind="risk")
-    alert_acknowledge(actor=cast.alice, alert=acknowledged, note="Called Dana")
+    # The older alert acknowledged (its page shows "resolve"), the newer left open (its page
+    # shows "acknowledge"): acknowledging the newer would answer both.
+    alert_acknowledge(actor=cast.alice, alert=records.alert, note="Called Dana")
+    copy_request_create(actor=cast.dana, everything=False)
     extra_pages = [
-        ("therapist", "alert_detail", {"alert_id": acknowledged.pk}),
+        ("therapist", "alert_detail", {"alert_id": newer.pk}),
         ("signing_in", "mfa_authenticate", {}),
         ("signing_in", "account_login", {}),
         ("anon", "invitation_accept", kwargs["invitation_accept"]),
@@ -275,7 +281,8 @@ def sign_in_as(cast: Any, role: str) -> Any:
     from django.test import Client
     from django.urls import reverse
 
-    from tests.conftest import PASSWORD, sign_in
+    from alliance.accounts.mfa import totp_code, totp_secret_of
+    from tests.conftest import PASSWORD, forget_used_code, sign_in
 
     client = Client()
     if role == "signing_in":
@@ -291,6 +298,12 @@ def sign_in_as(cast: Any, role: str) -> Any:
         # Changing a factor or downloading a record asks for the password again.
         response = client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
         assert response.status_code == 302, f"{role} could not confirm their password"
+        if totp_secret_of(user) is not None:
+            # The admin's copy of a client's record asks for the authenticator app again.
+            code = totp_code(totp_secret_of(user) or "")
+            forget_used_code(user, code)
+            response = client.post(reverse("mfa_reauthenticate"), {"code": code})
+            assert response.status_code == 302, f"{role} could not confirm with their app"
     return client
 
 

@@ -178,7 +178,16 @@ def without_encounter_status(export: dict[str, Any]) -> dict[str, Any]:
 
 def test_alliance_export_record_reads_the_upgraded_database(upgraded: dict[str, Any]) -> None:
     target = upgraded["work"] / "record.zip"
-    alliance(upgraded["env"], "export-record", "client39@demo.test", "-o", str(target), "--force")
+    alliance(
+        upgraded["env"],
+        "export-record",
+        "client39@demo.test",
+        "-o",
+        str(target),
+        "--force",
+        "--without-request",
+        "--everything",
+    )
     archive = zipfile.ZipFile(io.BytesIO(target.read_bytes()))
     files = {name: archive.read(name).decode() for name in archive.namelist()}
     export = normalised(files)

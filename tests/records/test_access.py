@@ -1,4 +1,5 @@
-"""The "records" section of the access policy: the whole record goes to the client or the admin."""
+"""The "records" section of the access policy: the whole record goes to the client, or to
+the admin only for the client's own pending request."""
 
 from __future__ import annotations
 
@@ -41,3 +42,26 @@ def test_the_admin_reaches_clients_only_and_others_reach_nobody(cast: Any) -> No
     for person in (cast.alice, cast.sam, cast.dana, cast.eve):
         with pytest.raises(Http404):
             access.access_client_for_records(person, cast.dana.pk)
+
+
+def test_the_admin_copies_a_record_only_for_the_clients_pending_request(cast: Any) -> None:
+    from django.utils import timezone
+
+    from alliance.care import access
+    from alliance.records.selectors import pending_copy_request
+    from alliance.records.services import copy_request_create
+
+    assert not access.may_copy_record_for(cast.ada, pending_copy_request(cast.dana))
+    pending = copy_request_create(actor=cast.dana, everything=False)
+    assert pending_copy_request(cast.dana) == pending
+    assert pending_copy_request(cast.eve) is None
+    assert access.may_copy_record_for(cast.ada, pending)
+    for person in (cast.alice, cast.sam, cast.charlie, cast.dana, cast.eve):
+        assert not access.may_copy_record_for(person, pending)
+    cast.ada.is_active = False
+    assert not access.may_copy_record_for(cast.ada, pending)
+    cast.ada.is_active = True
+    pending.made_at = timezone.now()
+    pending.save()
+    assert not access.may_copy_record_for(cast.ada, pending)
+    assert pending_copy_request(cast.dana) is None

@@ -201,13 +201,78 @@ def test_the_download_is_a_zip_of_the_bundle_the_copy_and_a_readme(cast: Any) ->
     from alliance.records.export import archive_name, record_archive
 
     rich_record(cast)
-    archive = zipfile.ZipFile(io.BytesIO(record_archive(cast.dana)))
+    archive = zipfile.ZipFile(io.BytesIO(record_archive(cast.dana, everything=True)))
     assert sorted(archive.namelist()) == ["README.txt", "record.fhir.json", "record.html"]
     Bundle.model_validate(json.loads(archive.read("record.fhir.json")))
     assert GOAL_NOW in archive.read("record.html").decode()
-    assert "record.fhir.json" in archive.read("README.txt").decode()
+    readme = archive.read("README.txt").decode()
+    assert "record.fhir.json" in readme and "leaves out" not in readme
     name = archive_name(datetime(2026, 11, 26).date())
     assert name == "alliance-record-2026-11-26.zip"
+
+
+PRIVATE_HOPES = "Hopes I keep to myself for now"
+
+
+def test_without_everything_the_copy_leaves_out_what_the_client_kept_private(cast: Any) -> None:
+    from alliance.care.access import Sharing
+    from alliance.preferences.services import preferences_save
+    from alliance.records.export import record_archive
+
+    rich_record(cast)  # the languages part of the profile and one journal entry are private
+    preferences_save(
+        actor=cast.dana,
+        episode=cast.dana_episode,
+        answers={"lead": "left"},
+        hopes=PRIVATE_HOPES,
+        sharing=Sharing.PRIVATE,
+    )
+    whole = zipfile.ZipFile(io.BytesIO(record_archive(cast.dana, everything=True)))
+    kept = zipfile.ZipFile(io.BytesIO(record_archive(cast.dana, everything=False)))
+    for name in ("record.fhir.json", "record.html"):
+        everything, without = whole.read(name).decode(), kept.read(name).decode()
+        for private in (ENTRY_PRIVATE, "English and Welsh", PRIVATE_HOPES):
+            assert private in everything
+            assert private not in without, (name, private)
+        for shared in (ENTRY_SHARED, BACKGROUND, HOPES, GOAL_NOW, DANA_SAYS, SAFETY_NOW):
+            assert shared in without, (name, shared)
+    Bundle.model_validate(json.loads(kept.read("record.fhir.json")))
+    assert "This copy leaves out what you kept private" in kept.read("README.txt").decode()
+    # Nothing was changed in the database to leave them out.
+    from alliance.preferences.models import CulturalProfile
+
+    assert CulturalProfile.objects.get().languages == "English and Welsh"
+
+
+def test_sharing_with_the_supervisor_is_in_the_export(cast: Any) -> None:
+    from alliance.care.access import Sharing
+    from alliance.exercises.services import entry_set_shared
+    from alliance.preferences.services import cultural_profile_save, preferences_save
+
+    rich = rich_record(cast)
+    entry_set_shared(
+        actor=cast.dana, entry=rich.shared_entry, shared=True, shared_with_supervisor=True
+    )
+    cultural_profile_save(
+        actor=cast.dana,
+        episode=cast.dana_episode,
+        parts={"background": BACKGROUND},
+        shared={"background"},
+        shared_with_supervisor={"background"},
+    )
+    preferences_save(
+        actor=cast.dana,
+        episode=cast.dana_episode,
+        answers={"lead": "left"},
+        sharing=Sharing.SUPERVISOR,
+    )
+    bundle = bundle_of(cast.dana)
+    Bundle.model_validate(bundle)
+    text = json.dumps(bundle)
+    assert text.count("urn:alliance:extension:shared-with-supervisor") == 2
+    assert '"linkId": "background-shared-supervisor"' in text
+    html = html_of(cast.dana)
+    assert html.count("shared with your therapist and their supervisor") == 3
 
 
 @pytest.mark.parametrize("email", ["client1@demo.test", "client2@demo.test"])

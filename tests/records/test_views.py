@@ -12,8 +12,14 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
-from tests.conftest import PASSWORD, signed_in
-from tests.records.helpers import DANA_SAYS, GOAL_NOW, rich_record
+from tests.conftest import PASSWORD, forget_used_code, signed_in, totp_now
+from tests.records.helpers import (
+    DANA_SAYS,
+    ENTRY_PRIVATE,
+    ENTRY_SHARED,
+    GOAL_NOW,
+    rich_record,
+)
 
 
 def reauthenticated(user: Any) -> Any:
@@ -52,6 +58,7 @@ def test_the_client_downloads_their_record_after_typing_the_password_again(cast:
     assert bundle["entry"][0]["resource"]["id"] == str(cast.dana.pk)
     html = archive.read("record.html").decode()
     assert GOAL_NOW in html and DANA_SAYS in html
+    assert ENTRY_PRIVATE in html  # their own copy holds everything
     event = AuditEvent.objects.order_by("-seq").first()
     assert event is not None
     assert (event.action, event.actor_id, event.client_id) == (
@@ -93,15 +100,150 @@ def test_clinicians_get_no_whole_record(cast: Any, role: str) -> None:
     assert client.get(reverse("person_record", kwargs={"user_id": cast.dana.pk})).status_code == 404
 
 
-def test_the_admin_downloads_a_clients_record_and_the_client_sees_it(cast: Any) -> None:
+def with_authenticator(user: Any) -> Any:
+    """Signed in, and the code from the authenticator app typed again just now."""
+    client = signed_in(user)
+    code = totp_now()
+    forget_used_code(user, code)
+    response = client.post(reverse("mfa_reauthenticate"), {"code": code})
+    assert response.status_code == 302, response.content[:500]
+    return client
+
+
+def ask_for_a_copy(client_user: Any, contents: str = "without_private") -> Any:
+    dana = signed_in(client_user)
+    response = dana.post(reverse("my_record_copy_request"), {"contents": contents})
+    assert response.status_code == 302
+    return dana
+
+
+def test_without_a_request_the_admin_gets_no_copy_and_is_told_why(cast: Any) -> None:
+    from alliance.audit.models import AuditEvent
+
     rich_record(cast)
     url = reverse("person_record_download", kwargs={"user_id": cast.dana.pk})
-    response = reauthenticated(cast.ada).post(url)
+    page = reverse("person_record", kwargs={"user_id": cast.dana.pk})
+    for admin in (signed_in(cast.ada), reauthenticated(cast.ada), with_authenticator(cast.ada)):
+        shown = admin.get(page).content.decode()
+        assert "has not asked the practice for a copy of their record" in shown
+        assert url not in shown  # no download button
+        refused = admin.post(url)
+        assert refused.status_code == 403
+        assert "has not asked the practice for a copy" in refused.content.decode()
+        assert "Dana" not in refused.content.decode()
+        assert refused["Content-Type"].startswith("text/html")
+    assert not AuditEvent.objects.filter(action="record_exported").exists()
+
+
+def test_a_client_asks_for_a_copy_and_the_admins_are_told_without_a_name(
+    cast: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    from alliance.audit.models import Action, AuditEvent
+    from alliance.records.models import CopyRequest
+
+    with django_capture_on_commit_callbacks(execute=True):
+        dana = ask_for_a_copy(cast.dana)
+    request = CopyRequest.objects.get()
+    assert (request.client, request.everything, request.made_at) == (cast.dana, False, None)
+    assert AuditEvent.objects.filter(
+        action=Action.COPY_REQUESTED, actor_id=cast.dana.pk, target_id=request.pk
+    ).exists()
+    (sent,) = mail.outbox
+    assert sent.to == ["ada@example.test"]
+    assert "copy" in sent.body
+    assert "Dana" not in sent.subject + sent.body
+    assert "dana@example.test" not in sent.subject + sent.body
+    page = dana.get(reverse("my_record")).content.decode()
+    assert "You asked for everything except what you kept private." in page
+    # Asking twice is one request.
+    with django_capture_on_commit_callbacks(execute=True):
+        dana.post(reverse("my_record_copy_request"), {"contents": "everything"})
+    assert CopyRequest.objects.count() == 1 and len(mail.outbox) == 1
+    waiting = signed_in(cast.ada).get(reverse("practice_records")).content.decode()
+    assert "dana@example.test" in waiting
+    assert "everything except what they kept private" in waiting
+
+
+def test_a_copy_request_needs_a_choice(cast: Any) -> None:
+    from alliance.records.models import CopyRequest
+
+    response = signed_in(cast.dana).post(reverse("my_record_copy_request"), {"contents": "all"})
+    assert response.status_code == 400
+    assert not CopyRequest.objects.exists()
+
+
+def test_the_password_alone_does_not_let_the_admin_take_a_copy(cast: Any) -> None:
+    from alliance.audit.models import AuditEvent
+
+    rich_record(cast)
+    ask_for_a_copy(cast.dana)
+    url = reverse("person_record_download", kwargs={"user_id": cast.dana.pk})
+    for admin in (signed_in(cast.ada), reauthenticated(cast.ada)):
+        response = admin.post(url)
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("mfa_reauthenticate"))
+        assert "next=" in response.url
+    assert not AuditEvent.objects.filter(action="record_exported").exists()
+
+
+def test_the_admin_takes_one_copy_for_the_request_and_the_client_sees_it(cast: Any) -> None:
+    from alliance.audit.models import Action, AuditEvent
+    from alliance.records.models import CopyRequest
+
+    rich_record(cast)
+    ask_for_a_copy(cast.dana)
+    url = reverse("person_record_download", kwargs={"user_id": cast.dana.pk})
+    admin = with_authenticator(cast.ada)
+    page = admin.get(reverse("person_record", kwargs={"user_id": cast.dana.pk})).content.decode()
+    assert "Dana (they/them) asked the practice for a copy of their record" in page
+    assert url in page
+    response = admin.post(url)
     assert response.status_code == 200
-    assert GOAL_NOW in unzip(response).read("record.html").decode()
-    log = signed_in(cast.dana).get(reverse("my_access_log")).content.decode()
-    assert "Ada" in log
-    assert "downloaded a copy of the whole record" in log
+    assert response["Content-Type"] == "application/zip"
+    html = unzip(response).read("record.html").decode()
+    assert GOAL_NOW in html and ENTRY_SHARED in html
+    assert ENTRY_PRIVATE not in html  # the client did not ask for everything
+    request = CopyRequest.objects.get()
+    assert (request.made_by, request.made_at is not None) == (cast.ada, True)
+    event = AuditEvent.objects.get(action=Action.RECORD_EXPORTED)
+    assert (event.actor_id, event.client_id, event.target_type, event.target_id) == (
+        cast.ada.pk,
+        cast.dana.pk,
+        "copy_request",
+        request.pk,
+    )
+    # Once: the request is used up.
+    assert admin.post(url).status_code == 403
+    dana = signed_in(cast.dana)
+    log = dana.get(reverse("my_access_log")).content.decode()
+    assert "Ada" in log and "downloaded a copy of the whole record" in log
+    own = dana.get(reverse("my_record")).content.decode()
+    assert "Ada, the practice administrator, downloaded a copy." in own
+    assert "It leaves out what you kept private." in own
+
+
+def test_a_client_who_asked_for_everything_gets_everything(cast: Any) -> None:
+    rich_record(cast)
+    ask_for_a_copy(cast.dana, "everything")
+    url = reverse("person_record_download", kwargs={"user_id": cast.dana.pk})
+    response = with_authenticator(cast.ada).post(url)
+    assert ENTRY_PRIVATE in unzip(response).read("record.html").decode()
+    own = signed_in(cast.dana).get(reverse("my_record")).content.decode()
+    assert "It holds everything, also what you kept private." in own
+
+
+def test_a_withdrawn_request_lets_nobody_take_a_copy(cast: Any) -> None:
+    from alliance.audit.models import Action, AuditEvent
+    from alliance.records.models import CopyRequest
+
+    dana = ask_for_a_copy(cast.dana)
+    assert dana.post(reverse("my_record_copy_withdraw")).status_code == 302
+    assert not CopyRequest.objects.exists()
+    assert AuditEvent.objects.filter(action=Action.COPY_REQUEST_WITHDRAWN).count() == 1
+    url = reverse("person_record_download", kwargs={"user_id": cast.dana.pk})
+    assert with_authenticator(cast.ada).post(url).status_code == 403
+    # Withdrawing again is harmless.
+    assert dana.post(reverse("my_record_copy_withdraw")).status_code == 302
 
 
 def test_the_admin_pages_are_about_clients_only(cast: Any) -> None:

@@ -43,6 +43,37 @@ def signed_in_with_second_factor(request: HttpRequest, user: User) -> bool:
     )
 
 
+def reauthenticated_with_second_factor(request: HttpRequest, user: User) -> bool:
+    """Whether this person confirmed who they are with a second factor just now.
+
+    allauth records each re-authentication in the session: one by an authenticator app,
+    a security key or a recovery code (which stands in for the app it replaces) must be
+    within ``ACCOUNT_REAUTHENTICATION_TIMEOUT``. Typing the password again, or the
+    sign-in itself, does not count.
+    """
+    from allauth.account import app_settings
+
+    confirmed = [
+        record
+        for record in get_authentication_records(request, user)
+        if record.get("reauthenticated") and record.get("method") == "mfa"
+    ]
+    if not confirmed:
+        return False
+    return time.time() - float(confirmed[-1]["at"]) < app_settings.REAUTHENTICATION_TIMEOUT
+
+
+def second_factor_reauthentication_url(user: User) -> str | None:
+    """Where this person confirms who they are with their second factor (allauth's page
+    for the app and recovery codes, else the one for a security key); None without one."""
+    from allauth.account.adapter import get_adapter
+
+    for method in get_adapter().get_reauthentication_methods(user):
+        if str(method["id"]).startswith("mfa_reauthenticate"):
+            return str(method["url"])
+    return None
+
+
 def demo_totp_secret(email: str) -> str:
     """A fixed base32 secret per demo address: published with the demo, never used elsewhere."""
     digest = hashlib.sha256(f"alliance-demo-totp:{email.lower()}".encode()).digest()

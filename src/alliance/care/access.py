@@ -4,7 +4,15 @@ Rules (DESIGN.md, "Access"):
 - A therapist or supervisor reaches a client only through an episode of care in
   which they treat or supervise. Closed episodes are read-only.
 - A client reaches only their own record.
-- A practice admin manages accounts and never opens clinical content.
+- A practice admin manages accounts and does not read clinical content. The one
+  exception is a copy for the client ("records", below). The practice admin cannot open a
+  client's clinical record: they can download it only to fulfil the client's own pending
+  request for a copy, after re-authenticating with their authenticator app, and the copy
+  leaves out what the client kept private unless the client asked for everything.
+- What the client writes for themselves (exercise entries, the cultural profile, treatment
+  preferences) reaches their therapist, and separately their therapist's supervisor, only
+  as the client chose ("who reads each part", below): the portal's sentences about who
+  sees what are made from the same answers.
 
 No access at all is a 404, so that nobody learns whether a record exists. Read
 access without the right to write is a 403. Each condition stands on its own line
@@ -30,6 +38,7 @@ if TYPE_CHECKING:
 
     from alliance.accounts.models import User
     from alliance.exercises.models import Entry as ExerciseEntry
+    from alliance.records.models import CopyRequest
 
 
 class Act(Enum):
@@ -440,9 +449,23 @@ def access_safety_plan(user: User, client_id: int, *, write: bool = False) -> Us
 
 
 # --- records (the whole record: export and erasure) ---
-# A copy of the whole record goes to the client themselves, or to the practice admin acting
-# for them (a request made at the practice, or an erasure prepared). Clinicians read the
-# record through their episodes, page by page; they never take the whole of it away.
+# The client downloads their own record whenever they like (the password again first).
+# Nobody else takes the whole record away but to fulfil the client's own request for a
+# copy ("About me" → "Your record" → "Ask the practice for a copy"), once:
+# The practice admin cannot open a client's clinical record: they can download it only to
+# fulfil the client's own pending request for a copy, after re-authenticating with their
+# authenticator app, and the copy leaves out what the client kept private unless the
+# client asked for everything.
+# The client sees each copy on their record page (and the admin's in "Who has seen your
+# record"). On the server, `alliance export-record` fulfils the same pending request;
+# its operator may add --without-request (for a duty outside the app), which the client
+# is shown too. README and SECURITY.md say the same (tests/records/test_promise.py reads
+# all three). Clinicians read the record through their episodes, page by page; they
+# never take the whole of it away.
+#
+# Without a pending request the admin is refused with a 403, not a 404: they reach the
+# person's page (they manage the account, and the person list shows every client), so a
+# 404 would hide nothing, and the page says why in plain words.
 
 
 def may_export_own_record(user: User) -> bool:
@@ -450,7 +473,7 @@ def may_export_own_record(user: User) -> bool:
 
 
 def may_handle_client_records(user: User) -> bool:
-    """Exporting a client's record for them and erasing it at their request: the admin."""
+    """The admin's pages about a client's whole record: requests, copies, erasure."""
     return may_manage_accounts(user)
 
 
@@ -464,3 +487,12 @@ def access_client_for_records(user: User, client_id: int) -> User:
     if client is None:
         raise Http404
     return client
+
+
+def may_copy_record_for(user: User, copy_request: CopyRequest | None) -> bool:
+    """The admin takes a copy only for the client's pending request (re-authentication aside)."""
+    if not may_handle_client_records(user):
+        return False
+    if copy_request is None:
+        return False
+    return copy_request.is_pending

@@ -6,7 +6,8 @@ scores, alerts, plans, goals, wordings and ratings, preferences, agenda, cultura
 exercises and entries, the whole message thread of each of their episodes, the safety
 plan and its versions, sessions, check-in schedules, episodes (an open one ends with the
 erasure), reminders and queued e-mail tasks about them, invitations to their address,
-their sign-in factors, e-mail addresses and sessions, and finally the account itself.
+their requests (for a copy, for the erasure), their sign-in factors, e-mail addresses
+and sessions, and finally the account itself.
 If any step fails, nothing changes.
 
 What stays:
@@ -59,7 +60,7 @@ from alliance.messaging.models import Message, MessageNotice, ReadMarker
 from alliance.notifications.models import ReminderKind, ReminderSent
 from alliance.plans.models import Goal, GoalRating, GoalVersion, Plan, PlanSummaryVersion
 from alliance.preferences.models import AgendaItem, CulturalProfile, TreatmentPreferences
-from alliance.records.models import Erasure, ErasureRequest
+from alliance.records.models import CopyRequest, Erasure, ErasureRequest
 from alliance.safety.models import SafetyPlan, SafetyPlanVersion
 
 if TYPE_CHECKING:
@@ -287,6 +288,7 @@ def _erase_account(scope: _Scope) -> None:
 
     pk = scope.client_id
     scope.delete(ErasureRequest.objects.filter(client=pk))
+    scope.delete(CopyRequest.objects.filter(client=pk))
     scope.delete(Invitation.objects.filter(Q(accepted_user=pk) | Q(email__iexact=scope.email)))
     scope.delete(EmailAddress.objects.filter(Q(user=pk) | Q(email__iexact=scope.email)))
     scope.delete(Authenticator.objects.filter(user=pk))

@@ -34,22 +34,30 @@ message                                 Communication (``payload.contentString``
 exercise entry                          QuestionnaireResponse of the exercise's own
                                         Questionnaire (the instrument engine), ``basedOn``
                                         the CarePlan; who may read it in the extension
-                                        ``urn:alliance:extension:shared-with-therapist``
+                                        ``urn:alliance:extension:shared-with-therapist``,
+                                        and ``…:shared-with-supervisor`` (true) when the
+                                        supervisor may too
 treatment preferences (every version)   QuestionnaireResponse of
-                                        ``urn:alliance:questionnaire:treatment-preferences``
+                                        ``urn:alliance:questionnaire:treatment-preferences``;
+                                        ``…:shared-with-therapist`` (false) when the client
+                                        kept it to themselves, ``…:shared-with-supervisor``
+                                        (true) when the supervisor may read it
 agenda item                             Task (``requested``, ``cancelled`` = withdrawn,
                                         ``completed`` = talked about)
 cultural profile                        QuestionnaireResponse of
                                         ``urn:alliance:questionnaire:cultural-profile``;
                                         each part's sharing is a boolean item beside it
+                                        (``<part>-shared``), and ``<part>-shared-supervisor``
+                                        (true) when the supervisor may read it too
 safety plan (every version)             QuestionnaireResponse of
                                         ``urn:alliance:questionnaire:safety-plan``, one item
                                         per step
 ======================================  ===================================================
 
 Check-ins asked for but not answered, reminders and read markers are workings of the app,
-not part of the record, and are left out. Texts in the Bundle are in English (the
-readable copy is in the client's language).
+not part of the record, and are left out. Sharing with the supervisor appears only when
+it is so (absent means not shared), so that records kept before it existed read the same.
+Texts in the Bundle are in English (the readable copy is in the client's language).
 """
 
 from __future__ import annotations
@@ -88,6 +96,7 @@ Resource = dict[str, Any]
 PRONOUNS_URL = "http://hl7.org/fhir/StructureDefinition/individual-pronouns"
 REVIEW_ON_URL = "urn:alliance:extension:plan-review-on"
 SHARED_URL = "urn:alliance:extension:shared-with-therapist"
+SHARED_SUPERVISOR_URL = "urn:alliance:extension:shared-with-supervisor"
 ALERT_STATUS_URL = "urn:alliance:extension:alert-status"
 ALERT_KINDS = "urn:alliance:codesystem:alert-kinds"
 ALERT_STEPS = "urn:alliance:codesystem:alert-steps"
@@ -482,6 +491,8 @@ class _Builder:
                 response_id=local_id,
             )
         resource["extension"] = [{"url": SHARED_URL, "valueBoolean": entry.shared}]
+        if entry.shared_with_supervisor:
+            resource["extension"].append({"url": SHARED_SUPERVISOR_URL, "valueBoolean": True})
         resource["basedOn"] = [plan_ref]
         resource["author"] = self.patient
         return resource
@@ -514,6 +525,13 @@ class _Builder:
             "authored": _dt(version.created_at),
             "author": self.person(version.created_by_id),
         }
+        sharing = []
+        if not version.shared:
+            sharing.append({"url": SHARED_URL, "valueBoolean": False})
+        if version.shared_with_supervisor:
+            sharing.append({"url": SHARED_SUPERVISOR_URL, "valueBoolean": True})
+        if sharing:
+            resource["extension"] = sharing
         if items:
             resource["item"] = items
         return resource
@@ -552,6 +570,14 @@ class _Builder:
                     "answer": [{"valueBoolean": profile.is_shared(part.code)}],
                 }
             )
+            if profile.sharing_of(part.code).with_supervisor:
+                items.append(
+                    {
+                        "linkId": f"{part.code}-shared-supervisor",
+                        "text": "Shared with the therapist's supervisor too",
+                        "answer": [{"valueBoolean": True}],
+                    }
+                )
         resource: Resource = {
             "resourceType": "QuestionnaireResponse",
             "id": f"cultural-profile-{profile.pk}",
@@ -614,10 +640,13 @@ def archive_name(today: date) -> str:
     return f"alliance-record-{today.isoformat()}.zip"
 
 
-def record_archive(client: User, *, now: datetime | None = None) -> bytes:
-    """The download: ``record.fhir.json``, ``record.html`` and a short ``README.txt``."""
+def record_archive(client: User, *, everything: bool, now: datetime | None = None) -> bytes:
+    """The download: ``record.fhir.json``, ``record.html`` and a short ``README.txt``.
+
+    ``everything`` False leaves out what the client kept private (``client_record``).
+    """
     now = now or timezone.now()
-    record = client_record(client)
+    record = client_record(client, everything=everything)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
         archive.writestr("record.fhir.json", record_bundle_json(record, now=now))
@@ -625,7 +654,11 @@ def record_archive(client: User, *, now: datetime | None = None) -> bytes:
         with translation.override(client.language):
             readme = render_to_string(
                 "records/README.txt",
-                {"practice_name": settings.PRACTICE_NAME, "exported_at": now},
+                {
+                    "practice_name": settings.PRACTICE_NAME,
+                    "exported_at": now,
+                    "everything": everything,
+                },
             )
         archive.writestr("README.txt", readme)
     return buffer.getvalue()

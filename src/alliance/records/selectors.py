@@ -18,8 +18,9 @@ from alliance.exercises.models import Assignment, Entry
 from alliance.measures.models import Response
 from alliance.messaging.models import Message
 from alliance.plans.models import Goal, GoalRating, GoalVersion, Plan, PlanSummaryVersion
+from alliance.preferences.items import CULTURAL_PARTS
 from alliance.preferences.models import AgendaItem, CulturalProfile, TreatmentPreferences
-from alliance.records.models import Erasure, ErasureRequest
+from alliance.records.models import CopyRequest, Erasure, ErasureRequest
 from alliance.safety.models import SafetyPlanVersion
 
 if TYPE_CHECKING:
@@ -63,8 +64,17 @@ class ClientRecord:
         return person.display_name if person is not None else ""
 
 
-def _episode_record(episode: Episode) -> EpisodeRecord:
+def _episode_record(episode: Episode, *, everything: bool) -> EpisodeRecord:
     plan = Plan.objects.filter(episode=episode).first()
+    entries = Entry.objects.filter(episode=episode)
+    preferences = TreatmentPreferences.objects.filter(episode=episode)
+    cultural = CulturalProfile.objects.filter(episode=episode).first()
+    if not everything:
+        # What the client kept private: shared with nobody, not even their therapist.
+        entries = entries.filter(shared=True)
+        preferences = preferences.filter(shared=True)
+        if cultural is not None:
+            _leave_out_private_parts(cultural)
     goals = (
         Goal.objects.filter(episode=episode)
         .prefetch_related(
@@ -87,11 +97,18 @@ def _episode_record(episode: Episode) -> EpisodeRecord:
         alerts=list(Alert.objects.filter(episode=episode).order_by("created_at", "pk")),
         messages=list(Message.objects.filter(episode=episode).order_by("sent_at", "pk")),
         assignments=list(Assignment.objects.filter(episode=episode).order_by("assigned_at", "pk")),
-        entries=list(Entry.objects.filter(episode=episode).order_by("completed_at", "pk")),
-        preferences=list(TreatmentPreferences.objects.filter(episode=episode).order_by("version")),
+        entries=list(entries.order_by("completed_at", "pk")),
+        preferences=list(preferences.order_by("version")),
         agenda=list(AgendaItem.objects.filter(episode=episode).order_by("created_at", "pk")),
-        cultural=CulturalProfile.objects.filter(episode=episode).first(),
+        cultural=cultural,
     )
+
+
+def _leave_out_private_parts(profile: CulturalProfile) -> None:
+    """Blank, in this copy in memory only (never saved), the parts the client did not share."""
+    for part in CULTURAL_PARTS:
+        if not profile.is_shared(part.code):
+            setattr(profile, part.code, "")
 
 
 def _people_named(record: ClientRecord) -> set[int]:
@@ -120,14 +137,19 @@ def _people_named(record: ClientRecord) -> set[int]:
     return {pk for pk in ids if pk is not None and pk != record.client.pk}
 
 
-def client_record(client: User) -> ClientRecord:
-    """Everything the practice holds about this client, across all their episodes of care."""
+def client_record(client: User, *, everything: bool = True) -> ClientRecord:
+    """Everything the practice holds about this client, across all their episodes of care.
+
+    ``everything`` False leaves out what the client kept private — exercise entries,
+    cultural-profile parts and preference versions not shared with their therapist — as a
+    copy for someone else holds it unless the client asked for everything.
+    """
     from alliance.accounts.models import User
 
     episodes = Episode.objects.filter(client=client).order_by("opened_at", "pk")
     record = ClientRecord(
         client=client,
-        episodes=[_episode_record(episode) for episode in episodes],
+        episodes=[_episode_record(episode, everything=everything) for episode in episodes],
         safety_versions=list(
             SafetyPlanVersion.objects.filter(plan__client=client).order_by("number")
         ),
@@ -148,3 +170,24 @@ def erasure_request_of(client: User) -> ErasureRequest | None:
 
 def erasures() -> list[Erasure]:
     return list(Erasure.objects.order_by("-erased_at", "-pk"))
+
+
+def pending_copy_request(client: User) -> CopyRequest | None:
+    return CopyRequest.objects.pending().filter(client=client).first()
+
+
+def copy_requests_waiting() -> list[CopyRequest]:
+    """Requests for a copy waiting for the practice admin, oldest first."""
+    return list(
+        CopyRequest.objects.pending().select_related("client").order_by("requested_at", "pk")
+    )
+
+
+def copies_made_for(client: User) -> list[CopyRequest]:
+    """Every copy of the whole record made for someone other than the client, newest first."""
+    return list(
+        CopyRequest.objects.made()
+        .filter(client=client)
+        .select_related("made_by")
+        .order_by("-made_at", "-pk")
+    )

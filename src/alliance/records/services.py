@@ -1,48 +1,170 @@
-"""Writes about a client's whole record: a copy of it, and a request to erase it.
+"""Writes about a client's whole record: copies of it, and requests for a copy or an erasure.
 
-The erasure itself is ``alliance.records.erasure``.
+Who may take a copy is ``alliance.care.access`` ("records"): the client their own, any
+time; anyone else only for the client's pending request, once. The erasure itself is
+``alliance.records.erasure``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.accounts.models import Role, User
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
+from alliance.care import access
 from alliance.lib.mail import send_in_language
 from alliance.records.export import record_archive
-from alliance.records.models import ErasureRequest
+from alliance.records.models import CopyRequest, ErasureRequest
+
+
+class CopyRefused(Exception):
+    """No copy was made; the message says why (in the reader's language)."""
+
+
+def _only_clients(client: User) -> None:
+    if client.role != Role.CLIENT:
+        raise ValidationError(_("Only a client's record can be exported."))
+
+
+def _audit_copy(
+    *,
+    actor: User | None,
+    client: User,
+    copy_request: CopyRequest | None,
+    request: HttpRequest | None,
+) -> None:
+    audit_record(
+        actor=actor,
+        action=Action.RECORD_EXPORTED,
+        client_id=client.pk,
+        target_type="copy_request" if copy_request is not None else "user",
+        target_id=copy_request.pk if copy_request is not None else client.pk,
+        request=request,
+    )
 
 
 def record_export(
+    *,
+    actor: User,
+    client: User,
+    request: HttpRequest | None = None,
+    now: datetime | None = None,
+) -> bytes:
+    """The client's own download (a ZIP): everything, private parts too. Audited."""
+    _only_clients(client)
+    if actor.pk != client.pk or not access.may_export_own_record(actor):
+        raise PermissionDenied
+    archive = record_archive(client, now=now, everything=True)
+    _audit_copy(actor=actor, client=client, copy_request=None, request=request)
+    return archive
+
+
+@transaction.atomic
+def record_copy_for_request(
     *,
     actor: User | None,
     client: User,
     request: HttpRequest | None = None,
     now: datetime | None = None,
-) -> bytes:
-    """The download (a ZIP), audited once it is made; ``actor`` None is the CLI."""
-    if client.role != Role.CLIENT:
-        raise ValidationError(_("Only a client's record can be exported."))
-    archive = record_archive(client, now=now)
+) -> tuple[bytes, CopyRequest]:
+    """A copy that fulfils the client's pending request, as they chose; ``actor`` None is
+    the server (`alliance export-record`). The request is used up, and the copy audited.
+
+    The request is claimed first, by a conditional update, so that two admins at once
+    make one copy, not two; if the copy then fails, the claim is rolled back with it.
+    """
+    _only_clients(client)
+    if actor is not None and not access.may_handle_client_records(actor):
+        raise PermissionDenied
+    now = now or timezone.now()
+    pending = CopyRequest.objects.pending().filter(client=client).first()
+    claimed = (
+        pending is not None
+        and CopyRequest.objects.pending().filter(pk=pending.pk).update(made_at=now, made_by=actor)
+        == 1
+    )
+    if pending is None or not claimed:
+        raise CopyRefused(_("This person has no request for a copy waiting."))
+    pending.refresh_from_db()
+    archive = record_archive(client, now=now, everything=pending.everything)
+    _audit_copy(actor=actor, client=client, copy_request=pending, request=request)
+    return archive, pending
+
+
+@transaction.atomic
+def record_copy_without_request(
+    *, client: User, everything: bool, now: datetime | None = None
+) -> tuple[bytes, CopyRequest]:
+    """On the server only (`alliance export-record --without-request`): a copy the client
+    did not ask for, for a duty outside the app. Recorded, so the client is shown it."""
+    _only_clients(client)
+    now = now or timezone.now()
+    made = CopyRequest.objects.create(
+        client=client, requested_at=None, everything=everything, made_at=now, made_by=None
+    )
+    archive = record_archive(client, now=now, everything=everything)
+    _audit_copy(actor=None, client=client, copy_request=made, request=None)
+    return archive, made
+
+
+@transaction.atomic
+def copy_request_create(
+    *, actor: User, everything: bool, request: HttpRequest | None = None
+) -> CopyRequest:
+    """The client asks the practice for a copy of their record; the admins are told (no names).
+
+    Asking again while a request waits changes nothing: withdraw it first to change it.
+    """
+    if not access.may_export_own_record(actor):
+        raise ValidationError(_("Only a client can ask for a copy of their own record."))
+    existing = CopyRequest.objects.pending().filter(client=actor).first()
+    if existing is not None:
+        return existing
+    made = CopyRequest.objects.create(
+        client=actor, requested_at=timezone.now(), everything=everything
+    )
     audit_record(
         actor=actor,
-        action=Action.RECORD_EXPORTED,
-        client_id=client.pk,
-        target_type="user",
-        target_id=client.pk,
+        action=Action.COPY_REQUESTED,
+        client_id=actor.pk,
+        target_type="copy_request",
+        target_id=made.pk,
         request=request,
     )
-    return archive
+    link = _practice_records_link(request)
+    transaction.on_commit(lambda: _tell_admins(link, _copy_request_mail, "copy request"))
+    return made
+
+
+@transaction.atomic
+def copy_request_withdraw(*, actor: User, request: HttpRequest | None = None) -> bool:
+    """The client takes back their waiting request; whether there was one to take back."""
+    if not access.may_export_own_record(actor):
+        raise ValidationError(_("Only a client can withdraw their own request."))
+    pending = CopyRequest.objects.pending().filter(client=actor).first()
+    if pending is None:
+        return False
+    audit_record(
+        actor=actor,
+        action=Action.COPY_REQUEST_WITHDRAWN,
+        client_id=actor.pk,
+        target_type="copy_request",
+        target_id=pending.pk,
+        request=request,
+    )
+    pending.delete()
+    return True
 
 
 @transaction.atomic
@@ -65,13 +187,25 @@ def erasure_request_create(*, actor: User, request: HttpRequest | None = None) -
         target_id=made.pk,
         request=request,
     )
-    path = reverse("practice_records")
-    link = request.build_absolute_uri(path) if request is not None else path
-    transaction.on_commit(lambda: _tell_admins(link))
+    link = _practice_records_link(request)
+    transaction.on_commit(lambda: _tell_admins(link, _erasure_request_mail, "erasure request"))
     return made
 
 
-def _tell_admins(link: str) -> None:
+def _practice_records_link(request: HttpRequest | None) -> str:
+    path = reverse("practice_records")
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+def _erasure_request_mail(link: str) -> str:
+    return render_to_string("records/email/erasure_request.txt", {"link": link})
+
+
+def _copy_request_mail(link: str) -> str:
+    return render_to_string("records/email/copy_request.txt", {"link": link})
+
+
+def _tell_admins(link: str, body: Callable[[str], str], kind: str) -> None:
     admins = User.objects.filter(role=Role.ADMIN, is_active=True).order_by("pk")
     # The request itself is saved and shows on the admin's page, whatever the mail server does.
     for admin in admins:
@@ -79,6 +213,6 @@ def _tell_admins(link: str) -> None:
             address=admin.email,
             language=admin.language,
             subject=lambda: _("A request for %(practice)s") % {"practice": settings.PRACTICE_NAME},
-            body=lambda: render_to_string("records/email/erasure_request.txt", {"link": link}),
-            what=f"erasure request to admin {admin.pk}",
+            body=lambda: body(link),
+            what=f"{kind} to admin {admin.pk}",
         )

@@ -1,4 +1,5 @@
-"""Confirming an erasure: the admin types the person's e-mail address (no JavaScript needed)."""
+"""Forms about the whole record: the client's request for a copy, and confirming an
+erasure (the admin types the person's e-mail address; no JavaScript needed)."""
 
 from __future__ import annotations
 
@@ -27,3 +28,27 @@ class ErasureConfirmForm(forms.Form):
                 _("That is not this person's e-mail address. Nothing was erased.")
             )
         return typed
+
+
+class CopyRequestForm(forms.Form):
+    """What the copy the client asks the practice for holds; private parts stay out unless
+    the client says otherwise."""
+
+    contents = forms.ChoiceField(
+        label=_("What should the copy hold?"),
+        choices=[
+            ("without_private", _("Everything except what I kept private")),
+            ("everything", _("Everything, also what I kept private")),
+        ],
+        initial="without_private",
+        widget=forms.RadioSelect,
+        help_text=_(
+            "What you kept private: exercise entries, parts of your cultural profile and "
+            "versions of your preferences that you did not share with your therapist."
+        ),
+        error_messages={"required": _("Please choose what the copy should hold.")},
+    )
+
+    @property
+    def everything(self) -> bool:
+        return self.cleaned_data.get("contents") == "everything"

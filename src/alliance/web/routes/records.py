@@ -8,6 +8,16 @@ urlpatterns: list[URLPattern] = [
     path("me/record/", records.my_record, name="my_record"),
     path("me/record/download/", records.my_record_download, name="my_record_download"),
     path(
+        "me/record/copy-request/",
+        records.my_record_copy_request,
+        name="my_record_copy_request",
+    ),
+    path(
+        "me/record/copy-request/withdraw/",
+        records.my_record_copy_withdraw,
+        name="my_record_copy_withdraw",
+    ),
+    path(
         "me/record/erasure-request/",
         records.my_record_erasure_request,
         name="my_record_erasure_request",
