@@ -215,3 +215,16 @@ def test_not_on_track_alert_page_shows_the_answers_of_the_response_that_raised_i
     assert "Little interest or pleasure in doing things" in page
     assert "More than half the days" in page or "Nearly every day" in page
     assert f'href="{reverse("client_safety_plan", args=[cast.dana.pk])}"' in page
+
+
+def test_the_demo_answers_old_alerts_even_when_one_covers_another(cast: Cast) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from alliance.web.demo import _answer_old_alerts
+
+    risk_answers(cast, at=timezone.now() - timedelta(days=30))
+    risk_answers(cast, at=timezone.now() - timedelta(days=20))
+    _answer_old_alerts(cast.dana_episode, cast.alice, before=timezone.now())
+    assert set(Alert.objects.values_list("status", flat=True)) == {"resolved"}

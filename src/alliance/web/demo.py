@@ -321,7 +321,11 @@ def _past_episode(
 
 def _answer_old_alerts(episode: Episode, therapist: User, before: datetime) -> None:
     """Alerts from weeks ago were answered at the time, as a therapist would have."""
-    for alert in Alert.objects.filter(episode=episode, status="open", created_at__lt=before):
+    old = Alert.objects.filter(episode=episode, status="open", created_at__lt=before)
+    for alert in old.order_by("-created_at"):
+        alert.refresh_from_db(fields=["status"])
+        if alert.status != "open":
+            continue  # answered with a newer alert of its kind (and resolved with it)
         alert_acknowledge(
             actor=therapist, alert=alert, note="Talked it through in the next session."
         )
