@@ -454,3 +454,20 @@ def test_a_spanish_speaking_clinician_reads_our_own_forms_name_in_spanish(cast: 
         # A published instrument keeps its published name.
         assert "Patient Health Questionnaire-9 (PHQ-9)" in page
         assert "PTSD Checklist for DSM-5 (PCL-5) — solo en inglés" in page
+
+
+def test_caseload_does_not_say_recovered_while_a_risk_answer_stands(cast: Cast) -> None:
+    from alliance.alerts.models import Alert
+    from alliance.alerts.services import alert_acknowledge
+
+    # 20 at intake, then 8 with item 9 answered "several days".
+    _scores(cast, "phq-9", [[3, 3, 3, 3, 2, 2, 2, 2, 0], [3, 3, 1, 0, 0, 0, 0, 0, 1]], 14)
+    row = _dana_row(cast)
+    assert "Urgent: risk" in row
+    assert "recovered" not in row
+    assert "↓12 since intake: reliably better" in row
+    alert_acknowledge(actor=cast.alice, alert=Alert.objects.get(kind="risk"), note="Called.")
+    row = _dana_row(cast)
+    assert "Urgent: risk" not in row and "nothing flagged" not in row
+    assert "Risk answer of" in row and "still stands" in row
+    assert "recovered" not in row

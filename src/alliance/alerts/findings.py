@@ -200,8 +200,8 @@ def reason_sentence(finding: Mapping[str, Any]) -> str:
     if code == "curve_amber":
         return (
             _(
-                "Score %(latest)s at session %(session)s is above %(band)s, the at-risk band "
-                "of the expected course for an intake of %(intake)s (expected %(expected)s)."
+                "Score %(latest)s at session %(session)s is above %(band)s, the amber band of "
+                "the expected course for an intake of %(intake)s (expected %(expected)s)."
             )
             % n
         )
@@ -217,7 +217,7 @@ def reason_sentence(finding: Mapping[str, Any]) -> str:
     if code == "late_response_cap":
         return (
             _(
-                "Lowered to at risk: before session %(by_session)s a score no higher than the "
+                "Lowered to amber: before session %(by_session)s a score no higher than the "
                 "intake is lack of change, and some clients improve only later (Saunders et "
                 "al. 2019)."
             )

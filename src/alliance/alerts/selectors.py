@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple
@@ -322,8 +322,9 @@ class CaseloadPart:
     """One page of a part of the caseload (clients treated, or supervised): the episodes
     on it, annotated as by ``caseload_rows`` and with their need flags (``urgent``,
     ``off_track``, ``rupture``, ``disengaged``, ``overdue``), their ``measures`` (a
-    ``MeasureScore`` for each scheduled outcome measure with a score) and
-    ``worse_since_last`` (those reliably worse than the score before), and the Django ``Page``
+    ``MeasureScore`` for each scheduled outcome measure with a score), ``worse_since_last``
+    (those reliably worse than the score before) and ``risk_since`` (when a risk answer that
+    still stands was given, else None), and the Django ``Page``
     that places them in the whole part (``number``, ``has_next``, ``paginator.count``…)."""
 
     episodes: list[Episode]
@@ -356,9 +357,10 @@ def caseload_page(
     per_page: int = CASELOAD_PAGE_SIZE,
     now: datetime | None = None,
 ) -> Caseload:
-    """The caseload in pages, in three queries whatever its size: one small query places
+    """The caseload in pages, in four queries whatever its size: one small query places
     every episode by need (flags only, no scores or session figures), then the rows'
-    figures and their scores are read only for the episodes on the pages shown.
+    figures, their scores and any standing risk answer are read only for the episodes on
+    the pages shown.
 
     A page number that is not a number or is out of range gives the nearest page (Django's
     ``Paginator.get_page``), so a stale link never fails.
@@ -390,13 +392,18 @@ def caseload_page(
     shown = {p.pk for page in pages for p in page.object_list}
     episodes = caseload_rows(user).filter(pk__in=shown).in_bulk() if shown else {}
     scores = measure_scores(episodes.values())
+    risk = risk_answers_standing(list(episodes.values()))
     flags = _FLAGS
 
     def row(placed: _Placed) -> Episode:
         episode: Any = episodes[placed.pk]
         for name in flags:
             setattr(episode, name, getattr(placed, name))
+        episode.risk_since = risk.get(placed.pk)
         episode.measures = scores.get(placed.pk, [])
+        if episode.risk_since is not None:
+            # Not "recovered" beside a risk answer that stands (README, "Clinical decisions").
+            episode.measures = [replace(m, recovered=False) for m in episode.measures]
         episode.worse_since_last = [m for m in episode.measures if m.worse_since_last]
         return episode
 
