@@ -20,6 +20,7 @@ NOT_FREE_TEXT = {
     "accounts.User.preferred_name": "how the person is addressed on every page and e-mail",
     "accounts.User.pronouns": "shown beside the name",
     "accounts.User.country": "a country code (crisis lines)",
+    "accounts.User.time_zone": "an IANA time zone name chosen from a list",
     "accounts.Invitation.email": "where the invitation goes",
     "accounts.Invitation.token_hash": "a SHA-256 of the invitation token",
     # The audit chain: codes, hashes and addresses only.
@@ -50,6 +51,7 @@ NOT_FREE_TEXT = {
     "measures.Response.band": "a band code",
     "measures.Response.subscales": "numbers",
     "measures.Response.critical": "item ids and numbers",
+    "alerts.Alert.findings": "finding codes with the numbers the rules computed",
     "alerts.Alert.details": "numbers and rule names computed by the rules",
     "alerts.PracticeTrajectory.instrument_id": "an instrument id",
     "alerts.PracticeTrajectory.parameters": "fitted numbers",
