@@ -39,6 +39,11 @@ SERVER = (
     "On the server, alliance export-record fulfils the same pending request; its operator "
     "may add --without-request (for a duty outside the app), which the client is shown too."
 )
+ERASURE = (
+    "The practice admin erases a client's record only for the client's own erasure request, "
+    "after re-authenticating and typing the person's e-mail address; a request made another "
+    "way (in writing, say) is carried out on the server with alliance erase-client."
+)
 CLIENT = (
     "Nobody at the practice can take a copy of your whole record unless you ask for one here. "
     "When you ask, the practice administrator can download it once, after confirming who they "
@@ -58,6 +63,7 @@ def test_each_document_says_the_same(name: str) -> None:
     text = plain(DOCUMENTS[name].read_text(encoding="utf-8"))
     assert ADMIN in text, f"{name} does not say what the admin may do with a record"
     assert SERVER in text, f"{name} does not say what `alliance export-record` does"
+    assert ERASURE in text, f"{name} does not say when the admin may erase a record"
 
 
 @pytest.mark.parametrize("language", ["en", "es"])

@@ -247,6 +247,7 @@ def test_a_withdrawn_request_lets_nobody_take_a_copy(cast: Any) -> None:
 
 
 def test_the_admin_pages_are_about_clients_only(cast: Any) -> None:
+    dana_asks_for_erasure(cast)
     admin = signed_in(cast.ada)
     page = admin.get(reverse("person_record", kwargs={"user_id": cast.dana.pk}))
     assert page.status_code == 200
@@ -289,9 +290,37 @@ def test_a_client_asks_for_erasure_and_the_admins_are_told_without_a_name(
     assert b"dana@example.test" in waiting.content
 
 
+def dana_asks_for_erasure(cast: Any) -> None:
+    from alliance.records.services import erasure_request_create
+
+    erasure_request_create(actor=cast.dana)
+
+
+def test_without_the_clients_request_the_admin_cannot_erase(cast: Any) -> None:
+    from alliance.accounts.models import User
+    from alliance.records.models import Erasure
+
+    page = signed_in(cast.ada).get(reverse("person_record", kwargs={"user_id": cast.dana.pk}))
+    assert b'id="no-erasure-request"' in page.content
+    assert reverse("person_erase", kwargs={"user_id": cast.dana.pk}).encode() not in page.content
+    url = reverse("person_erase", kwargs={"user_id": cast.dana.pk})
+    response = reauthenticated(cast.ada).post(url, {"email": "dana@example.test"})
+    assert response.status_code == 403
+    assert b"has not asked the practice to erase" in response.content
+    assert User.objects.filter(pk=cast.dana.pk).exists()
+    assert not Erasure.objects.exists()
+    # Once she asks, the page offers it.
+    dana_asks_for_erasure(cast)
+    page = signed_in(cast.ada).get(reverse("person_record", kwargs={"user_id": cast.dana.pk}))
+    assert b'id="no-erasure-request"' not in page.content
+    assert b"asked the practice to erase their record on" in page.content
+    assert url.encode() in page.content
+
+
 def test_a_wrong_confirmation_erases_nothing(cast: Any) -> None:
     from alliance.accounts.models import User
 
+    dana_asks_for_erasure(cast)
     url = reverse("person_erase", kwargs={"user_id": cast.dana.pk})
     response = reauthenticated(cast.ada).post(url, {"email": "eve@example.test"})
     assert response.status_code == 400
@@ -304,6 +333,7 @@ def test_the_admin_erases_a_client_after_typing_their_address(cast: Any) -> None
     from alliance.audit.models import Action, AuditEvent
 
     rich_record(cast)
+    dana_asks_for_erasure(cast)
     dana_id = cast.dana.pk
     admin = reauthenticated(cast.ada)
     url = reverse("person_erase", kwargs={"user_id": dana_id})
@@ -324,8 +354,24 @@ def test_the_admin_erases_a_client_after_typing_their_address(cast: Any) -> None
 def test_an_erasure_without_the_password_again_waits_for_it(cast: Any) -> None:
     from alliance.accounts.models import User
 
+    dana_asks_for_erasure(cast)
     url = reverse("person_erase", kwargs={"user_id": cast.dana.pk})
     response = signed_in(cast.ada).post(url, {"email": "dana@example.test"})
     assert response.status_code == 302
     assert response.url.startswith(reverse("account_reauthenticate"))
     assert User.objects.filter(pk=cast.dana.pk).exists()
+
+
+def test_who_has_seen_lists_the_admins_page_and_a_copy_made_on_the_server(
+    cast: Any, tmp_path: Any
+) -> None:
+    from django.core.management import call_command
+
+    signed_in(cast.ada).get(reverse("person_record", kwargs={"user_id": cast.dana.pk}))
+    call_command(
+        "export-record", "dana@example.test", "--without-request", "-o", str(tmp_path / "c.zip")
+    )
+    seen = signed_in(cast.dana).get(reverse("my_access_log")).content.decode()
+    assert "opened the page of your requests for a copy or erasure" in seen
+    assert "The practice</strong> (on its server, not through the website)" in seen
+    assert "downloaded a copy of the whole record" in seen

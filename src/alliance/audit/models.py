@@ -78,6 +78,7 @@ class Action(models.TextChoices):
     COPY_REQUESTED = "copy_requested", _("asked the practice for a copy of the record")
     COPY_REQUEST_WITHDRAWN = "copy_request_withdrawn", _("withdrew a request for a copy")
     CLIENT_ERASED = "client_erased", _("erased a client's record")
+    REQUESTS_VIEWED = "requests_viewed", _("opened the page of your requests for a copy or erasure")
     # the audit log itself (the target is the last row re-keyed or removed)
     CHAIN_REKEYED = "chain_rekeyed", _("signed the audit log with its key")
     AUDIT_PRUNED = "audit_pruned", _("removed audit entries past their retention")

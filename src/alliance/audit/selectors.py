@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alliance.audit.models import AuditEvent
+from alliance.audit.models import Action, AuditEvent
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
@@ -29,19 +29,31 @@ class AccessVisit:
     what: str
 
 
+# What the practice does with a client's record on its server (the CLI, no signed-in
+# person): the copies `alliance export-record` makes. The app's own doings (an alert
+# raised, an automatic reply) open nothing and are not listed.
+SERVER_ACTIONS = (Action.RECORD_EXPORTED,)
+
+
 def record_events_by_others(client: User) -> QuerySet[AuditEvent]:
-    """What other signed-in people did with this client's record, newest first."""
+    """What other people did with this client's record, on the web or on the server,
+    newest first."""
+    by_someone = Q(actor_id__isnull=False) | Q(action__in=SERVER_ACTIONS)
     return (
-        AuditEvent.objects.filter(client_id=client.pk, actor_id__isnull=False)
+        AuditEvent.objects.filter(by_someone, client_id=client.pk)
         .exclude(actor_id=client.pk)
         .order_by("-seq")
     )
 
 
-def _relation(actor: User | None, therapists: set[int], supervisors: set[int]) -> str:
+def _relation(
+    event: AuditEvent, actor: User | None, therapists: set[int], supervisors: set[int]
+) -> str:
     """How the client knows this person: their therapist, a supervisor, the practice admin."""
     from alliance.accounts.models import Role
 
+    if event.actor_id is None:
+        return _("on its server, not through the website")
     if actor is None:
         return _("a former member of staff")
     if actor.pk in therapists:
@@ -69,7 +81,12 @@ def access_visits(client: User, events: list[AuditEvent]) -> list[AccessVisit]:
     for event in events:
         actor = people.get(event.actor_id or 0)
         local = timezone.localtime(event.occurred_at)
-        who = actor.display_name if actor is not None else _("Someone who has left the practice")
+        if event.actor_id is None:
+            who = _("The practice")
+        elif actor is not None:
+            who = actor.display_name
+        else:
+            who = _("Someone who has left the practice")
         what = event.action_label
         last = visits[-1] if visits else None
         if last and (last.day, last.who, last.what) == (local.date(), who, what):
@@ -90,7 +107,7 @@ def access_visits(client: User, events: list[AuditEvent]) -> list[AccessVisit]:
                     last=local,
                     times=1,
                     who=who,
-                    relation=_relation(actor, therapists, supervisors),
+                    relation=_relation(event, actor, therapists, supervisors),
                     what=what,
                 )
             )

@@ -84,6 +84,27 @@ def audit_record(
     return event
 
 
+def record_opened(
+    *,
+    actor: User,
+    client_id: int,
+    part: str = "",
+    target_id: int | None = None,
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    """Someone opened a page that shows this client's record or name (``part`` says which
+    part, when it is not the whole record): listed on the client's "Who has seen your
+    record" unless it is the client."""
+    return audit_record(
+        actor=actor,
+        action=Action.VIEWED,
+        client_id=client_id,
+        target_type=part,
+        target_id=target_id,
+        request=request,
+    )
+
+
 def event_hash(event: AuditEvent, key: bytes) -> str:
     return event_hmac(
         key,

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
 
     from alliance.accounts.models import User
     from alliance.exercises.models import Entry as ExerciseEntry
-    from alliance.records.models import CopyRequest
+    from alliance.records.models import CopyRequest, ErasureRequest
 
 
 class Act(Enum):
@@ -459,7 +459,11 @@ def access_safety_plan(user: User, client_id: int, *, write: bool = False) -> Us
 # The client sees each copy on their record page (and the admin's in "Who has seen your
 # record"). On the server, `alliance export-record` fulfils the same pending request;
 # its operator may add --without-request (for a duty outside the app), which the client
-# is shown too. README and SECURITY.md say the same (tests/records/test_promise.py reads
+# is shown too.
+# The practice admin erases a client's record only for the client's own erasure request,
+# after re-authenticating and typing the person's e-mail address; a request made another
+# way (in writing, say) is carried out on the server with `alliance erase-client`.
+# README and SECURITY.md say the same (tests/records/test_promise.py reads
 # all three). Clinicians read the record through their episodes, page by page; they
 # never take the whole of it away.
 #
@@ -487,6 +491,13 @@ def access_client_for_records(user: User, client_id: int) -> User:
     if client is None:
         raise Http404
     return client
+
+
+def may_erase_record_for(user: User, erasure_request: ErasureRequest | None) -> bool:
+    """The admin erases a record only for the client's own request (re-authentication aside)."""
+    if not may_handle_client_records(user):
+        return False
+    return erasure_request is not None
 
 
 def may_copy_record_for(user: User, copy_request: CopyRequest | None) -> bool:

@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from alliance.audit.models import Action
-from alliance.audit.services import audit_record
+from alliance.audit.services import audit_record, record_opened
 from alliance.care import access
 from alliance.care.models import Episode
 from alliance.lib.mail import send_in_language
@@ -151,11 +151,10 @@ def _mark_read(user: User, episode: Episode, message: Message | None, now: datet
 def thread_open(*, actor: User, episode: Episode, request: HttpRequest | None = None) -> None:
     """Someone opened a thread: audited as a view of the record; a participant's read
     marker moves to the newest message (the supervisor reads without a marker)."""
-    audit_record(
+    record_opened(
         actor=actor,
-        action=Action.VIEWED,
         client_id=episode.client_id,
-        target_type="thread",
+        part="thread",
         target_id=episode.pk,
         request=request,
     )

@@ -45,6 +45,7 @@ ROWS: Rows = {
     ),
     "person_erase": (
         lambda c, r: {"user_id": c.dana.pk},
-        {"GET": signed_in(405), "POST": only({"admin": 302})},
+        # Dana has not asked for erasure: refused, and the page says why.
+        {"GET": signed_in(405), "POST": only({"admin": 403})},
     ),
 }

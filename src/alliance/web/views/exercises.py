@@ -12,8 +12,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from alliance.audit.models import Action
-from alliance.audit.services import audit_record
+from alliance.audit.services import record_opened
 from alliance.care import access
 from alliance.care.access import Act, Sharing
 from alliance.exercises import selectors
@@ -38,9 +37,7 @@ from alliance.web.sharing import entry_saved_sentence, entry_sharing_changed_sen
 def my_exercises(request: AuthedRequest) -> HttpResponse:
     access.require(access.may_use_client_portal(request.user))
     episodes = tuple(access.episodes_reachable_by(request.user))
-    audit_record(
-        actor=request.user, action=Action.VIEWED, client_id=request.user.pk, request=request
-    )
+    record_opened(actor=request.user, client_id=request.user.pk, request=request)
     assignments = list(
         selectors.live_assignments(episodes, viewer=request.user).filter(episode__status="open")
     )
@@ -108,9 +105,7 @@ def exercise_do(request: AuthedRequest, assignment_id: int) -> HttpResponse:
 def my_exercise_entry(request: AuthedRequest, entry_id: int) -> HttpResponse:
     access.require(access.may_use_client_portal(request.user))
     entry = access.access_exercise_entry(request.user, entry_id)
-    audit_record(
-        actor=request.user, action=Action.VIEWED, client_id=request.user.pk, request=request
-    )
+    record_opened(actor=request.user, client_id=request.user.pk, request=request)
     return _client_entry_page(
         request, entry, SharingForm(episode=entry.episode, sharing=entry.sharing)
     )
@@ -161,6 +156,8 @@ def exercise_entry_sharing(request: AuthedRequest, entry_id: int) -> HttpRespons
 def exercise_assign(request: AuthedRequest, episode_id: int) -> HttpResponse:
     access.require(access.may_see_caseload(request.user))
     episode = access.access_episode(request.user, episode_id, Act.TREAT)
+    if request.method == "GET":
+        record_opened(actor=request.user, client_id=episode.client_id, request=request)
     goals = selectors.goals_to_link(episode)
     form = AssignForm(request.POST if request.method == "POST" else None, goals=goals)
     if request.method == "POST" and form.is_valid():
@@ -191,9 +188,7 @@ def exercise_assign(request: AuthedRequest, episode_id: int) -> HttpResponse:
 def episode_exercises(request: AuthedRequest, episode_id: int) -> HttpResponse:
     access.require(access.may_see_caseload(request.user))
     episode = access.access_episode(request.user, episode_id, Act.READ)
-    audit_record(
-        actor=request.user, action=Action.VIEWED, client_id=episode.client_id, request=request
-    )
+    record_opened(actor=request.user, client_id=episode.client_id, request=request)
     return render(
         request,
         "web/exercises/episode.html",
@@ -225,9 +220,7 @@ def exercise_withdraw(request: AuthedRequest, assignment_id: int) -> HttpRespons
 def exercise_entry_detail(request: AuthedRequest, entry_id: int) -> HttpResponse:
     access.require(access.may_see_caseload(request.user))
     entry = access.access_exercise_entry(request.user, entry_id)
-    audit_record(
-        actor=request.user, action=Action.VIEWED, client_id=entry.episode.client_id, request=request
-    )
+    record_opened(actor=request.user, client_id=entry.episode.client_id, request=request)
     instrument = exercise_instrument(entry.instrument_id, entry.instrument_version)
     return render(
         request,

@@ -18,8 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from alliance.audit.models import Action
-from alliance.audit.services import audit_record
+from alliance.audit.services import record_opened
 from alliance.care import access
 from alliance.care.access import Act
 from alliance.care.models import Episode
@@ -137,9 +136,7 @@ def _rating_encouragement(episode: Episode, active: list[Any]) -> str:
 
 
 def _viewed(request: AuthedRequest, episode: Episode) -> None:
-    audit_record(
-        actor=request.user, action=Action.VIEWED, client_id=episode.client_id, request=request
-    )
+    record_opened(actor=request.user, client_id=episode.client_id, request=request)
 
 
 @require_GET
@@ -319,6 +316,7 @@ def _edit(request: AuthedRequest, goal: Goal, audience: Audience) -> HttpRespons
                 )
                 return _done(audience, goal.episode)
     else:
+        _viewed(request, goal.episode)
         form = GoalTextForm(initial={"text": goal.current_text}, clinician=clinician)
     return render(
         request,

@@ -10,9 +10,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from alliance.alerts.selectors import risk_follow_up
-from alliance.audit.models import Action
 from alliance.audit.selectors import access_visits, record_events_by_others
-from alliance.audit.services import audit_record
+from alliance.audit.services import record_opened
 from alliance.care import access
 from alliance.care.access import Act
 from alliance.care.selectors import sessions_of
@@ -30,9 +29,7 @@ from alliance.web.questionnaire import QuestionnaireForm, form_language, started
 def portal_home(request: AuthedRequest) -> HttpResponse:
     access.require(access.may_use_client_portal(request.user))
     episodes = tuple(access.episodes_reachable_by(request.user))
-    audit_record(
-        actor=request.user, action=Action.VIEWED, client_id=request.user.pk, request=request
-    )
+    record_opened(actor=request.user, client_id=request.user.pk, request=request)
     now = timezone.now()
     sessions = list(sessions_of(episodes))
     open_ids = {e.pk for e in episodes if e.is_open}
@@ -138,9 +135,7 @@ def checkin_done(request: AuthedRequest, administration_id: int) -> HttpResponse
     response = Response.objects.filter(administration=administration).first()
     if response is None:
         return redirect("checkin_fill", administration_id=administration.pk)
-    audit_record(
-        actor=request.user, action=Action.VIEWED, client_id=request.user.pk, request=request
-    )
+    record_opened(actor=request.user, client_id=request.user.pk, request=request)
     instrument = get_instrument(response.instrument_id, response.instrument_version)
     band = instrument.band_for(response.total)
     return render(

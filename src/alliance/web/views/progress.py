@@ -30,8 +30,7 @@ from django.views.decorators.http import require_GET
 from alliance import instruments as engine
 from alliance.alerts.rules import trackable
 from alliance.alerts.selectors import risk_answers_standing
-from alliance.audit.models import Action
-from alliance.audit.services import audit_record
+from alliance.audit.services import record_opened
 from alliance.care import access
 from alliance.care.models import Episode
 from alliance.care.selectors import current_or_latest
@@ -127,7 +126,7 @@ class Section:
 def client_progress(request: AuthedRequest, client_id: int) -> HttpResponse:
     access.require(access.may_see_caseload(request.user))
     record = access.access_client_record(request.user, client_id)
-    audit_record(actor=request.user, action=Action.VIEWED, client_id=client_id, request=request)
+    record_opened(actor=request.user, client_id=client_id, request=request)
     language = _language()
     grouped = _series_by_episode(record.episodes)
     risk = risk_answers_standing(record.episodes)
@@ -152,9 +151,7 @@ def client_progress(request: AuthedRequest, client_id: int) -> HttpResponse:
 def my_progress(request: AuthedRequest) -> HttpResponse:
     access.require(access.may_use_client_portal(request.user))
     episodes = tuple(access.episodes_reachable_by(request.user))
-    audit_record(
-        actor=request.user, action=Action.VIEWED, client_id=request.user.pk, request=request
-    )
+    record_opened(actor=request.user, client_id=request.user.pk, request=request)
     episode = current_or_latest(episodes)
     shown = episode is not None and episode.client_sees_progress
     sections: list[Section] = []

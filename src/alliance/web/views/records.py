@@ -28,6 +28,8 @@ from alliance.accounts.mfa import (
     second_factor_reauthentication_url,
 )
 from alliance.accounts.models import User
+from alliance.audit.models import Action
+from alliance.audit.services import audit_record
 from alliance.care import access
 from alliance.care.models import Episode
 from alliance.records.erasure import ErasureRefused, client_erase
@@ -151,6 +153,7 @@ def _person_page(
     status: int = 200,
 ) -> HttpResponse:
     copy_request = pending_copy_request(client)
+    erasure_request = erasure_request_of(client)
     return render(
         request,
         "web/records/person_record.html",
@@ -159,7 +162,8 @@ def _person_page(
             "copy_request": copy_request,
             "may_copy": access.may_copy_record_for(request.user, copy_request),
             "confirmed": reauthenticated_with_second_factor(request, request.user),
-            "erasure_request": erasure_request_of(client),
+            "erasure_request": erasure_request,
+            "may_erase": access.may_erase_record_for(request.user, erasure_request),
             # Whether care is still going on, not what it holds: the erasure text says it ends.
             "open_episode": Episode.objects.filter(client=client, status="open").exists(),
             "retention_years": settings.ERASURE_AUDIT_RETENTION_YEARS,
@@ -172,6 +176,14 @@ def _person_page(
 @require_GET
 def person_record(request: AuthedRequest, user_id: int) -> HttpResponse:
     client = access.access_client_for_records(request.user, user_id)
+    # The page names the client and their requests: the client sees that it was opened.
+    audit_record(
+        actor=request.user,
+        action=Action.REQUESTS_VIEWED,
+        client_id=client.pk,
+        target_type="record_requests",
+        request=request,
+    )
     return _person_page(request, client)
 
 
@@ -209,7 +221,13 @@ def _second_factor_first(request: AuthedRequest, client: User) -> HttpResponse:
 
 @require_POST
 def person_erase(request: AuthedRequest, user_id: int) -> HttpResponse:
+    """Only for the client's own erasure request (else 403, and the page says why), then the
+    password again and their e-mail address typed out."""
     client = access.access_client_for_records(request.user, user_id)
+    if not access.may_erase_record_for(request.user, erasure_request_of(client)):
+        return render(
+            request, "web/records/no_erasure_request.html", {"user_id": client.pk}, status=403
+        )
     return _erase(request, client)
 
 

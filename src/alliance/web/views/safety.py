@@ -18,8 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from alliance.accounts.models import User
-from alliance.audit.models import Action
-from alliance.audit.services import audit_record
+from alliance.audit.services import record_opened
 from alliance.care import access
 from alliance.safety.crisis import resources_for_person
 from alliance.safety.models import SafetyPlanVersion
@@ -82,13 +81,7 @@ def _context(request: AuthedRequest, side: Side, **extra: Any) -> dict[str, Any]
 
 
 def _viewed(request: AuthedRequest, side: Side) -> None:
-    audit_record(
-        actor=request.user,
-        action=Action.VIEWED,
-        client_id=side.client.pk,
-        target_type="safety_plan",
-        request=request,
-    )
+    record_opened(actor=request.user, client_id=side.client.pk, part="safety_plan", request=request)
 
 
 def _plan(request: AuthedRequest, side: Side) -> HttpResponse:
@@ -136,7 +129,7 @@ def _edit(request: AuthedRequest, side: Side) -> HttpResponse:
                 else:
                     messages.success(request, _("Saved. This is the plan as it is now."))
                 return redirect(side.url("plan"))
-    elif current is not None:
+    else:
         _viewed(request, side)
     return render(
         request,

@@ -21,9 +21,10 @@ from alliance.alerts.selectors import Need, alerts_for_caseload, caseload_page
 from alliance.alerts.services import alert_acknowledge as alert_acknowledge_service
 from alliance.alerts.services import alert_resolve as alert_resolve_service
 from alliance.audit.models import Action
-from alliance.audit.services import audit_record
+from alliance.audit.services import audit_record, record_opened
 from alliance.care import access
 from alliance.care.access import Act
+from alliance.care.models import Episode
 from alliance.care.selectors import clients_sharing_a_name, sessions_of
 from alliance.care.services import episode_close as close_episode
 from alliance.measures.instruments import get_instrument, instrument_choices
@@ -73,11 +74,20 @@ def caseload(request: AuthedRequest) -> HttpResponse:
     )
 
 
+def _episode_page(request: AuthedRequest, episode_id: int) -> Episode:
+    """The treating therapist's forms about one episode: they show the client's name, so
+    opening one is audited like opening the record (a POST writes its own event)."""
+    episode = access.access_episode(request.user, episode_id, Act.TREAT)
+    if request.method == "GET":
+        record_opened(actor=request.user, client_id=episode.client_id, request=request)
+    return episode
+
+
 @require_GET
 def client_record(request: AuthedRequest, client_id: int) -> HttpResponse:
     access.require(access.may_see_caseload(request.user))
     record = access.access_client_record(request.user, client_id)
-    audit_record(actor=request.user, action=Action.VIEWED, client_id=client_id, request=request)
+    record_opened(actor=request.user, client_id=client_id, request=request)
     sessions = list(sessions_of(record.episodes))
     responses = list(responses_of(record.episodes))
     # Not withdrawn and not answered: due, overdue or not open yet.
@@ -118,7 +128,7 @@ def client_record(request: AuthedRequest, client_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def session_add(request: AuthedRequest, episode_id: int) -> HttpResponse:
-    episode = access.access_episode(request.user, episode_id, Act.TREAT)
+    episode = _episode_page(request, episode_id)
     form = SessionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -143,7 +153,7 @@ def session_add(request: AuthedRequest, episode_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def episode_close(request: AuthedRequest, episode_id: int) -> HttpResponse:
-    episode = access.access_episode(request.user, episode_id, Act.TREAT)
+    episode = _episode_page(request, episode_id)
     if request.method == "POST":
         close_episode(actor=request.user, episode=episode, request=request)
         messages.success(request, _("The episode of care is closed. Its record stays readable."))
@@ -164,7 +174,7 @@ def client_invite(request: AuthedRequest) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def questionnaire_request(request: AuthedRequest, episode_id: int) -> HttpResponse:
-    episode = access.access_episode(request.user, episode_id, Act.TREAT)
+    episode = _episode_page(request, episode_id)
     form = AskQuestionnaireForm(
         request.POST or None,
         instruments=instrument_choices(),
@@ -199,9 +209,7 @@ def response_detail(request: AuthedRequest, response_id: int) -> HttpResponse:
     response = access.access_in_episode(
         request.user, Response.objects.select_related("client"), response_id
     )
-    audit_record(
-        actor=request.user, action=Action.VIEWED, client_id=response.client_id, request=request
-    )
+    record_opened(actor=request.user, client_id=response.client_id, request=request)
     instrument = get_instrument(response.instrument_id, response.instrument_version)
     language = form_language(instrument, request.user.language)
     return render(
@@ -252,9 +260,7 @@ def alert_detail(request: AuthedRequest, alert_id: int) -> HttpResponse:
         Alert.objects.select_related("client", "response", "episode", "acknowledged_with"),
         alert_id,
     )
-    audit_record(
-        actor=request.user, action=Action.VIEWED, client_id=alert.client_id, request=request
-    )
+    record_opened(actor=request.user, client_id=alert.client_id, request=request)
     return render(request, "web/workspace/alert_detail.html", _alert_context(request, alert))
 
 
@@ -330,7 +336,7 @@ def alert_resolve(request: AuthedRequest, alert_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def schedule_edit(request: AuthedRequest, episode_id: int) -> HttpResponse:
-    episode = access.access_episode(request.user, episode_id, Act.TREAT)
+    episode = _episode_page(request, episode_id)
     schedule = schedule_for(episode)
     form = ScheduleForm(
         # Bound on every POST: unticking every box sends no fields at all.

@@ -37,7 +37,7 @@ class Command(BaseCommand):
             help=(
                 "make a copy the client has not asked for (a duty outside the app, such as a "
                 "court order); it leaves out what they kept private unless --everything, and "
-                "it is listed on their record page"
+                "it is listed on their record page and in who has seen their record"
             ),
         )
         parser.add_argument(
