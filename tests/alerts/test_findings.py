@@ -23,7 +23,8 @@ from alliance.alerts.findings import (
 from alliance.alerts.models import Alert
 from alliance.alerts.rules import disengagement_check
 from alliance.instruments.alert_rules import rupture_status
-from alliance.instruments.trajectories import DEFAULT_MODEL, FittedModel, track_status
+from alliance.instruments.trajectories.model import DEFAULT_MODEL, FittedModel
+from alliance.instruments.trajectories.rules import track_status
 from alliance.measures.instruments import get_instrument
 from tests.alerts.test_rules import feedback, phq9_history, sessions_with_checkins
 from tests.conftest import Cast, signed_in

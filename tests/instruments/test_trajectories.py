@@ -15,19 +15,20 @@ import pytest
 
 from alliance.instruments import ReliableChangeUnavailable, get_instrument
 from alliance.instruments.model import ReliableChangeSpec
-from alliance.instruments.trajectories import (
+from alliance.instruments.trajectories.fitting import (
+    PracticeFitWarning,
+    attempt_practice_fit,
+    fit_practice_model,
+)
+from alliance.instruments.trajectories.model import (
     DEFAULT_MODEL_NAME,
     Z_75,
     Z_90,
     FittedModel,
-    PracticeFitWarning,
-    attempt_practice_fit,
     blend_weight,
     expected_score,
-    fit_practice_model,
-    reliable_change_threshold,
-    track_status,
 )
+from alliance.instruments.trajectories.rules import reliable_change_threshold, track_status
 
 # E(k) for an intake of 20, by hand: 20 x (1 - 0.5 x ln k / ln 12), flat from session 12.
 E20 = {

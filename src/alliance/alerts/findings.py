@@ -21,18 +21,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from alliance.instruments.alert_rules import MIN_HISTORY, SD_FLOOR_SHARE
-from alliance.instruments.trajectories import (
-    LATE_RESPONSE_SESSION,
-    RESPONSE_SESSION,
-    SCHUELLER_CUT_POINTS,
-    FittedModel,
-)
+from alliance.instruments.trajectories.model import RESPONSE_SESSION, FittedModel
+from alliance.instruments.trajectories.rules import LATE_RESPONSE_SESSION, SCHUELLER_CUT_POINTS
 
 if TYPE_CHECKING:
     from alliance import instruments as engine
     from alliance.alerts.models import Alert
     from alliance.instruments.alert_rules import RuptureStatus
-    from alliance.instruments.trajectories import TrackStatus, TrajectoryModel
+    from alliance.instruments.trajectories.model import TrackStatus, TrajectoryModel
 
 Finding = dict[str, Any]
 

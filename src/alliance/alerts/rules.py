@@ -1,6 +1,6 @@
 """When a response or a missed check-in raises an alert: the not-on-track, rupture and
 disengagement rules applied to stored data. The rules themselves are pure functions in
-``alliance.instruments.trajectories`` and ``alliance.instruments.alert_rules``."""
+``alliance.instruments.trajectories.rules`` and ``alliance.instruments.alert_rules``."""
 
 from __future__ import annotations
 
@@ -23,12 +23,13 @@ from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care.models import Episode, EpisodeStatus
 from alliance.instruments.alert_rules import rupture_cutoff, rupture_status
-from alliance.instruments.trajectories import FittedModel, track_status
+from alliance.instruments.trajectories.model import FittedModel
+from alliance.instruments.trajectories.rules import track_status
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Administration, Response, When
 
 if TYPE_CHECKING:
-    from alliance.instruments.trajectories import TrajectoryModel
+    from alliance.instruments.trajectories.model import TrajectoryModel
 
 
 def _raise(

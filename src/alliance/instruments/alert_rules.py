@@ -19,7 +19,7 @@ from typing import Any, get_args
 from .change import Z_CRITICAL, Category
 from .model import Instrument, Number
 from .registry import resolve
-from .trajectories import _check_score, _fmt
+from .trajectories.model import check_score, fmt
 
 # -- rupture --------------------------------------------------------------------------------
 
@@ -95,8 +95,8 @@ def rupture_status(
         raise ValueError(
             f"{inst.id}: the rupture rule is for alliance measures, where a higher score is better"
         )
-    s = _check_score(latest, "latest score", inst)
-    earlier = [_check_score(v, f"earlier score {n}", inst) for n, v in enumerate(history, start=1)]
+    s = check_score(latest, "latest score", inst)
+    earlier = [check_score(v, f"earlier score {n}", inst) for n, v in enumerate(history, start=1)]
     found = rupture_cutoff(inst)
     reasons: list[str] = []
 
@@ -112,9 +112,9 @@ def rupture_status(
                 else "the instrument's rupture cutoff"
             )
             reasons.append(
-                f"{inst.title} total {_fmt(s)} is {_fmt(cutoff)} or less"
+                f"{inst.title} total {fmt(s)} is {fmt(cutoff)} or less"
                 if flag_if == "<="
-                else f"{inst.title} total {_fmt(s)} is under {_fmt(cutoff)}"
+                else f"{inst.title} total {fmt(s)} is under {fmt(cutoff)}"
             )
             reasons[-1] += f" (rupture cutoff: {source}): worth a check-in."
 
@@ -136,7 +136,7 @@ def rupture_status(
                 else ""
             )
             reasons.append(
-                f"Total {_fmt(s)} is {drop:.1f} points below this client's own running mean of "
+                f"Total {fmt(s)} is {drop:.1f} points below this client's own running mean of "
                 f"{mean:.1f} over {len(earlier)} earlier sessions, more than the "
                 f"{threshold:.1f} points that count as a reliable drop (1.96 x sqrt(2) x SD "
                 f"{sd_used:.1f}, Jacobson & Truax 1991 applied to the client's own "
