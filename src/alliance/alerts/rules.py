@@ -99,7 +99,7 @@ def alerts_for_response(response: Response) -> list[Alert]:
                     AlertKind.RUPTURE,
                     {"instrument_id": instrument.id, "latest": status.latest},
                     response,
-                    rupture_findings(status, instrument),
+                    rupture_findings(status),
                 )
             )
     elif trackable(instrument) and earlier:
@@ -123,7 +123,7 @@ def alerts_for_response(response: Response) -> list[Alert]:
                         "expected": round(status_.expected, 1),
                     },
                     response,
-                    track_findings(status_, model),
+                    track_findings(status_),
                 )
             )
     return [alert for alert in raised if alert is not None]

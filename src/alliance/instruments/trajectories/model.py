@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from statistics import NormalDist
 from typing import Any, Literal, Protocol
 
+from ..findings import Finding
 from ..model import Instrument, Number
 
 TrackLevel = Literal["red", "amber", "on track"]
@@ -32,12 +33,6 @@ Z_90 = NormalDist().inv_cdf(0.90)
 Z_75 = NormalDist().inv_cdf(0.75)
 
 DEFAULT_MODEL_NAME = "Alliance default (log-session curve, TRAJECTORIES.md)"
-DEFAULT_METHOD = (
-    "Expected score E(k) = I x (1 - 0.5 x min(ln k, ln 12) / ln 12): the log-session shape of "
-    "Finch, Lambert & Schaalje (2001), reaching a 50% reduction at session 12 and flat after "
-    "(ours, TRAJECTORIES.md). Red at or above E(k) + R (about a one-sided 90% band, ours), amber "
-    "above E(k) + R/2, where R is the reliable-change threshold."
-)
 
 
 def check_session(k: int) -> None:
@@ -53,13 +48,6 @@ def check_score(value: Number, what: str, inst: Instrument | None = None) -> flo
             f"{what} {value!r} is outside the {inst.id} range {inst.total_min}-{inst.total_max}"
         )
     return float(value)
-
-
-def fmt(x: float) -> str:
-    """Scores as people write them: 18, 13.2 (one decimal unless whole)."""
-    if float(x).is_integer():
-        return str(int(x))
-    return f"{x:.1f}"
 
 
 def expected_score(intake: Number, k: int) -> float:
@@ -83,9 +71,6 @@ class Expectation:
     expected: float
     band_upper_red: float
     band_upper_amber: float
-    red_text: str  # "the expected 13.2 + 6 (reliable-change threshold)"
-    amber_text: str
-    source: str  # cited at the end of each curve reason
 
 
 class TrajectoryModel(Protocol):
@@ -93,12 +78,13 @@ class TrajectoryModel(Protocol):
     def name(self) -> str: ...
 
     @property
-    def method(self) -> str: ...
-
-    @property
     def instrument_id(self) -> str | None: ...
 
     def expectation(self, intake: float, k: int, threshold: float) -> Expectation: ...
+
+    def method_finding(self) -> Finding:
+        """Which model gave the expected course, as a ``method_*`` finding."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -106,21 +92,16 @@ class DefaultTrajectory:
     """The Alliance default curve; the same for every instrument (it scales with the intake)."""
 
     name: str = DEFAULT_MODEL_NAME
-    method: str = DEFAULT_METHOD
     instrument_id: str | None = None
 
     def expectation(self, intake: float, k: int, threshold: float) -> Expectation:
         e = expected_score(intake, k)
-        r = fmt(threshold)
         return Expectation(
-            expected=e,
-            band_upper_red=e + threshold,
-            band_upper_amber=e + threshold / 2,
-            red_text=f"the expected {e:.1f} + {r} (reliable-change threshold)",
-            amber_text=f"the expected {e:.1f} + {fmt(threshold / 2)} (half the reliable-change "
-            "threshold)",
-            source="Alliance default curve, ours, after Finch et al. 2001",
+            expected=e, band_upper_red=e + threshold, band_upper_amber=e + threshold / 2
         )
+
+    def method_finding(self) -> Finding:
+        return Finding("method_default_curve")
 
 
 DEFAULT_MODEL = DefaultTrajectory()
@@ -176,22 +157,6 @@ class FittedModel:
             f"{self.weight:.0%} practice curve)"
         )
 
-    @property
-    def method(self) -> str:
-        text = (
-            "Mixed growth model fitted on this practice's closed episodes "
-            f"({self.n_episodes} episodes with 3 or more scores after intake): score ~ intake x "
-            "ln(session) + intake^2, random intercept and slope on ln(session) per episode "
-            "(REML, statsmodels MixedLM), sessions capped at 20 (TRAJECTORIES.md). Red at or above "
-            "the one-sided 90% prediction band, amber above the 75% band."
-        )
-        if self.weight < 1:
-            text += (
-                f" Until {self.full_weight_at} episodes the curve and bands are blended linearly "
-                f"with the Alliance default ({self.weight:.0%} practice curve) (ours)."
-            )
-        return text
-
     def predict(self, intake: float, k: int) -> tuple[float, float]:
         """Unblended (mean, prediction SD) at session k >= 2. Intakes outside the range seen in
         the fit are clamped to it (ours: the quadratic term must not be extrapolated)."""
@@ -213,21 +178,16 @@ class FittedModel:
         expected = w * mean + (1 - w) * default
         red = expected + w * Z_90 * sd + (1 - w) * threshold
         amber = expected + w * Z_75 * sd + (1 - w) * threshold / 2
-        if w >= 1:
-            label, source = "the practice's", f"practice-fitted mixed model, n = {self.n_episodes}"
-        else:
-            label = f"the blended ({w:.0%} practice, {1 - w:.0%} Alliance default)"
-            source = (
-                f"practice-fitted mixed model, n = {self.n_episodes}, blended with the Alliance "
-                "default (ours)"
-            )
-        return Expectation(
-            expected=expected,
-            band_upper_red=red,
-            band_upper_amber=amber,
-            red_text=f"{label} 90% band of {red:.1f} (expected {expected:.1f})",
-            amber_text=f"{label} 75% band of {amber:.1f} (expected {expected:.1f})",
-            source=source,
+        return Expectation(expected=expected, band_upper_red=red, band_upper_amber=amber)
+
+    def method_finding(self) -> Finding:
+        return Finding(
+            "method_fitted_curve",
+            {
+                "episodes": self.n_episodes,
+                "weight": round(self.weight, 4),
+                "full_weight_at": self.full_weight_at,
+            },
         )
 
     def as_dict(self) -> dict[str, Any]:
@@ -275,21 +235,21 @@ class FittedModel:
 
 @dataclass(frozen=True)
 class TrackStatus:
-    """Whether one new score is on track, and why, in sentences for the clinician.
+    """Whether one new score is on track, and why, as findings (codes with their numbers)
+    that the web layer puts into words.
 
-    ``rules`` lists machine-readable codes of the rules that fired or shaped the result:
-    ``curve_red``, ``reliable_deterioration``, ``schueller``, ``curve_amber``,
-    ``no_reliable_improvement``, ``late_response_cap`` (red lowered to amber, Saunders 2019),
-    ``intake_below_caseness``.
+    ``findings`` holds the rules that fired or shaped the result, in the order they were
+    applied: ``reliable_deterioration``, ``intake_below_caseness``, ``curve_red``,
+    ``schueller``, ``curve_amber``, ``no_reliable_improvement``, ``late_response_cap`` (red
+    lowered to amber, Saunders 2019). ``method`` says which model gave the expected course.
     """
 
     level: TrackLevel
     expected: float
     band_upper_red: float
     band_upper_amber: float
-    reasons: tuple[str, ...]
-    model_name: str
-    method: str
+    findings: tuple[Finding, ...]
+    method: Finding
     instrument_id: str
     intake: float
     session: int
@@ -298,4 +258,8 @@ class TrackStatus:
     threshold: float  # R, in points
     threshold_source: str
     caseness_cutoff: float
-    rules: tuple[str, ...] = field(default=())
+
+    @property
+    def rules(self) -> tuple[str, ...]:
+        """The codes of :attr:`findings`, in the same order."""
+        return tuple(finding.code for finding in self.findings)

@@ -1,15 +1,17 @@
 """The not-on-track rule (shared/clinical/TRAJECTORIES.md) and the reliable-change threshold it
 rests on.
 
-:func:`track_status` applies the rules of TRAJECTORIES.md to one new score and says, in plain
-sentences that name each rule and its source, whether the client is on track. Only for
-instruments where a higher score is worse (PHQ-9, GAD-7 and similar).
+:func:`track_status` applies the rules of TRAJECTORIES.md to one new score and says whether the
+client is on track, with each rule that fired as a :class:`~alliance.instruments.findings.Finding`
+(a code and its numbers; the web layer words them). Only for instruments where a higher score is
+worse (PHQ-9, GAD-7 and similar).
 """
 
 from __future__ import annotations
 
 from ..change import Z_CRITICAL, s_diff
 from ..errors import ReliableChangeUnavailable
+from ..findings import Finding
 from ..model import Instrument, Number
 from ..registry import resolve
 from .model import (
@@ -19,7 +21,6 @@ from .model import (
     TrajectoryModel,
     check_score,
     check_session,
-    fmt,
 )
 
 # Saunders et al. (2019, J Affect Disord): some clients improve only after session 6, so lack of
@@ -30,12 +31,6 @@ LATE_RESPONSE_SESSION = 6
 # non-response cut points in CBT, (week, score at or above which the client is off track).
 # Latest week first: the cut point of the latest week reached applies.
 SCHUELLER_CUT_POINTS: tuple[tuple[int, int], ...] = ((14, 9), (9, 13), (4, 17))
-RULES_NOTE = (
-    "Red also for reliable deterioration (intake + R) and, for PHQ-9 with weekly sessions, the "
-    "week 4/9/14 cut points of Schueller et al. (2015); amber for no reliable improvement by "
-    "session 6; before session 6 lack of change alone is never red (Saunders et al. 2019); an "
-    "intake below the caseness cutoff is checked for reliable deterioration only."
-)
 
 
 def reliable_change_threshold(instrument: str | Instrument) -> tuple[float, str]:
@@ -112,116 +107,74 @@ def track_status(
     r, r_source = reliable_change_threshold(inst)
     c = float(cutoff.value)
     exp = model.expectation(i, k, r)
-    at = f"{fmt(s)} at session {k}"
-    intake_text = f"an intake of {fmt(i)}"
+    at = {"latest": s, "session": k, "intake": i}
 
-    red: list[str] = []
-    amber: list[str] = []
-    notes: list[str] = []
-    rules: list[str] = []
+    red: list[Finding] = []
+    amber: list[Finding] = []
+    notes: list[Finding] = []
     # Red that rests on the curve or on Schueller's cut points, not on reliable deterioration.
-    curve_red: list[str] = []
+    curve_red: list[Finding] = []
 
     if s >= i + r:
         # Reliable deterioration: applies at every intake, including below caseness.
-        red.append(
-            f"Score {at} is {fmt(s - i)} points above {intake_text}, at least the "
-            f"reliable-change threshold of {fmt(r)}: reliable deterioration (threshold source: "
-            f"{r_source})."
-        )
-        rules.append("reliable_deterioration")
+        red.append(Finding("reliable_deterioration", {**at, "threshold": r}))
 
     below_caseness = not cutoff.is_clinical(i)
     if below_caseness:
-        notes.append(
-            f"Intake {fmt(i)} is below the caseness cutoff of {fmt(c)}, so only the "
-            "reliable-deterioration rule applies (TRAJECTORIES.md)."
-        )
-        rules.append("intake_below_caseness")
+        notes.append(Finding("intake_below_caseness", {"intake": i, "cutoff": c}))
     else:
         if k >= 2 and s >= exp.band_upper_red:
             curve_red.append(
-                f"Score {at} is at or above {exp.red_text} for {intake_text}: not on track "
-                f"({exp.source})."
+                Finding("curve_red", {**at, "expected": exp.expected, "band": exp.band_upper_red})
             )
-            rules.append("curve_red")
         week = weeks_since_intake if weeks_since_intake is not None else float(k - 1)
         if weekly and _is_phq9(inst):
             found = _schueller_cut(week)
             if found is not None and s >= found[1]:
                 start, cut = found
-                when = (
-                    f"week {fmt(week)} since intake"
-                    if weeks_since_intake is not None
-                    else f"session {k} (taken as week {fmt(week)} since intake)"
-                )
                 curve_red.append(
-                    f"PHQ-9 score {fmt(s)} at {when} is at or above the "
-                    f"non-response cut point of {cut} that applies from week {start} "
-                    "(Schueller et al. 2015; weekly sessions)."
+                    Finding(
+                        "schueller", {"latest": s, "week": week, "cut": cut, "from_week": start}
+                    )
                 )
-                rules.append("schueller")
         if k >= 3 and s > exp.band_upper_amber:
             amber.append(
-                f"Score {at} is above {exp.amber_text} for {intake_text}: at risk ({exp.source})."
+                Finding(
+                    "curve_amber", {**at, "expected": exp.expected, "band": exp.band_upper_amber}
+                )
             )
-            rules.append("curve_amber")
         if k >= LATE_RESPONSE_SESSION and i - s < r:
-            change = (
-                f"only {fmt(i - s)} points below {intake_text}, less than"
-                if s < i
-                else f"no lower than {intake_text}, short of"
-            )
             amber.append(
-                f"Score {at} is {change} the reliable-change threshold of {fmt(r)}: no reliable "
-                f"improvement by session "
-                f"{LATE_RESPONSE_SESSION} (TRAJECTORIES.md; Saunders et al. 2019)."
+                Finding(
+                    "no_reliable_improvement",
+                    {**at, "threshold": r, "by_session": LATE_RESPONSE_SESSION},
+                )
             )
-            rules.append("no_reliable_improvement")
 
     level: TrackLevel
+    late_cap: list[Finding] = []
     if red:
         level = "red"
-        red.extend(curve_red)
     elif curve_red and k < LATE_RESPONSE_SESSION and s <= i:
         # Saunders et al. (2019): some clients improve only after session 6. A score no higher
         # than intake before session 6 is lack of change (ours: "lack of change" = not above
         # intake), which alone never makes red; it stays amber.
         level = "amber"
-        amber = [*curve_red, *amber]
-        amber.append(
-            f"Lowered to at risk: before session {LATE_RESPONSE_SESSION} a "
-            f"score no higher than intake is lack of change, and some clients improve only "
-            f"after session {LATE_RESPONSE_SESSION} (Saunders et al. 2019)."
-        )
-        rules.append("late_response_cap")
+        late_cap.append(Finding("late_response_cap", {"by_session": LATE_RESPONSE_SESSION}))
     elif curve_red:
         level = "red"
-        red = curve_red
     elif amber:
         level = "amber"
     else:
         level = "on track"
 
-    if level == "red":
-        reasons = [*red, *amber, *notes]
-    elif level == "amber":
-        reasons = [*amber, *notes]
-    else:
-        reasons = list(notes)
-        if not below_caseness:
-            reasons.append(
-                f"Score {at} is within the expected range for {intake_text} "
-                f"({exp.expected:.1f} expected; {exp.source})."
-            )
     return TrackStatus(
         level=level,
         expected=exp.expected,
         band_upper_red=exp.band_upper_red,
         band_upper_amber=exp.band_upper_amber,
-        reasons=tuple(reasons),
-        model_name=model.name,
-        method=f"{model.method} {RULES_NOTE}",
+        findings=(*red, *notes, *curve_red, *amber, *late_cap),
+        method=model.method_finding(),
         instrument_id=inst.id,
         intake=i,
         session=k,
@@ -230,5 +183,4 @@ def track_status(
         threshold=r,
         threshold_source=r_source,
         caseness_cutoff=c,
-        rules=tuple(rules),
     )
