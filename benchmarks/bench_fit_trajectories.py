@@ -19,7 +19,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the tests' episo
 
 from tests.instruments.test_trajectories import synthetic_episodes
 
-from alliance.instruments.trajectories import fit_practice_model
+from alliance.instruments.trajectories.fitting import fit_practice_model
 
 
 def main() -> None:

@@ -14,17 +14,15 @@ import pytest
 from django.urls import reverse
 from django.utils import translation
 
-from alliance.alerts.findings import (
-    method_sentences,
-    reason_sentences,
-    rupture_findings,
-    track_findings,
-)
+from alliance.alerts.findings import rupture_findings, track_findings
 from alliance.alerts.models import Alert
 from alliance.alerts.rules import disengagement_check
 from alliance.instruments.alert_rules import rupture_status
-from alliance.instruments.trajectories import DEFAULT_MODEL, FittedModel, track_status
+from alliance.instruments.trajectories.model import FittedModel
+from alliance.instruments.trajectories.rules import track_status
 from alliance.measures.instruments import get_instrument
+from alliance.web.findings import method_sentences, reason_sentences
+from tests.alerts.engine_english import rupture_details, track_details
 from tests.alerts.test_rules import feedback, phq9_history, sessions_with_checkins
 from tests.conftest import Cast, signed_in
 
@@ -218,14 +216,10 @@ def test_every_not_on_track_sentence_the_engine_wrote_becomes_the_same_codes(
                     )
                     if status.level == "on track":
                         continue
-                    details = {
-                        "reasons": list(status.reasons),
-                        "model_name": status.model_name,
-                        "method": status.method,
-                    }
+                    details = track_details(status, model)
                     parsed = migration.findings_from_details("not_on_track", details)
-                    made = track_findings(status, model or DEFAULT_MODEL)
-                    assert same_findings(parsed, made), (status.reasons, parsed, made)
+                    made = track_findings(status)
+                    assert same_findings(parsed, made), (details, parsed, made)
                     compared += 1
     assert compared > 200
 
@@ -238,10 +232,10 @@ def test_every_rupture_sentence_the_engine_wrote_becomes_the_same_codes() -> Non
             status = rupture_status(instrument, history, latest)
             if status is None:
                 continue
-            details = {"reasons": list(status.reasons), "method": status.method}
+            details = rupture_details(status, instrument)
             parsed = migration.findings_from_details("rupture", details)
-            made = rupture_findings(status, instrument)
-            assert same_findings(parsed, made), (status.reasons, parsed, made)
+            made = rupture_findings(status)
+            assert same_findings(parsed, made), (details, parsed, made)
             compared += 1
     assert compared > 20
 

@@ -14,6 +14,7 @@ from alliance.instruments.alert_rules import (
     rupture_cutoff,
     rupture_status,
 )
+from alliance.instruments.findings import Finding
 
 # Session feedback: 0-50; the SD floor is 5% of the range = 2.5, so a steady client needs a
 # drop of more than 1.96 x sqrt(2) x 2.5 = 6.9296 points.
@@ -36,9 +37,10 @@ def test_rupture_at_the_cutoff_but_not_one_above() -> None:
     assert status is not None
     assert status.under_cutoff and not status.reliable_drop
     assert status.running_mean is None and status.drop_threshold is None
-    assert len(status.reasons) == 1
-    assert "39 or less" in status.reasons[0]
-    assert "Alliance's own suggestion" in status.reasons[0]
+    assert status.findings == (
+        Finding("under_cutoff", {"latest": 39, "cutoff": 39, "flag_if": "<=", "ours": True}),
+    )
+    assert status.method == Finding("method_rupture")
     assert rupture_status("session-feedback", [], 40) is None
     assert rupture_status("session-feedback", [45, 46], 40) is None
 
@@ -57,8 +59,20 @@ def test_reliable_drop_from_a_steady_high_mean_and_its_near_miss() -> None:
     assert status.sd_used == 2.5
     assert status.drop_threshold == pytest.approx(FLOOR_THRESHOLD)
     assert status.n_history == 4
-    assert "running mean of 48.5" in status.reasons[0]
-    assert "floor of 2.5" in status.reasons[0]
+    (drop,) = status.findings
+    assert drop.code == "reliable_drop"
+    assert drop.params == pytest.approx(
+        {
+            "latest": 41,
+            "drop": 7.5,
+            "mean": 48.5,
+            "earlier": 4,
+            "threshold": FLOOR_THRESHOLD,
+            "sd_used": 2.5,
+            "sd": math.sqrt(5 / 3),
+            "floor": 2.5,
+        }
+    )
     assert rupture_status("session-feedback", history, 42) is None  # drop 6.5
 
 
@@ -74,7 +88,7 @@ def test_reliable_drop_uses_the_clients_own_sd_when_above_the_floor() -> None:
     assert status is not None and status.reliable_drop
     assert status.sd_used == pytest.approx(math.sqrt(52 / 3))
     assert status.drop_threshold == pytest.approx(threshold)
-    assert "floor" not in status.reasons[0]
+    assert status.findings[0].params["sd"] is None and status.findings[0].params["floor"] is None
     assert rupture_status(no_cutoff, history, 34) is None  # drop 11
     assert rupture_status(no_cutoff, [], 0) is None  # nothing to compare with
 
@@ -84,7 +98,7 @@ def test_a_perfectly_steady_client_is_not_flagged_by_a_small_dip() -> None:
     assert rupture_status("session-feedback", [45, 45, 45, 45], 40) is None  # drop 5 < 6.93
     both = rupture_status("session-feedback", [47, 47, 47], 39)  # drop 8 and under the cutoff
     assert both is not None and both.under_cutoff and both.reliable_drop
-    assert len(both.reasons) == 2
+    assert [finding.code for finding in both.findings] == ["under_cutoff", "reliable_drop"]
 
 
 def test_the_drop_rule_needs_three_earlier_scores() -> None:

@@ -14,20 +14,21 @@ import numpy as np
 import pytest
 
 from alliance.instruments import ReliableChangeUnavailable, get_instrument
+from alliance.instruments.findings import Finding
 from alliance.instruments.model import ReliableChangeSpec
-from alliance.instruments.trajectories import (
-    DEFAULT_MODEL_NAME,
+from alliance.instruments.trajectories.fitting import (
+    PracticeFitWarning,
+    attempt_practice_fit,
+    fit_practice_model,
+)
+from alliance.instruments.trajectories.model import (
     Z_75,
     Z_90,
     FittedModel,
-    PracticeFitWarning,
-    attempt_practice_fit,
     blend_weight,
     expected_score,
-    fit_practice_model,
-    reliable_change_threshold,
-    track_status,
 )
+from alliance.instruments.trajectories.rules import reliable_change_threshold, track_status
 
 # E(k) for an intake of 20, by hand: 20 x (1 - 0.5 x ln k / ln 12), flat from session 12.
 E20 = {
@@ -103,12 +104,12 @@ def test_red_from_the_curve_applies_from_session_2() -> None:
     band = expected_score(20, 2) + 6  # 23.21: above intake, so worsening, not lack of change
     status = track_status("phq-9", 20, 2, band)
     assert status.level == "red"
-    assert status.reasons[0].startswith(
-        "Score 23.2 at session 2 is at or above the expected 17.2 + 6 (reliable-change "
-        "threshold) for an intake of 20: not on track (Alliance default curve"
+    curve = status.findings[0]
+    assert curve.code == "curve_red"
+    assert curve.params == pytest.approx(
+        {"latest": band, "session": 2, "intake": 20, "expected": E20[2], "band": band}
     )
-    assert status.model_name == DEFAULT_MODEL_NAME
-    assert "Finch" in status.method and "Saunders" in status.method
+    assert status.method == Finding("method_default_curve")
     assert track_status("phq-9", 20, 2, band - 0.01).level == "on track"
 
 
@@ -116,8 +117,7 @@ def test_reliable_deterioration_at_exactly_intake_plus_r() -> None:
     status = track_status("phq-9", 20, 2, 26)
     assert status.level == "red"
     assert status.rules[0] == "reliable_deterioration"
-    assert "6 points above an intake of 20" in status.reasons[0]
-    assert "reliable deterioration" in status.reasons[0]
+    assert status.findings[0].params == {"latest": 26, "session": 2, "intake": 20, "threshold": 6}
     twin = track_status("phq-9", 20, 2, 25)  # still red from the curve (>= 23.21) ...
     assert twin.level == "red"
     assert "reliable_deterioration" not in twin.rules  # ... but not reliable deterioration
@@ -143,7 +143,8 @@ def test_schueller_cut_points_fire_at_the_cut_and_not_one_below(
     at_cut = track_status("phq-9", intake, k, cut)
     assert "schueller" in at_cut.rules
     assert at_cut.level == "red"
-    assert any(f"cut point of {cut}" in r and "Schueller" in r for r in at_cut.reasons)
+    schueller = next(f for f in at_cut.findings if f.code == "schueller")
+    assert schueller.params["cut"] == cut and schueller.params["week"] == k - 1
     below = track_status("phq-9", intake, k, cut - 1)
     assert "schueller" not in below.rules
 
@@ -171,7 +172,8 @@ def test_schueller_applies_at_or_after_each_week_using_weeks_since_intake() -> N
     assert fires(9, 13) and not fires(9, 12)
     assert fires(14, 9) and fires(30, 9) and not fires(30, 8)
     status = track_status("phq-9", 16, 12, 13, weeks_since_intake=9)
-    assert any("week 9 since intake" in r for r in status.reasons)
+    schueller = next(f for f in status.findings if f.code == "schueller")
+    assert schueller.params == {"latest": 13, "week": 9, "cut": 13, "from_week": 9}
 
 
 def test_schueller_needs_weekly_sessions_and_phq9() -> None:
@@ -190,7 +192,7 @@ def test_amber_above_expected_plus_half_r_from_session_3() -> None:
     assert status.level == "amber"
     assert status.rules == ("curve_amber",)
     assert status.band_upper_amber == pytest.approx(band)
-    assert "half the reliable-change threshold" in status.reasons[0]
+    assert status.findings[0].params["band"] == pytest.approx(band)
     assert track_status("phq-9", 20, 3, band).level == "on track"  # strictly above
     # At session 2 only red applies: 21 is above E(2) + 3 = 20.21 but not amber.
     assert track_status("phq-9", 20, 2, 21).level == "on track"
@@ -202,8 +204,13 @@ def test_no_reliable_improvement_is_amber_from_session_6_not_5() -> None:
     status = track_status("phq-9", 20, 6, 15)
     assert status.level == "amber"
     assert status.rules == ("no_reliable_improvement",)
-    assert "only 5 points below an intake of 20" in status.reasons[0]
-    assert "session 6" in status.reasons[0]
+    assert status.findings[0].params == {
+        "latest": 15,
+        "session": 6,
+        "intake": 20,
+        "threshold": 6,
+        "by_session": 6,
+    }
     assert track_status("phq-9", 20, 6, 14).level == "on track"  # improved by 6: reliable
 
 
@@ -215,7 +222,7 @@ def test_intake_below_caseness_only_checks_reliable_deterioration() -> None:
     status = track_status("phq-9", 9, 8, 14)
     assert status.level == "on track"
     assert status.rules == ("intake_below_caseness",)
-    assert "below the caseness cutoff of 10" in status.reasons[0]
+    assert status.findings[0].params == {"intake": 9, "cutoff": 10}
     assert track_status("phq-9", 9, 8, 15).level == "red"
     # No amber either (no reliable improvement by session 6 does not apply).
     assert track_status("phq-9", 9, 8, 9).level == "on track"
@@ -232,7 +239,7 @@ def test_lack_of_change_alone_is_never_red_before_session_6() -> None:
     status = track_status("phq-9", 20, 5, 20)
     assert status.level == "amber"
     assert "late_response_cap" in status.rules
-    assert any("Saunders et al. 2019" in r for r in status.reasons)
+    assert status.findings[-1] == Finding("late_response_cap", {"by_session": 6})
     assert track_status("phq-9", 20, 5, 18).level == "amber"
     # ... red from session 6 ...
     assert track_status("phq-9", 20, 6, 20).level == "red"
@@ -314,9 +321,11 @@ def test_fitted_model_flags_a_deteriorator_and_not_a_typical_client(
     model = fitted
     stuck = track_status("phq-9", 20, 6, 20, model=model)
     assert stuck.level == "red"
-    assert stuck.model_name == "Practice-fitted mixed model (n = 500 episodes)"
-    assert any("the practice's 90% band" in r for r in stuck.reasons)
-    assert "REML" in stuck.method
+    assert stuck.method == Finding(
+        "method_fitted_curve", {"episodes": 500, "weight": 1.0, "full_weight_at": 500}
+    )
+    curve = next(f for f in stuck.findings if f.code == "curve_red")
+    assert curve.params["band"] == stuck.band_upper_red
     worse = track_status("phq-9", 20, 3, 22, model=model)
     assert worse.level == "red"
     assert track_status("phq-9", 20, 6, 13, model=model).level == "on track"
@@ -349,7 +358,7 @@ def test_blending_toward_the_default(fitted: FittedModel) -> None:
     assert e.band_upper_red == pytest.approx(e.expected + 0.5 * Z_90 * sd + 0.5 * 6)
     assert e.band_upper_amber == pytest.approx(e.expected + 0.5 * Z_75 * sd + 0.5 * 3)
     assert "blended" in half.name and "n = 350" in half.name and "50%" in half.name
-    assert "(ours)" in half.method
+    assert half.method_finding().params == {"episodes": 350, "weight": 0.5, "full_weight_at": 500}
     start = dataclasses.replace(full, n_episodes=200)
     assert start.weight == 0.0
     default = track_status("phq-9", 20, 6, 16)

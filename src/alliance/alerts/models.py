@@ -41,7 +41,7 @@ class Alert(models.Model):
     )
     # What raised it, as data (instrument, item, value…), rendered for the clinician.
     details = models.JSONField(default=dict)
-    # What the rules found, as codes with their numbers (``alliance.alerts.findings`` turns
+    # What the rules found, as codes with their numbers (``alliance.web.findings`` turns
     # each into a sentence in the reader's language).
     findings = models.JSONField(default=list, blank=True)
     status = models.CharField(max_length=20, choices=AlertStatus.choices, default="open")

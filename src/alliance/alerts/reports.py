@@ -27,7 +27,7 @@ from django.utils import timezone
 from alliance import instruments as engine
 from alliance.alerts.models import Alert, AlertKind, ScoreSummary
 from alliance.instruments.alert_rules import AlertAccuracy, ClosedEpisode, alert_accuracy
-from alliance.instruments.trajectories import reliable_change_threshold
+from alliance.instruments.trajectories.rules import reliable_change_threshold
 from alliance.measures.instruments import all_instruments
 
 if TYPE_CHECKING:

@@ -1,6 +1,6 @@
 """When a response or a missed check-in raises an alert: the not-on-track, rupture and
 disengagement rules applied to stored data. The rules themselves are pure functions in
-``alliance.instruments.trajectories`` and ``alliance.instruments.alert_rules``."""
+``alliance.instruments.trajectories.rules`` and ``alliance.instruments.alert_rules``."""
 
 from __future__ import annotations
 
@@ -23,12 +23,13 @@ from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care.models import Episode, EpisodeStatus
 from alliance.instruments.alert_rules import rupture_cutoff, rupture_status
-from alliance.instruments.trajectories import FittedModel, track_status
+from alliance.instruments.trajectories.model import FittedModel
+from alliance.instruments.trajectories.rules import track_status
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Administration, Response, When
 
 if TYPE_CHECKING:
-    from alliance.instruments.trajectories import TrajectoryModel
+    from alliance.instruments.trajectories.model import TrajectoryModel
 
 
 def _raise(
@@ -98,7 +99,7 @@ def alerts_for_response(response: Response) -> list[Alert]:
                     AlertKind.RUPTURE,
                     {"instrument_id": instrument.id, "latest": status.latest},
                     response,
-                    rupture_findings(status, instrument),
+                    rupture_findings(status),
                 )
             )
     elif trackable(instrument) and earlier:
@@ -122,7 +123,7 @@ def alerts_for_response(response: Response) -> list[Alert]:
                         "expected": round(status_.expected, 1),
                     },
                     response,
-                    track_findings(status_, model),
+                    track_findings(status_),
                 )
             )
     return [alert for alert in raised if alert is not None]

@@ -14,7 +14,7 @@ from .errors import (
 )
 from .fhir import to_observations, to_questionnaire_response
 from .model import AnswerOption, Band, CriticalRule, Cutoff, Instrument, Item, Subscale
-from .parsing import SCORING_URL
+from .parsing.common import SCORING_URL
 from .registry import (
     InstrumentRegistry,
     builtin_digest,

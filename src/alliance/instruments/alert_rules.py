@@ -5,7 +5,7 @@
 * :func:`alert_accuracy`: how well not-on-track alerts foresaw how closed episodes ended, the
   figures TRAJECTORIES.md asks a practice to show its supervisors.
 
-Pure Python; the numbers and the sentences are for the clinician workspace.
+Pure Python; the numbers are for the clinician workspace, which words the findings.
 """
 
 from __future__ import annotations
@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from typing import Any, get_args
 
 from .change import Z_CRITICAL, Category
+from .findings import Finding
 from .model import Instrument, Number
 from .registry import resolve
-from .trajectories import _check_score, _fmt
+from .trajectories.model import check_score
 
 # -- rupture --------------------------------------------------------------------------------
 
@@ -39,7 +40,9 @@ class RuptureStatus:
     ``under_cutoff``: the latest total is at or under the instrument's rupture cutoff (for
     session feedback, Alliance's own suggestion: 39 or less). ``reliable_drop``: the latest total
     is more than ``drop_threshold`` below the client's own running mean. The drop fields are None
-    when there were fewer than 3 earlier scores.
+    when there were fewer than 3 earlier scores. ``findings`` holds the rules that fired as
+    codes with their numbers (``under_cutoff``, ``reliable_drop``); ``method`` is the
+    ``method_rupture`` finding.
     """
 
     instrument_id: str
@@ -54,8 +57,12 @@ class RuptureStatus:
     sd_used: float | None  # after the floor
     drop_threshold: float | None  # 1.96 x sqrt(2) x sd_used
     n_history: int
-    reasons: tuple[str, ...]
-    method: str
+    findings: tuple[Finding, ...]
+
+    @property
+    def method(self) -> Finding:
+        """How the rule works, as the ``method_rupture`` finding."""
+        return Finding("method_rupture")
 
 
 def rupture_cutoff(instrument: str | Instrument) -> tuple[float, str, str] | None:
@@ -95,10 +102,10 @@ def rupture_status(
         raise ValueError(
             f"{inst.id}: the rupture rule is for alliance measures, where a higher score is better"
         )
-    s = _check_score(latest, "latest score", inst)
-    earlier = [_check_score(v, f"earlier score {n}", inst) for n, v in enumerate(history, start=1)]
+    s = check_score(latest, "latest score", inst)
+    earlier = [check_score(v, f"earlier score {n}", inst) for n, v in enumerate(history, start=1)]
     found = rupture_cutoff(inst)
-    reasons: list[str] = []
+    findings: list[Finding] = []
 
     under = False
     cutoff = flag_if = None
@@ -106,17 +113,13 @@ def rupture_status(
         cutoff, flag_if, _note = found
         under = s <= cutoff if flag_if == "<=" else s < cutoff
         if under:
-            source = (
-                "Alliance's own suggestion, not a validated cutoff"
-                if inst.metadata["rupture_cutoff"].get("ours")
-                else "the instrument's rupture cutoff"
+            ours = bool(inst.metadata["rupture_cutoff"].get("ours"))
+            findings.append(
+                Finding(
+                    "under_cutoff",
+                    {"latest": s, "cutoff": cutoff, "flag_if": flag_if, "ours": ours},
+                )
             )
-            reasons.append(
-                f"{inst.title} total {_fmt(s)} is {_fmt(cutoff)} or less"
-                if flag_if == "<="
-                else f"{inst.title} total {_fmt(s)} is under {_fmt(cutoff)}"
-            )
-            reasons[-1] += f" (rupture cutoff: {source}): worth a check-in."
 
     mean = drop = sd = sd_used = threshold = None
     reliable = False
@@ -129,18 +132,21 @@ def rupture_status(
         drop = mean - s
         reliable = drop > threshold
         if reliable:
-            floor_note = (
-                f"; the client's SD of {sd:.1f} was raised to the floor of {floor:.1f}, 5% of the "
-                "range (ours)"
-                if sd < floor
-                else ""
-            )
-            reasons.append(
-                f"Total {_fmt(s)} is {drop:.1f} points below this client's own running mean of "
-                f"{mean:.1f} over {len(earlier)} earlier sessions, more than the "
-                f"{threshold:.1f} points that count as a reliable drop (1.96 x sqrt(2) x SD "
-                f"{sd_used:.1f}, Jacobson & Truax 1991 applied to the client's own "
-                f"variability{floor_note})."
+            raised = sd < floor  # the floor, not the client's own SD, set the threshold
+            findings.append(
+                Finding(
+                    "reliable_drop",
+                    {
+                        "latest": s,
+                        "drop": drop,
+                        "mean": mean,
+                        "earlier": len(earlier),
+                        "threshold": threshold,
+                        "sd_used": sd_used,
+                        "sd": sd if raised else None,
+                        "floor": floor if raised else None,
+                    },
+                )
             )
 
     if not (under or reliable):
@@ -158,13 +164,7 @@ def rupture_status(
         sd_used=sd_used,
         drop_threshold=threshold,
         n_history=len(earlier),
-        reasons=tuple(reasons),
-        method=(
-            "Rupture (DESIGN.md): a total under the instrument's rupture cutoff, or, with 3 or "
-            "more earlier scores, a drop from the client's own running mean of more than 1.96 x "
-            "sqrt(2) x the client's SD of earlier scores (Jacobson & Truax 1991, within-person; "
-            "ours), the SD floored at 5% of the range (ours)."
-        ),
+        findings=tuple(findings),
     )
 
 

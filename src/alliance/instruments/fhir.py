@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from .model import Instrument, Item
-from .parsing import LOINC, thaw
+from .parsing.common import LOINC, thaw
 from .scoring import Answer, ScoreResult
 
 UCUM = "http://unitsofmeasure.org"

@@ -17,15 +17,9 @@ from typing import Any
 
 from .errors import QuestionnaireImportError, UnknownInstrument
 from .model import Instrument
-from .parsing import (
-    ID_RE,
-    Source,
-    content_hash,
-    instrument_from_alliance,
-    instrument_from_foreign,
-    scoring_metadata,
-    slugify,
-)
+from .parsing.alliance import instrument_from_alliance, scoring_metadata
+from .parsing.common import ID_RE, Source, content_hash
+from .parsing.foreign import instrument_from_foreign, slugify
 
 DEFINITIONS_DIR = Path(__file__).parent / "definitions"
 

@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.accounts.models import Role
-from alliance.alerts.findings import alert_explanation
 from alliance.alerts.models import Alert, AlertStatus
 from alliance.alerts.selectors import Need, alerts_for_caseload, caseload_page
 from alliance.alerts.services import alert_acknowledge as alert_acknowledge_service
@@ -32,6 +31,7 @@ from alliance.measures.models import CheckinSchedule, Response
 from alliance.measures.schedules import schedule_for, schedule_update, session_plan
 from alliance.measures.selectors import live_administrations, responses_of
 from alliance.measures.services import administration_request, response_fhir_bundle
+from alliance.web.findings import alert_explanation
 from alliance.web.forms import (
     AlertNoteForm,
     AskQuestionnaireForm,

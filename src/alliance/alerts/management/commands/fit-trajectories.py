@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandParser
 
 from alliance.alerts.models import PracticeTrajectory
-from alliance.instruments.trajectories import attempt_practice_fit
+from alliance.instruments.trajectories.fitting import attempt_practice_fit
 from alliance.measures.models import Response
 
 

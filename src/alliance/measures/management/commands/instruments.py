@@ -10,7 +10,7 @@ from django.db import DatabaseError
 from alliance import instruments as engine
 from alliance.instruments import Instrument, Item
 from alliance.instruments.change import Z_CRITICAL, s_diff
-from alliance.instruments.parsing import thaw
+from alliance.instruments.parsing.common import thaw
 from alliance.measures import instruments as practice
 from alliance.measures.models import PracticeInstrument
 from alliance.measures.scoring_csv import resolve_instrument
