@@ -305,7 +305,7 @@ def test_the_notice_says_nothing_but_that_a_message_waits(
 def test_the_therapists_message_notifies_the_client_in_their_language(
     cast: Cast, always_open: Any, django_capture_on_commit_callbacks: Any, monkeypatch: Any
 ) -> None:
-    from alliance.lib import mail as mail_module
+    from alliance import mail as mail_module
 
     languages: list[str] = []
     real = mail_module.send_mail

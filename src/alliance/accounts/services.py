@@ -20,7 +20,7 @@ from alliance.accounts.names import person_name
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care.services import episode_open
-from alliance.lib.mail import send_in_language
+from alliance.mail import send_in_language
 
 
 @dataclass

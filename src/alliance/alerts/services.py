@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from alliance.alerts.models import Alert, AlertKind, AlertStatus, NotificationStatus
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
-from alliance.lib.mail import send_in_language
+from alliance.mail import send_in_language
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User

@@ -21,7 +21,7 @@ from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
 from alliance.care.models import Episode
-from alliance.lib.mail import send_in_language
+from alliance.mail import send_in_language
 from alliance.messaging.hours import WEEKDAYS, WeeklyHours, is_within, out_of_hours_since
 from alliance.messaging.models import Message, MessageKind, MessageNotice, OfficeHours, ReadMarker
 from alliance.messaging.selectors import describe_hours, office_hours_of, practice_zone
