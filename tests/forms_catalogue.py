@@ -123,7 +123,8 @@ def prepare_state() -> State:
     from alliance.accounts.models import Role
     from alliance.accounts.services import invitation_create
     from alliance.alerts.services import alert_acknowledge
-    from alliance.measures.services import administration_request, response_submit
+    from alliance.checkins.services import response_submit
+    from alliance.measures.services import administration_request
     from alliance.messaging.services import message_send
     from alliance.plans.services import goal_agree, goal_propose
     from alliance.records.services import copy_request_create

@@ -16,11 +16,12 @@ from alliance.audit.services import audit_record
 from alliance.care import access
 from alliance.care.access import Act
 from alliance.care.selectors import sessions_of
+from alliance.checkins.services import response_submit
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Administration, Response
 from alliance.measures.schedules import schedule_sync
 from alliance.measures.selectors import due_administrations
-from alliance.measures.services import AlreadyCompleted, NotOpenForAnswers, response_submit
+from alliance.measures.services import AlreadyCompleted, NotOpenForAnswers
 from alliance.safety.crisis import resources_for_person
 from alliance.web.http import AuthedRequest
 from alliance.web.questionnaire import QuestionnaireForm, form_language, started_at_hint
