@@ -24,11 +24,11 @@ from alliance.messaging.selectors import (
 )
 from alliance.messaging.services import (
     MAX_BODY,
-    message_notice_send,
     message_send,
     office_hours_set,
     thread_open,
 )
+from alliance.messaging.tasks import NOTICE_INTERVAL, message_notice_send
 from tests.conftest import Cast
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -340,7 +340,7 @@ def test_one_notice_per_thread_per_half_hour(
     assert len(mail.outbox) == 2
     latest = Message.objects.filter(episode=cast.dana_episode).last()
     assert latest is not None
-    later = timezone.now() + services.NOTICE_INTERVAL + timedelta(minutes=1)
+    later = timezone.now() + NOTICE_INTERVAL + timedelta(minutes=1)
     assert message_notice_send(latest.pk, "/", now=later) == "sent"
     assert len(mail.outbox) == 3
 
