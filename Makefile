@@ -91,6 +91,8 @@ lint: install-dev
 	@$(BIN)/ruff format --check src tests benchmarks
 	@echo "==> mypy"
 	@ALLIANCE_TESTING=true $(BIN)/mypy
+	@echo "==> import-linter (the layers in pyproject.toml)"
+	@$(BIN)/lint-imports --no-cache
 
 # Two passes: the tests without a browser on both cores (pytest-xdist; a test file stays
 # on one worker, so a module's demo practice is loaded once), then the browser tests.

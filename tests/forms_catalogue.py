@@ -118,15 +118,17 @@ def prepare_state() -> State:
     rating scale show), messages, an acknowledged alert (so "resolve" shows) and a newer
     open one, another questionnaire waiting, a real client invitation, and Dana's request
     for a copy of her record (so the admin's download shows, and her "withdraw"; Eve still
-    asks for one).
+    asks for one); and Eve's request to erase her record (so the admin's erasure form shows
+    on her page; Dana still asks).
     """
     from alliance.accounts.models import Role
     from alliance.accounts.services import invitation_create
     from alliance.alerts.services import alert_acknowledge
-    from alliance.measures.services import administration_request, response_submit
+    from alliance.checkins.services import response_submit
+    from alliance.measures.services import administration_request
     from alliance.messaging.services import message_send
     from alliance.plans.services import goal_agree, goal_propose
-    from alliance.records.services import copy_request_create
+    from alliance.records.services import copy_request_create, erasure_request_create
     from tests.web.test_access_matrix import MATRIX
 
     cast = make_cast()
@@ -149,11 +151,13 @@ def prepare_state() -> State:
     # shows "acknowledge"): acknowledging the newer would answer both.
     alert_acknowledge(actor=cast.alice, alert=records.alert, note="Called Dana")
     copy_request_create(actor=cast.dana, everything=False)
+    erasure_request_create(actor=cast.eve)
     extra_pages = [
         ("therapist", "alert_detail", {"alert_id": newer.pk}),
         ("signing_in", "mfa_authenticate", {}),
         ("signing_in", "account_login", {}),
         ("anon", "invitation_accept", kwargs["invitation_accept"]),
+        ("admin", "person_record", {"user_id": cast.eve.pk}),
     ]
     return State(cast, records, kwargs, extra_pages)
 

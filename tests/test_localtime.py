@@ -9,7 +9,7 @@ import pytest
 from django.template import Context, Template
 from django.utils import timezone, translation
 
-from alliance.lib.localtime import (
+from alliance.localtime import (
     STYLES,
     is_time_zone,
     when,
@@ -105,4 +105,4 @@ def test_no_page_writes_a_date_with_a_pattern_of_its_own() -> None:
     for path in root.rglob("*.py"):
         if path.name != "localtime.py" and "date_format(" in path.read_text(encoding="utf-8"):
             found.append(f"{path.relative_to(root)}: date_format")
-    assert not found, f"use the |when filter or alliance.lib.localtime.when: {found}"
+    assert not found, f"use the |when filter or alliance.localtime.when: {found}"

@@ -96,5 +96,14 @@ def test_the_runtime_group_serves_and_reaches_postgresql_without_the_test_tools(
     # and the PostgreSQL driver are in it; the test, lint and benchmark tools are not.
     runtime = runtime_closure()
     assert {"django", "gunicorn", "psycopg", "psycopg-binary", "fido2"} <= runtime
-    dev_only = {"pytest", "playwright", "mypy", "duckdb", "hypothesis", "ruff", "polib"}
+    dev_only = {
+        "pytest",
+        "playwright",
+        "mypy",
+        "duckdb",
+        "hypothesis",
+        "ruff",
+        "polib",
+        "import-linter",
+    }
     assert not runtime & dev_only

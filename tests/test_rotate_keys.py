@@ -8,8 +8,9 @@ from django.db import connection
 from alliance.accounts.mfa import totp_secret_of
 from alliance.alerts.models import Alert
 from alliance.alerts.services import alert_acknowledge
+from alliance.checkins.services import response_submit
 from alliance.lib import crypto
-from alliance.measures.services import administration_request, response_submit
+from alliance.measures.services import administration_request
 from tests.conftest import TOTP_SECRET, Cast
 
 OLD = b"o" * 32

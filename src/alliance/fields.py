@@ -10,6 +10,11 @@ from django.db import models
 
 from alliance.lib import crypto
 
+# Bound into every sealed MFA secret (``alliance.accounts.adapter`` seals them), so that it
+# cannot be moved into another column. Here, not in accounts, because the key rotation
+# below reseals them and this module sits below every app.
+MFA_CONTEXT = "mfa.authenticator"
+
 
 def _context(field: models.Field[Any, Any]) -> str:
     # The column's name is bound into each ciphertext, so values cannot be swapped.
@@ -113,8 +118,6 @@ def _rotate_mfa_secrets() -> int:
     """Two-factor secrets sit inside allauth's JSON column, sealed by accounts.adapter."""
     from allauth.mfa.models import Authenticator
     from django.db import transaction
-
-    from alliance.accounts.adapter import MFA_CONTEXT
 
     keys = settings.FIELD_KEYS
     changed = 0

@@ -11,7 +11,8 @@ from alliance.alerts.models import Alert
 from alliance.alerts.services import alert_acknowledge, alert_resolve
 from alliance.audit.models import AuditEvent
 from alliance.care.services import episode_close
-from alliance.measures.services import administration_request, response_submit
+from alliance.checkins.services import response_submit
+from alliance.measures.services import administration_request
 from tests.conftest import Cast, signed_in
 
 

@@ -21,7 +21,8 @@ from alliance.alerts.reports import (
     show_count,
 )
 from alliance.care.services import episode_close, episode_open
-from alliance.measures.services import administration_request, response_submit
+from alliance.checkins.services import response_submit
+from alliance.measures.services import administration_request
 from tests.conftest import Cast, make_user
 
 START = timezone.now() - timedelta(weeks=20)

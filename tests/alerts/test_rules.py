@@ -11,8 +11,9 @@ from django.utils import timezone
 from alliance.alerts.models import Alert
 from alliance.alerts.rules import disengagement_check
 from alliance.care.services import session_schedule
+from alliance.checkins.services import response_submit
 from alliance.measures.models import When
-from alliance.measures.services import administration_request, response_submit
+from alliance.measures.services import administration_request
 from tests.conftest import Cast
 
 START = timezone.now() - timedelta(weeks=30)

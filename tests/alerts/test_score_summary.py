@@ -30,9 +30,10 @@ from alliance.alerts.reports import (
 )
 from alliance.care.models import Episode
 from alliance.care.services import episode_close, episode_open
+from alliance.checkins.services import response_submit
 from alliance.measures.instruments import all_instruments, get_instrument
 from alliance.measures.models import Administration, Response
-from alliance.measures.services import administration_request, response_submit
+from alliance.measures.services import administration_request
 from tests.conftest import Cast, make_user
 
 START = timezone.now() - timedelta(weeks=30)

@@ -123,7 +123,8 @@ def test_admin_invites_staff_and_reads_the_audit_log(cast: Any, visit: Any) -> N
 
 
 def test_every_page_passes_axe(cast: Any, visit: Any) -> None:
-    from alliance.measures.services import administration_request, response_submit
+    from alliance.checkins.services import response_submit
+    from alliance.measures.services import administration_request
 
     waiting = administration_request(
         actor=cast.alice, episode=cast.dana_episode, instrument_id="session-feedback"

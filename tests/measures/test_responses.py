@@ -12,6 +12,7 @@ from django.utils import timezone
 from alliance.alerts.models import Alert
 from alliance.audit.models import AuditEvent
 from alliance.care.services import episode_close
+from alliance.checkins.services import response_submit
 from alliance.measures.models import Administration, Response
 from alliance.measures.services import (
     AlreadyCompleted,
@@ -19,7 +20,6 @@ from alliance.measures.services import (
     administration_request,
     rescore,
     response_fhir_bundle,
-    response_submit,
 )
 from tests.conftest import Cast
 from tests.sentinel import run_on_database_file
@@ -205,7 +205,8 @@ def test_fhir_export_validates_and_carries_the_loinc_total(cast: Cast) -> None:
 
 
 SCRIPT = """
-from alliance.measures.services import administration_request, response_submit
+from alliance.measures.services import administration_request
+from alliance.checkins.services import response_submit
 from tests.conftest import make_user
 from alliance.care.services import episode_open
 therapist = make_user("t@example.test", "T", "therapist")

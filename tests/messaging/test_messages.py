@@ -24,11 +24,11 @@ from alliance.messaging.selectors import (
 )
 from alliance.messaging.services import (
     MAX_BODY,
-    message_notice_send,
     message_send,
     office_hours_set,
     thread_open,
 )
+from alliance.messaging.tasks import NOTICE_INTERVAL, message_notice_send
 from tests.conftest import Cast
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -305,7 +305,7 @@ def test_the_notice_says_nothing_but_that_a_message_waits(
 def test_the_therapists_message_notifies_the_client_in_their_language(
     cast: Cast, always_open: Any, django_capture_on_commit_callbacks: Any, monkeypatch: Any
 ) -> None:
-    from alliance.lib import mail as mail_module
+    from alliance import mail as mail_module
 
     languages: list[str] = []
     real = mail_module.send_mail
@@ -340,7 +340,7 @@ def test_one_notice_per_thread_per_half_hour(
     assert len(mail.outbox) == 2
     latest = Message.objects.filter(episode=cast.dana_episode).last()
     assert latest is not None
-    later = timezone.now() + services.NOTICE_INTERVAL + timedelta(minutes=1)
+    later = timezone.now() + NOTICE_INTERVAL + timedelta(minutes=1)
     assert message_notice_send(latest.pk, "/", now=later) == "sent"
     assert len(mail.outbox) == 3
 

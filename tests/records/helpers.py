@@ -60,7 +60,8 @@ class Rich:
 
 
 def respond(cast: Any, episode: Any, instrument_id: str, answers: Any) -> Any:
-    from alliance.measures.services import administration_request, response_submit
+    from alliance.checkins.services import response_submit
+    from alliance.measures.services import administration_request
 
     administration = administration_request(
         actor=episode.therapist, episode=episode, instrument_id=instrument_id

@@ -205,7 +205,8 @@ def test_the_clients_sessions_and_sign_in_details_go(cast: Any) -> None:
 
 def test_invitations_to_the_clients_address_go(cast: Any) -> None:
     from alliance.accounts.models import Invitation
-    from alliance.accounts.services import invitation_accept, invitation_create
+    from alliance.accounts.services import invitation_create
+    from alliance.care.services import invitation_accept
 
     issued = invitation_create(actor=cast.alice, email="fay@example.test", role="client")
     fay = invitation_accept(

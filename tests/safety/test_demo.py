@@ -6,7 +6,8 @@ import random
 
 from django.utils import timezone
 
-from alliance.measures.services import administration_request, response_submit
+from alliance.checkins.services import response_submit
+from alliance.measures.services import administration_request
 from alliance.safety.demo import ENTRIES, demo_safety
 from alliance.safety.models import SafetyPlan, SafetyPlanVersion
 from alliance.safety.steps import STEP_KEYS

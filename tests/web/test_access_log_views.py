@@ -38,7 +38,7 @@ def test_staff_who_left_are_still_listed(cast: Cast, django_user_model: Any) -> 
     event = AuditEvent.objects.filter(client_id=cast.dana.pk, actor_id=cast.alice.pk).first()
     assert event is not None
     # An unknown actor id (an account that no longer exists) still shows as a line.
-    from alliance.audit.selectors import access_visits
+    from alliance.records.access_log import access_visits
 
     ghost = AuditEvent(
         seq=0, occurred_at=event.occurred_at, actor_id=987654, action="viewed", client_id=1
@@ -57,7 +57,7 @@ def test_the_page_is_in_spanish_for_a_spanish_speaking_client(cast: Cast) -> Non
 def test_the_log_costs_two_queries_however_many_people_looked(
     cast: Cast, django_assert_num_queries: Any
 ) -> None:
-    from alliance.audit.selectors import access_visits, record_events_by_others
+    from alliance.records.access_log import access_visits, record_events_by_others
 
     signed_in(cast.alice).get(reverse("client_record", args=[cast.dana.pk]))
     signed_in(cast.sam).get(reverse("client_progress", args=[cast.dana.pk]))

@@ -269,7 +269,8 @@ class Records:
 
 def make_records(cast: Cast) -> Records:
     """Dana has one questionnaire waiting and one answered with a risk item (so an alert)."""
-    from alliance.measures.services import administration_request, response_submit
+    from alliance.checkins.services import response_submit
+    from alliance.measures.services import administration_request
 
     pending = administration_request(
         actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"

@@ -229,7 +229,8 @@ def test_no_encouragement_and_no_rating_form_beside_a_risk_answer(cast: Any) -> 
     goals_rate(actor=cast.dana, episode=cast.dana_episode, scores={goal.pk: 2})
     start = timezone.now() - timedelta(weeks=6)
     submit(cast.dana_episode, "phq-9", 18, start)
-    from alliance.measures.services import administration_request, response_submit
+    from alliance.checkins.services import response_submit
+    from alliance.measures.services import administration_request
 
     administration = administration_request(
         actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"

@@ -17,8 +17,9 @@ from django.utils import timezone
 from alliance.audit.models import AuditEvent
 from alliance.care.models import Episode
 from alliance.care.services import session_schedule
+from alliance.checkins.services import response_submit
 from alliance.measures.models import Administration, Response
-from alliance.measures.services import administration_request, response_submit
+from alliance.measures.services import administration_request
 from tests.conftest import Cast
 
 START = timezone.make_aware(datetime(2026, 3, 2, 9, 0))
@@ -385,7 +386,8 @@ def test_client_query_count_does_not_grow_with_the_number_of_scores(cast: Cast) 
 
 
 def test_clinician_chart_draws_the_expected_course_for_a_clinical_intake(cast: Cast) -> None:
-    from alliance.measures.services import administration_request, response_submit
+    from alliance.checkins.services import response_submit
+    from alliance.measures.services import administration_request
 
     for total in ([3] * 6 + [2, 0, 0], [2] * 8 + [0]):  # intake 20, then 16
         administration = administration_request(

@@ -9,7 +9,8 @@ from django.urls import reverse
 
 from alliance.audit.models import Action, AuditEvent
 from alliance.care.services import episode_close
-from alliance.measures.services import administration_request, response_submit
+from alliance.checkins.services import response_submit
+from alliance.measures.services import administration_request
 from alliance.safety.models import SafetyPlanVersion
 from alliance.safety.services import safety_plan_save
 from alliance.safety.steps import MAX_ENTRIES_PER_STEP, MAX_ENTRY_CHARS, STEP_KEYS

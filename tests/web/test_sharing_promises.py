@@ -309,7 +309,8 @@ def test_each_exercise_entry(cast: Cast, who: str, sharing: Sharing, language: s
 @pytest.mark.parametrize("language", LANGUAGES)
 @pytest.mark.parametrize("who", ["dana", "eve"])
 def test_check_in_answers(cast: Cast, who: str, language: str) -> None:
-    from alliance.measures.services import administration_request, response_submit
+    from alliance.checkins.services import response_submit
+    from alliance.measures.services import administration_request
 
     episode = episode_of(cast, who)
     administration = administration_request(

@@ -85,8 +85,9 @@ def page_text(html: str) -> str:
 def fill_the_record(cast: Cast) -> None:
     """Dana's episode as the demo fills a client's, in Spanish."""
     from alliance.care.models import Session
+    from alliance.checkins.services import response_submit
     from alliance.exercises.demo import demo_exercises
-    from alliance.measures.services import administration_request, response_submit
+    from alliance.measures.services import administration_request
     from alliance.messaging.demo import demo_messaging
     from alliance.plans.demo import demo_plans
     from alliance.preferences.demo import demo_preferences

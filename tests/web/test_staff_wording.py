@@ -39,7 +39,8 @@ def test_the_response_page_names_band_and_subscales_in_the_readers_language(
 
 
 def test_pcl5_subscales_are_named_not_coded(cast: Cast) -> None:
-    from alliance.measures.services import administration_request, response_submit
+    from alliance.checkins.services import response_submit
+    from alliance.measures.services import administration_request
 
     administration = administration_request(
         actor=cast.alice, episode=cast.dana_episode, instrument_id="pcl-5", created_at=START

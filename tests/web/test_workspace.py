@@ -28,7 +28,8 @@ def test_caseload_query_count_is_the_same_for_10_and_500_clients(cast: Cast) -> 
     from django.test.utils import CaptureQueriesContext
 
     from alliance.care.services import episode_open
-    from alliance.measures.services import administration_request, response_submit
+    from alliance.checkins.services import response_submit
+    from alliance.measures.services import administration_request
     from tests.conftest import make_user
 
     def count(page: int = 1) -> tuple[int, int]:
@@ -190,7 +191,8 @@ def test_bad_schedule_input_changes_nothing(cast: Cast) -> None:
 
 def test_caseload_orders_clients_by_need(cast: Cast) -> None:
     from alliance.care.services import episode_open
-    from alliance.measures.services import administration_request, response_submit
+    from alliance.checkins.services import response_submit
+    from alliance.measures.services import administration_request
     from tests.conftest import make_user
 
     fine = make_user("fine@example.test", "Aaron", "client")
@@ -208,7 +210,8 @@ def test_caseload_orders_clients_by_need(cast: Cast) -> None:
 
 def test_caseload_pages_keep_need_order_across_the_whole_caseload(cast: Cast) -> None:
     from alliance.care.services import episode_open
-    from alliance.measures.services import administration_request, response_submit
+    from alliance.checkins.services import response_submit
+    from alliance.measures.services import administration_request
     from tests.conftest import make_user
 
     for n in range(60):
@@ -363,7 +366,8 @@ def test_the_default_schedule_is_all_in_spanish_for_a_spanish_speaking_client(ca
 
 
 def _scores(cast: Cast, instrument_id: str, answers: list[list[int]], start_days: int) -> None:
-    from alliance.measures.services import administration_request, response_submit
+    from alliance.checkins.services import response_submit
+    from alliance.measures.services import administration_request
 
     for n, given in enumerate(answers):
         administration = administration_request(

@@ -15,12 +15,11 @@ from django.core.exceptions import ValidationError
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
+from alliance.fields import MFA_CONTEXT
 from alliance.lib import crypto
 
 logger = logging.getLogger(__name__)
 
-# Bound into every sealed MFA secret, so that it cannot be moved into another column.
-MFA_CONTEXT = "mfa.authenticator"
 
 # What allauth says on a form when a rate limit holds (failed logins, wrong two-factor codes).
 RATE_LIMITED_ERRORS = frozenset({"too_many_login_attempts", "rate_limited"})

@@ -11,7 +11,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from alliance.lib.localtime import is_time_zone
+from alliance.localtime import is_time_zone
 
 
 class Role(models.TextChoices):

@@ -19,8 +19,7 @@ from alliance.accounts.models import STAFF_ROLES, Invitation, Role, User, hash_t
 from alliance.accounts.names import person_name
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
-from alliance.care.services import episode_open
-from alliance.lib.mail import send_in_language
+from alliance.mail import send_in_language
 
 
 @dataclass
@@ -188,7 +187,7 @@ def invitation_for_token(token: str) -> Invitation:
 
 
 @transaction.atomic
-def invitation_accept(
+def invitation_redeem(
     *,
     token: str,
     password: str,
@@ -199,8 +198,10 @@ def invitation_accept(
     time_zone: str = "",
     reminders_enabled: bool = True,
     request: HttpRequest | None = None,
-) -> User:
-    """Create the account the invitation promised; for a client, open their episode."""
+) -> Invitation:
+    """Create the account the invitation promised (its ``accepted_user``), and nothing
+    more: a client also needs their episode of care, so an invitation is accepted through
+    ``alliance.care.services.invitation_accept``, which calls this."""
     invitation = invitation_for_token(token)
     # Lock the row so the same link cannot be accepted twice at once.
     invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
@@ -232,15 +233,7 @@ def invitation_accept(
         client_id=user.pk if user.role == Role.CLIENT else None,
         request=request,
     )
-    if user.role == Role.CLIENT:
-        episode_open(
-            actor=invitation.invited_by,
-            client=user,
-            therapist=invitation.invited_by,
-            supervisor=invitation.supervisor,
-            request=request,
-        )
-    return user
+    return invitation
 
 
 @transaction.atomic
@@ -355,23 +348,3 @@ def user_set_active(
         request=request,
     )
     return user
-
-
-def session_end(*, actor: User, session_id: int, request: HttpRequest) -> bool:
-    """End one of the person's own signed-in sessions (another device, say). Returns
-    False when there is no such session of theirs (ended already, or not theirs: the
-    same answer, so nothing is learnt about other people's sessions). Ending the current
-    session is signing out, which has its own button."""
-    from allauth.usersessions.adapter import get_adapter
-
-    from alliance.care.access import own_user_sessions
-
-    session = own_user_sessions(actor).filter(pk=session_id).first()
-    if session is None or session.is_current():
-        return False
-    with transaction.atomic():
-        get_adapter().end_sessions([session])
-        audit_record(
-            actor=actor, action=Action.SESSION_ENDED, target_type="session", request=request
-        )
-    return True

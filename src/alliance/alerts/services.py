@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from alliance.alerts.models import Alert, AlertKind, AlertStatus, NotificationStatus
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
-from alliance.lib.mail import send_in_language
+from alliance.mail import send_in_language
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
@@ -23,7 +23,8 @@ if TYPE_CHECKING:
 
 
 def alert_raise_for_risk(*, response: Response) -> Alert:
-    """A critical item tripped: an urgent alert, in the caller's transaction."""
+    """A critical item tripped: an urgent alert, in the caller's transaction. The caller
+    (``alliance.checkins.services.response_submit``) queues the therapist's e-mail."""
     alert = Alert.objects.create(
         episode_id=response.episode_id,
         client_id=response.client_id,
@@ -43,10 +44,6 @@ def alert_raise_for_risk(*, response: Response) -> Alert:
         target_type="alert",
         target_id=alert.pk,
     )
-    # Local import: the task module imports this one.
-    from alliance.notifications.tasks import enqueue_in_transaction, send_alert_notification
-
-    enqueue_in_transaction(send_alert_notification, alert.pk)
     return alert
 
 

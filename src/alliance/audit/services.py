@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -25,8 +25,20 @@ from alliance.audit.checkpoints import (
 )
 from alliance.audit.models import Action, AuditChainHead, AuditEvent
 
-if TYPE_CHECKING:
-    from alliance.accounts.models import User
+
+class Actor(Protocol):
+    """Whoever acted, as the log keeps them: an id and a role (an ``accounts`` User). The
+    audit app sits below every other app, so it names no model of theirs."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def role(self) -> str: ...
+
+    @property
+    def is_authenticated(self) -> bool: ...
+
 
 # The worker writes a checkpoint when the newest is older than this: with its round every
 # minute (or `--once` from cron every few minutes) there is one at least every hour.
@@ -50,7 +62,7 @@ def signing_key() -> bytes:
 
 def audit_record(
     *,
-    actor: User | None,
+    actor: Actor | None,
     action: str,
     client_id: int | None = None,
     target_type: str = "",
@@ -86,7 +98,7 @@ def audit_record(
 
 def record_opened(
     *,
-    actor: User,
+    actor: Actor,
     client_id: int,
     part: str = "",
     target_id: int | None = None,
@@ -454,7 +466,7 @@ def audit_prune_plan(*, before: datetime) -> PrunePlan:
 
 def audit_prune(
     *,
-    actor: User | None,
+    actor: Actor | None,
     before: datetime,
     progress: Callable[[int, int], None] = lambda done, total: None,
     batch: int = 10_000,

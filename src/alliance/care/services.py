@@ -1,4 +1,7 @@
-"""Writes to episodes of care and sessions, each one transaction with its audit event."""
+"""Writes to episodes of care and sessions, each one transaction with its audit event;
+and the writes to accounts that need an episode or the access policy (accepting a
+client's invitation, ending a signed-in session), which ``accounts`` cannot make without
+importing ``care``."""
 
 from __future__ import annotations
 
@@ -11,9 +14,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from alliance.accounts import services as account_services
 from alliance.accounts.models import Role
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
+from alliance.care.access import own_user_sessions
 from alliance.care.models import Episode, EpisodeStatus, Session
 
 if TYPE_CHECKING:
@@ -100,3 +105,60 @@ def session_schedule(
         request=request,
     )
     return session
+
+
+@transaction.atomic
+def invitation_accept(
+    *,
+    token: str,
+    password: str,
+    preferred_name: str,
+    pronouns: str,
+    language: str,
+    country: str = "",
+    time_zone: str = "",
+    reminders_enabled: bool = True,
+    request: HttpRequest | None = None,
+) -> User:
+    """Create the account the invitation promised; for a client, open their episode with
+    the therapist (and supervisor) who invited them, in the same transaction."""
+    invitation = account_services.invitation_redeem(
+        token=token,
+        password=password,
+        preferred_name=preferred_name,
+        pronouns=pronouns,
+        language=language,
+        country=country,
+        time_zone=time_zone,
+        reminders_enabled=reminders_enabled,
+        request=request,
+    )
+    user = invitation.accepted_user
+    assert user is not None
+    if user.role == Role.CLIENT:
+        episode_open(
+            actor=invitation.invited_by,
+            client=user,
+            therapist=invitation.invited_by,
+            supervisor=invitation.supervisor,
+            request=request,
+        )
+    return user
+
+
+def session_end(*, actor: User, session_id: int, request: HttpRequest) -> bool:
+    """End one of the person's own signed-in sessions (another device, say). Returns
+    False when there is no such session of theirs (ended already, or not theirs: the
+    same answer, so nothing is learnt about other people's sessions). Ending the current
+    session is signing out, which has its own button."""
+    from allauth.usersessions.adapter import get_adapter
+
+    session = own_user_sessions(actor).filter(pk=session_id).first()
+    if session is None or session.is_current():
+        return False
+    with transaction.atomic():
+        get_adapter().end_sessions([session])
+        audit_record(
+            actor=actor, action=Action.SESSION_ENDED, target_type="session", request=request
+        )
+    return True

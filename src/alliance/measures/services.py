@@ -1,4 +1,8 @@
-"""Asking for questionnaires and storing responses, with their scores and alerts."""
+"""Asking for questionnaires and storing responses with their scores.
+
+A client's check-in is submitted through ``alliance.checkins.services.response_submit``,
+which stores the response here and then raises its alerts: ``measures`` sits below
+``alerts`` and never imports it."""
 
 from __future__ import annotations
 
@@ -13,9 +17,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance import instruments as engine
-from alliance.alerts.reports import summary_record
-from alliance.alerts.rules import alerts_for_response
-from alliance.alerts.services import alert_raise_for_risk
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care.models import Episode, Session
@@ -102,7 +103,7 @@ def stored_answers(result: engine.ScoreResult) -> tuple[dict[str, Any], dict[str
 
 
 @transaction.atomic
-def response_submit(
+def response_store(
     *,
     actor: User,
     administration: Administration,
@@ -111,7 +112,8 @@ def response_submit(
     submitted_at: datetime | None = None,
     request: HttpRequest | None = None,
 ) -> Response:
-    """Score and store a response, and raise its alerts — all in one transaction.
+    """Score and store a response, in the caller's transaction when there is one; its
+    alerts are raised by ``alliance.checkins.services.response_submit``, which calls this.
 
     A second submission of the same administration stores nothing and raises
     ``AlreadyCompleted`` with the response already saved; one the therapist withdrew, or
@@ -166,8 +168,6 @@ def response_submit(
     )
     administration.completed_at = now
     administration.save(update_fields=["completed_at"])
-    # The practice report reads each episode's first and latest score from this summary.
-    summary_record(response)
     audit_record(
         actor=actor,
         action=Action.RESPONSE_SUBMITTED,
@@ -176,9 +176,6 @@ def response_submit(
         target_id=response.pk,
         request=request,
     )
-    if result.critical:
-        alert_raise_for_risk(response=response)
-    alerts_for_response(response)
     return response
 
 

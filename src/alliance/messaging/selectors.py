@@ -13,7 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 
-from alliance.lib.localtime import zone_label
+from alliance.localtime import zone_label
 from alliance.messaging.hours import WeeklyHours, in_zone, is_within
 from alliance.messaging.models import DEFAULT_HOURS, Message, MessageKind, OfficeHours, ReadMarker
 

@@ -6,14 +6,12 @@ committed, so a mail server that is down never loses a message.
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime, time
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
 from django.http import HttpRequest
-from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
@@ -21,10 +19,10 @@ from alliance.audit.models import Action
 from alliance.audit.services import audit_record, record_opened
 from alliance.care import access
 from alliance.care.models import Episode
-from alliance.lib.mail import send_in_language
 from alliance.messaging.hours import WEEKDAYS, WeeklyHours, is_within, out_of_hours_since
-from alliance.messaging.models import Message, MessageKind, MessageNotice, OfficeHours, ReadMarker
+from alliance.messaging.models import Message, MessageKind, OfficeHours, ReadMarker
 from alliance.messaging.selectors import describe_hours, office_hours_of, practice_zone
+from alliance.messaging.tasks import send_message_notice
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
@@ -32,9 +30,6 @@ if TYPE_CHECKING:
 
 MAX_BODY = 5000
 MAX_AUTO_REPLY = 2000
-# At most one e-mail per person per thread in this interval, so that a conversation does
-# not flood anyone's inbox.
-NOTICE_INTERVAL = timedelta(minutes=30)
 
 
 def _clean_text(text: str) -> str:
@@ -97,9 +92,6 @@ def message_send(
     _mark_read(actor, episode, latest, message.sent_at)
     if notify:
         link = request.build_absolute_uri("/") if request is not None else "/"
-        # Local import: the task module imports this one.
-        from alliance.messaging.tasks import send_message_notice
-
         message_id = message.pk
         transaction.on_commit(lambda: send_message_notice.enqueue(message_id, link), robust=True)
     return message
@@ -214,41 +206,3 @@ def office_hours_set(
         request=request,
     )
     return office
-
-
-def message_notice_send(message_id: int, link: str, now: datetime | None = None) -> str:
-    """E-mail the other participant that a message is waiting: fixed text, no name, no
-    content, nothing about health. Throttled per person and thread (NOTICE_INTERVAL).
-    Returns what happened: "sent", "automatic", "throttled", "inactive" or "failed"."""
-    message = Message.objects.select_related("episode__client", "episode__therapist").get(
-        pk=message_id
-    )
-    episode = message.episode
-    if message.kind != MessageKind.PERSON:
-        return "automatic"
-    recipient = episode.therapist if message.sender_id == episode.client_id else episode.client
-    if not recipient.is_active:
-        return "inactive"
-    now = now or timezone.now()
-    # get_or_create itself copes with a concurrent create (the unique constraint).
-    notice, _created = MessageNotice.objects.get_or_create(episode=episode, user=recipient)
-    previous = notice.last_sent_at
-    # A conditional update claims the notice, so two workers never both send it.
-    claimed = (
-        MessageNotice.objects.filter(pk=notice.pk)
-        .filter(Q(last_sent_at__isnull=True) | Q(last_sent_at__lte=now - NOTICE_INTERVAL))
-        .update(last_sent_at=now)
-    )
-    if not claimed:
-        return "throttled"
-    if not send_in_language(
-        address=recipient.email,
-        language=recipient.language,
-        subject=lambda: _("You have a new message"),
-        body=lambda: render_to_string("messaging/email/new_message.txt", {"link": link}),
-        what=f"message notice for message {message_id}",
-    ):
-        # Not sent, so the next message may try again.
-        MessageNotice.objects.filter(pk=notice.pk, last_sent_at=now).update(last_sent_at=previous)
-        return "failed"
-    return "sent"

@@ -23,8 +23,8 @@ from django_tasks.base import Task
 from alliance.alerts.rules import disengagement_check_open_episodes
 from alliance.alerts.services import alert_notify
 from alliance.care.models import EpisodeStatus, Session
-from alliance.lib.localtime import when, zone_label, zone_of
-from alliance.lib.mail import send_in_language
+from alliance.localtime import when, zone_label, zone_of
+from alliance.mail import send_in_language
 from alliance.measures.models import Administration
 from alliance.notifications.models import ReminderKind, ReminderSent, ReminderStatus
 

@@ -23,7 +23,7 @@ from alliance.accounts.models import Role, User
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
-from alliance.lib.mail import send_in_language
+from alliance.mail import send_in_language
 from alliance.records.export import record_archive
 from alliance.records.models import CopyRequest, ErasureRequest
 

@@ -7,7 +7,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 
 from alliance.accounts.models import CLINICIAN_ROLES
-from alliance.lib.localtime import zone_label
+from alliance.localtime import zone_label
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:

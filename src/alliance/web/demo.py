@@ -22,10 +22,11 @@ from alliance.alerts.rules import disengagement_check
 from alliance.alerts.services import alert_acknowledge, alert_resolve
 from alliance.care.models import Episode, Session
 from alliance.care.services import episode_close, episode_open, session_schedule
+from alliance.checkins.services import response_submit
 from alliance.exercises.demo import demo_exercises
 from alliance.measures.models import When
 from alliance.measures.schedules import schedule_sync
-from alliance.measures.services import administration_request, response_submit
+from alliance.measures.services import administration_request
 from alliance.messaging.demo import demo_messaging, demo_office_hours
 from alliance.plans.demo import demo_plans
 from alliance.preferences.demo import demo_preferences

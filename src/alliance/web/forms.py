@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from alliance.accounts.models import Language, Role, User
 from alliance.accounts.names import person_name
 from alliance.instruments.names import Offered, formal_name, offered_in
-from alliance.lib.localtime import practice_zone_name, zone_choices, zone_label
+from alliance.localtime import practice_zone_name, zone_choices, zone_label
 from alliance.safety.crisis import COUNTRY_CHOICES
 
 PRONOUN_SUGGESTIONS = ["she/her", "he/him", "they/them", "she/they", "he/they"]

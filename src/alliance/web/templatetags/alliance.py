@@ -8,8 +8,8 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from alliance import instruments as engine
+from alliance import localtime
 from alliance.instruments import names
-from alliance.lib import localtime
 from alliance.measures.instruments import get_instrument
 from alliance.web import charts
 
@@ -41,7 +41,7 @@ def client_name(instrument: engine.Instrument) -> str:
 @register.filter(expects_localtime=True)
 def when(value: Any, style: str) -> str:
     """A date or time in the reader's language and time zone, in one of the named styles
-    of ``alliance.lib.localtime`` ("date", "weekday_time"...)."""
+    of ``alliance.localtime`` ("date", "weekday_time"...)."""
     if value in (None, ""):
         return ""
     return localtime.when(value, style)

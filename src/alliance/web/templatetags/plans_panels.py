@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from alliance.care import access
 from alliance.care.access import Act
 from alliance.care.models import Episode
-from alliance.lib.localtime import when
+from alliance.localtime import when
 from alliance.measures.models import Response
 from alliance.plans.encouragement import encouragement_note, encouragement_reason
 from alliance.plans.models import GBO_MAX, GBO_MIN, GoalRating, GoalStatus, Side

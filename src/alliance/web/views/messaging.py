@@ -16,7 +16,7 @@ from alliance.care import access
 from alliance.care.access import Act
 from alliance.care.models import Episode
 from alliance.care.selectors import current_or_latest
-from alliance.lib.localtime import practice_zone_name, zone_label
+from alliance.localtime import practice_zone_name, zone_label
 from alliance.messaging.selectors import (
     describe_hours_for_reader,
     office_hours_of,

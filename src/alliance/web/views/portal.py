@@ -10,16 +10,17 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from alliance.alerts.selectors import risk_follow_up
-from alliance.audit.selectors import access_visits, record_events_by_others
 from alliance.audit.services import record_opened
 from alliance.care import access
 from alliance.care.access import Act
 from alliance.care.selectors import sessions_of
+from alliance.checkins.services import response_submit
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Administration, Response
 from alliance.measures.schedules import schedule_sync
 from alliance.measures.selectors import due_administrations
-from alliance.measures.services import AlreadyCompleted, NotOpenForAnswers, response_submit
+from alliance.measures.services import AlreadyCompleted, NotOpenForAnswers
+from alliance.records.access_log import access_visits, record_events_by_others
 from alliance.safety.crisis import resources_for_person
 from alliance.web.http import AuthedRequest
 from alliance.web.questionnaire import QuestionnaireForm, form_language, started_at_hint

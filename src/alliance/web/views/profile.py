@@ -7,7 +7,8 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from alliance.accounts.services import session_end, user_update_profile
+from alliance.accounts.services import user_update_profile
+from alliance.care.services import session_end
 from alliance.web.forms import ProfileForm
 from alliance.web.http import AuthedRequest
 

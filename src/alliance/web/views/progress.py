@@ -36,7 +36,7 @@ from alliance.care.models import Episode
 from alliance.care.selectors import current_or_latest
 from alliance.instruments.names import client_name, formal_name
 from alliance.instruments.trajectories.model import expected_score
-from alliance.lib.localtime import when
+from alliance.localtime import when
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Response
 from alliance.safety.crisis import resources_for_person

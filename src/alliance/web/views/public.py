@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from alliance.accounts import services as account_services
 from alliance.accounts.models import Role, User
+from alliance.care import services as care_services
 from alliance.web.forms import AcceptInvitationForm
 from alliance.web.http import AuthedRequest
 
@@ -98,7 +99,7 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            user = account_services.invitation_accept(
+            user = care_services.invitation_accept(
                 token=token,
                 password=form.cleaned_data["password1"],
                 preferred_name=form.cleaned_data["preferred_name"],

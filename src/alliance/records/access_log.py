@@ -1,19 +1,20 @@
-"""Reading the audit log for the people it is about."""
+"""Reading the audit log for the people it is about: who looked at a client's record.
+
+Here, not in ``audit``: it reads people and episodes of care, and ``audit`` sits below
+every app (it keeps an actor's id and role, nothing of theirs)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from alliance.accounts.models import Role, User
 from alliance.audit.models import Action, AuditEvent
-
-if TYPE_CHECKING:
-    from alliance.accounts.models import User
+from alliance.care.models import Episode
 
 
 @dataclass(frozen=True)
@@ -50,8 +51,6 @@ def _relation(
     event: AuditEvent, actor: User | None, therapists: set[int], supervisors: set[int]
 ) -> str:
     """How the client knows this person: their therapist, a supervisor, the practice admin."""
-    from alliance.accounts.models import Role
-
     if event.actor_id is None:
         return _("on its server, not through the website")
     if actor is None:
@@ -67,9 +66,6 @@ def _relation(
 
 def access_visits(client: User, events: list[AuditEvent]) -> list[AccessVisit]:
     """Fold a page of events (newest first) into visits: same person, same action, same day."""
-    from alliance.accounts.models import User
-    from alliance.care.models import Episode
-
     people = {u.pk: u for u in User.objects.filter(pk__in={e.actor_id for e in events})}
     # One query for everyone on the page: who treats or supervises this client.
     episodes = list(
