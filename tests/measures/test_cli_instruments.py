@@ -92,7 +92,7 @@ def test_show_describes_the_phq9_in_full() -> None:
         "     0-4  minimal            Minimal",
         "   20-27  severe             Severe",
         "phq9-9 (item 9): an answer of 1 or more",
-        "total >= 10 is in the clinical range [not verified:",
+        "a total of 10 or more is in the clinical range [not verified:",
         "published threshold: a change of 6 points or more",
         "Kroenke K, Spitzer RL, Williams JBW. The PHQ-9",
         "No permission required to reproduce",
@@ -104,7 +104,7 @@ def test_show_says_when_an_instrument_is_not_validated() -> None:
     out, _ = run("show", "session-feedback")
     assert "status      NOT a validated instrument" in out
     assert "integer 0-10" in out
-    assert "Rupture cut-off\n  total <= 39" in out
+    assert "Rupture cut-off\n  a total of 39 or less suggests a rupture" in out
     assert "Reliable change\n  none defined" in out
 
 

@@ -97,3 +97,15 @@ def test_the_pages_keep_the_filter(cast: Cast) -> None:
         audit_record(actor=cast.alice, action="viewed", client_id=cast.dana.pk)
     html = log(cast, actor=str(cast.alice.pk))
     assert f'href="?actor={cast.alice.pk}&amp;page=2"' in html
+
+
+def test_the_search_and_the_audit_filter_are_laid_out_as_the_other_forms(cast: Cast) -> None:
+    """Both use the shared form classes (app.css), not browser defaults: fields side by
+    side where there is room, the buttons in one row below."""
+    admin = signed_in(cast.ada)
+    for name in ("practice_people", "audit_log"):
+        html = admin.get(reverse(name)).content.decode()
+        (form,) = re.findall(r'<form method="get" class="form filters".*?</form>', html, re.S)
+        assert form.count('<p class="field">') >= 2, name
+        assert '<p class="actions"><button type="submit" class="button">' in form, name
+        assert 'class="button button--quiet"' in form, name

@@ -106,3 +106,64 @@ def test_alert_accuracy_definitions_are_in_spanish_for_a_spanish_reader(
     html = signed_in(_in_spanish(cast.sam)).get(reverse("alert_accuracy")).content.decode()
     assert "Sensibilidad" in html
     assert "Sensitivity: share of deteriorated" not in html
+
+
+# What reads like code to a clinician: a Python value, a raw band code, a rate as a
+# fraction, a comparison operator, a provenance note pasted in.
+CODE_LIKE = (
+    "None",
+    "not computable",
+    "moderately-severe",
+    "(1.00)",
+    ">=",
+    "<=",
+    "read in a secondary source only",
+)
+
+
+def _plain(text: str, where: str) -> None:
+    for phrase in CODE_LIKE:
+        assert phrase not in text, f"{phrase!r} on {where}"
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_staff_pages_that_show_scores_hold_nothing_that_reads_like_code(
+    cast: Cast, audit: None, language: str
+) -> None:
+    (response, *_) = submit_series(cast.dana_episode, "phq-9", [17, 12, 18])
+    for person in (cast.alice, cast.sam):
+        person.language = language
+        person.save(update_fields=["language"])
+    pages = [
+        (cast.alice, reverse("client_record", args=[cast.dana.pk])),
+        (cast.alice, reverse("client_progress", args=[cast.dana.pk])),
+        (cast.alice, reverse("response_detail", args=[response.pk])),
+        (cast.sam, reverse("practice_report")),
+        (cast.sam, reverse("alert_accuracy")),
+    ]
+    for person, url in pages:
+        page = signed_in(person).get(url)
+        assert page.status_code == 200, url
+        # Only what a person reads: the page's text, not its markup's attributes.
+        _plain(page.content.decode(), f"{url} ({language})")
+
+
+def test_the_alert_audit_definitions_speak_plain_words() -> None:
+    from alliance.instruments.alert_rules import DEFINITIONS
+
+    _plain(" ".join(DEFINITIONS), "alert_rules.DEFINITIONS")
+    assert any("cannot be worked out" in line for line in DEFINITIONS)
+
+
+@pytest.mark.parametrize("instrument_id", ["phq-9", "gad-7", "session-feedback", "pcl-5"])
+def test_the_instruments_command_speaks_plain_words(db: Any, instrument_id: str) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    out = StringIO()
+    call_command("instruments", "show", instrument_id, stdout=out)
+    # Band codes are listed on purpose beside their names: they are the values
+    # `alliance score` writes.
+    text = out.getvalue().replace("moderately-severe  Moderately severe", "")
+    _plain(text, f"alliance instruments show {instrument_id}")

@@ -190,7 +190,8 @@ DEFINITIONS = (
     "who ended unchanged is counted as useful, not as a false alarm).",
     "Specificity: share of good outcomes that were not alerted. Negative predictive value: share "
     "of episodes without an alert that had a good outcome.",
-    "Any figure whose denominator is zero is None (not computable), never 0.",
+    "A percentage that has no episodes to count from (for example, no episode ended "
+    "deteriorated yet) cannot be worked out: it is left empty, never shown as 0.",
 )
 
 

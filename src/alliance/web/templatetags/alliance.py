@@ -5,6 +5,8 @@ from typing import Any
 from django import template
 from django.conf import settings
 from django.utils import timezone, translation
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
 from alliance import instruments as engine
@@ -14,6 +16,23 @@ from alliance.measures.instruments import get_instrument
 from alliance.web import charts
 
 register = template.Library()
+
+
+@register.simple_tag
+def table_region(*heading_id: object, label: str = "") -> SafeString:
+    """The attributes of every ``.table-wrap``, the box a wide table scrolls sideways in on
+    a phone. A region that scrolls must take keyboard focus, so that the arrow keys scroll
+    it, and have a name a screen reader announces (WCAG 2.1.1; axe's
+    scrollable-region-focusable). Name it by its heading's id, given in parts
+    (``{% table_region "goal-" goal.pk %}``), or by a ``label``."""
+    if heading_id:
+        return format_html(
+            'class="table-wrap" tabindex="0" role="region" aria-labelledby="{}"',
+            "".join(str(part) for part in heading_id),
+        )
+    if not label:
+        raise template.TemplateSyntaxError("table_region needs a heading's id or a label")
+    return format_html('class="table-wrap" tabindex="0" role="region" aria-label="{}"', label)
 
 
 @register.filter

@@ -59,7 +59,8 @@ def exercise_do(request: AuthedRequest, assignment_id: int) -> HttpResponse:
         request.user, Assignment.objects.select_related("goal"), assignment_id, Act.CONTRIBUTE
     )
     if assignment.is_withdrawn:
-        raise Http404
+        # Still "not found" (nothing to fill in), but said plainly in the person's language.
+        return render(request, "web/exercises/withdrawn.html", status=404)
     instrument = exercise_instrument(assignment.exercise_type)
     form = ExerciseForm(
         request.POST if request.method == "POST" else None,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
@@ -60,9 +60,22 @@ def portal_home(request: AuthedRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def checkin_fill(request: AuthedRequest, administration_id: int) -> HttpResponse:
     access.require(access.may_use_client_portal(request.user))
-    administration = access.access_in_episode(
-        request.user, Administration.objects.all(), administration_id, Act.CONTRIBUTE
-    )
+    try:
+        administration = access.access_in_episode(
+            request.user, Administration.objects.all(), administration_id, Act.CONTRIBUTE
+        )
+    except PermissionDenied:
+        # The client may read it but no longer answer: their care has ended. Still 403,
+        # said plainly.
+        administration = access.access_in_episode(
+            request.user, Administration.objects.all(), administration_id, Act.READ
+        )
+        return render(
+            request,
+            "web/portal/checkin_not_open.html",
+            {"administration": administration, "care_ended": True},
+            status=403,
+        )
     if administration.is_completed:
         # The back button or a second click: what was saved stays saved, once.
         return redirect("checkin_done", administration_id=administration.pk)

@@ -81,6 +81,21 @@ class Command(BaseCommand):
             self.stderr.write(f"  {line}", style_func=str)
 
 
+# A cut-off's comparison, in words: "a total of 10 or more", not "total >= 10".
+_COMPARED = {">=": "{} or more", ">": "above {}", "<=": "{} or less", "<": "below {}"}
+
+
+def _a_total_of(flag_if: str, value: Any) -> str:
+    return "a total of " + _COMPARED.get(flag_if, f"{flag_if} {{}}").format(_n(value))
+
+
+def _plain_source(source: str) -> str:
+    """Where a threshold comes from, without the definition's shorthand provenance note."""
+    return source.replace(
+        "(read in a secondary source only)", "(checked only in a secondary source)"
+    )
+
+
 def _n(value: float | None) -> str:
     if value is None:
         return ""
@@ -161,7 +176,7 @@ def _change_lines(inst: Instrument, meta: Mapping[str, Any]) -> list[str]:
         line = "  Jacobson & Truax (reliability and norm SD supplied by the caller)"
     lines = [line + facts]
     if spec.source:
-        lines.append(f"    source: {spec.source}")
+        lines.append(f"    source: {_plain_source(spec.source)}")
     return lines
 
 
@@ -221,7 +236,7 @@ def describe(inst: Instrument) -> str:
     else:
         facts = _facts((meta.get("clinical_cutoff") or {}).get("facts"))
         lines.append(
-            f"  total {cutoff.clinical_if} {_n(cutoff.value)} is in the clinical range{facts}"
+            f"  {_a_total_of(cutoff.clinical_if, cutoff.value)} is in the clinical range{facts}"
         )
         if cutoff.by_sex:
             by_sex = ", ".join(f"{sex} {_n(v)}" for sex, v in cutoff.by_sex.items())
@@ -229,7 +244,8 @@ def describe(inst: Instrument) -> str:
     rupture = meta.get("rupture_cutoff")
     if isinstance(rupture, Mapping):
         lines += ["", "Rupture cut-off"]
-        lines.append(f"  total {rupture.get('flag_if', '<=')} {_n(rupture.get('value'))}")
+        flag_if = str(rupture.get("flag_if", "<="))
+        lines.append(f"  {_a_total_of(flag_if, rupture.get('value'))} suggests a rupture")
         if rupture.get("note"):
             lines.append(f"  {rupture['note']}")
     lines += ["", "Reliable change", *_change_lines(inst, meta)]
