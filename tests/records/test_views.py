@@ -59,6 +59,8 @@ def test_the_client_downloads_their_record_after_typing_the_password_again(cast:
     html = archive.read("record.html").decode()
     assert GOAL_NOW in html and DANA_SAYS in html
     assert ENTRY_PRIVATE in html  # their own copy holds everything
+    # Each questionnaire under the name the client knows, then the published one.
+    assert "Mood check-in: Patient Health Questionnaire-9 (PHQ-9)" in html
     event = AuditEvent.objects.order_by("-seq").first()
     assert event is not None
     assert (event.action, event.actor_id, event.client_id) == (

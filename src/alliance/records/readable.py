@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy
 
 from alliance.alerts.models import Alert, AlertKind, AlertStatus
 from alliance.exercises.catalogue import ExerciseType, exercise_instrument
+from alliance.instruments.names import client_name, formal_name
 from alliance.instruments.texts import answer_text, answered_items, item_text
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Response
@@ -81,7 +82,15 @@ def _response_section(response: Response, language: str) -> Section:
         band = instrument.band_for(response.total)
         if band is not None:
             facts.append(str(band.label.get(language) or band.label.get("en", "")))
-    return Section(instrument.title, response.submitted_at, rows, facts)
+    return Section(both_names(instrument, language), response.submitted_at, rows, facts)
+
+
+def both_names(instrument: Any, language: str) -> str:
+    """The name the client knows it by, then the published one a clinician or another
+    service would look for: "Mood check-in: Patient Health Questionnaire-9 (PHQ-9)"."""
+    plain = client_name(instrument, language)
+    formal = formal_name(instrument, language)
+    return formal if plain == formal else f"{plain}: {formal}"
 
 
 def _entry_rows(entry: Any, language: str) -> list[Row]:
