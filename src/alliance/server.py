@@ -30,6 +30,8 @@ from urllib.parse import urlsplit
 from gunicorn.app.base import BaseApplication
 from gunicorn.glogging import Logger
 
+from alliance.logpaths import path_for_log
+
 DEFAULT_BIND = "127.0.0.1:8001"
 DEFAULT_TIMEOUT = 30
 MAX_DEFAULT_WORKERS = 8
@@ -90,35 +92,6 @@ def exec_server(settings: dict[str, Any]) -> NoReturn:
     sys.stderr.flush()
     python = sys.executable
     os.execv(python, [python, "-P", "-m", "alliance.server", json.dumps(settings)])  # noqa: S606
-
-
-def path_for_log(path: str) -> str:
-    """The path with every part that is not a number taken from the URL (an invitation token,
-    a password-reset key) replaced by its name, e.g. ``/invitations/<token>/``.
-
-    Static files are logged as they are; a path that matches no page (a mistyped or cut
-    link may still hold a token) as ``<unmatched>``. Runs in a worker, where Django is set
-    up."""
-    from django.conf import settings
-    from django.urls import Resolver404, resolve
-
-    if path.startswith(settings.STATIC_URL):
-        return path
-    for candidate in (path, path + "/"):  # the slash CommonMiddleware would redirect to
-        try:
-            match = resolve(candidate)
-        except Resolver404:
-            continue
-        secrets = {
-            str(name): value
-            for name, value in [*match.kwargs.items(), *enumerate(match.args)]
-            if isinstance(value, str) and value
-        }
-        return "/".join(
-            next((f"<{n}>" for n, v in secrets.items() if v in part), part)
-            for part in path.split("/")
-        )
-    return "<unmatched>"
 
 
 class RedactingLogger(Logger):

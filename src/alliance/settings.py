@@ -389,12 +389,17 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"redact_paths": {"()": "alliance.logpaths.RedactPaths"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("ALLIANCE_LOG_LEVEL", "INFO")},
     "loggers": {
-        # Request lines carry URLs only, and URLs carry no health information.
-        "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING" if TESTING else "INFO"},
+        # Request lines carry URLs only, URLs carry no health information, and the tokens
+        # some URLs hold (an invitation, a password reset) are replaced by their names.
+        "django.request": {"level": "ERROR", "filters": ["redact_paths"]},
+        "django.server": {
+            "level": "WARNING" if TESTING else "INFO",
+            "filters": ["redact_paths"],
+        },
         # At DEBUG the template engine logs every failed variable lookup with the whole
         # template context, a client's own words included: never below INFO.
         "django.template": {"level": "INFO"},

@@ -581,3 +581,30 @@ def test_proxy_examples_send_to_serve_and_keep_no_access_log() -> None:
     # Caddy keeps no access log without a `log` directive.
     assert not any(line.strip().startswith("log") for line in caddy.splitlines())
     assert "max_size" in caddy
+
+
+def test_djangos_own_request_logs_name_tokens_instead_of_showing_them(caplog: Any) -> None:
+    """A 500 on an invitation page, and runserver's request line, log no token."""
+    import logging
+
+    from django.test import RequestFactory
+    from django.utils.log import log_response
+
+    request = RequestFactory().get("/invitations/T0KEN-SECRET/")
+    with caplog.at_level(logging.INFO), caplog.at_level(logging.INFO, logger="django.server"):
+        log_response(
+            "Internal Server Error: %s", request.path, response=_status(500), request=request
+        )
+        logging.getLogger("django.server").info(
+            '"%s" %s %s', "GET /invitations/T0KEN-SECRET/?next=/x HTTP/1.1", "200", "12"
+        )
+    text = "\n".join(record.getMessage() for record in caplog.records)
+    assert "T0KEN-SECRET" not in text and "next=" not in text
+    assert "Internal Server Error: /invitations/<token>/" in text
+    assert '"GET /invitations/<token>/ HTTP/1.1" 200 12' in text
+
+
+def _status(code: int) -> Any:
+    from django.http import HttpResponse
+
+    return HttpResponse(status=code)
