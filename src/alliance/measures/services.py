@@ -18,6 +18,7 @@ from alliance.alerts.rules import alerts_for_response
 from alliance.alerts.services import alert_raise_for_risk
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
+from alliance.care import access
 from alliance.care.models import Episode, Session
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Administration, Response, When
@@ -113,7 +114,8 @@ def response_submit(
 ) -> Response:
     """Score and store a response, and raise its alerts — all in one transaction.
 
-    A second submission of the same administration stores nothing and raises
+    Only the episode's client answers (anyone else: ``PermissionDenied``), while the episode
+    is open. A second submission of the same administration stores nothing and raises
     ``AlreadyCompleted`` with the response already saved; one the therapist withdrew, or
     whose window is not open yet, stores nothing (and raises no alert) and raises
     ``NotOpenForAnswers``.
@@ -123,6 +125,7 @@ def response_submit(
         .select_related("episode")
         .get(pk=administration.pk)
     )
+    access.require_episode_client(actor, administration.episode)
     existing = Response.objects.filter(administration=administration).first()
     if existing is not None:
         raise AlreadyCompleted(existing)

@@ -91,7 +91,7 @@ def message_send(
         request=request,
     )
     latest = message
-    if actor.pk == episode.client_id:
+    if access.is_episode_client(actor, episode):
         latest = _auto_reply_if_out_of_hours(episode, message.sent_at) or message
     # The sender has seen the thread up to their own message (and its automatic reply).
     _mark_read(actor, episode, latest, message.sent_at)
@@ -226,7 +226,8 @@ def message_notice_send(message_id: int, link: str, now: datetime | None = None)
     episode = message.episode
     if message.kind != MessageKind.PERSON:
         return "automatic"
-    recipient = episode.therapist if message.sender_id == episode.client_id else episode.client
+    from_client = access.same_person(message.sender_id, episode.client_id)
+    recipient = episode.therapist if from_client else episode.client
     if not recipient.is_active:
         return "inactive"
     now = now or timezone.now()
