@@ -50,17 +50,17 @@ def _relation(
     event: AuditEvent, actor: User | None, therapists: set[int], supervisors: set[int]
 ) -> str:
     """How the client knows this person: their therapist, a supervisor, the practice admin."""
-    from alliance.accounts.models import Role
+    from alliance.care import access
 
     if event.actor_id is None:
         return _("on its server, not through the website")
     if actor is None:
         return _("a former member of staff")
-    if actor.pk in therapists:
+    if access.is_one_of(actor, therapists):
         return _("your therapist")
-    if actor.pk in supervisors:
+    if access.is_one_of(actor, supervisors):
         return _("your therapist's clinical supervisor")
-    if actor.role == Role.ADMIN:
+    if access.is_admin(actor):
         return _("the practice administrator")
     return str(actor.get_role_display())
 

@@ -11,9 +11,9 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alliance.accounts.models import Role
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
+from alliance.care import access
 from alliance.care.models import Episode, EpisodeStatus, Session
 
 if TYPE_CHECKING:
@@ -29,11 +29,13 @@ def episode_open(
     supervisor: User | None = None,
     request: HttpRequest | None = None,
 ) -> Episode:
-    if client.role != Role.CLIENT:
+    if not access.is_client(client):
         raise ValidationError(_("An episode of care is opened for a client."))
-    if therapist.role != Role.THERAPIST or not therapist.is_active:
+    if not access.is_therapist(therapist) or not therapist.is_active:
         raise ValidationError(_("An episode of care needs an active treating therapist."))
-    if supervisor is not None and (supervisor.role != Role.SUPERVISOR or not supervisor.is_active):
+    if supervisor is not None and (
+        not access.is_supervisor(supervisor) or not supervisor.is_active
+    ):
         raise ValidationError(_("The supervisor must be an active supervisor."))
     episode = Episode(client=client, therapist=therapist, supervisor=supervisor)
     episode.full_clean()
