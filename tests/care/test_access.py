@@ -113,3 +113,54 @@ def test_role_pages(
     assert access.may_invite_clients(user) is invite
     assert access.may_see_caseload(user) is caseload
     assert access.may_use_client_portal(user) is portal
+
+
+def test_who_someone_is(cast: Cast) -> None:
+    assert [access.is_client(u) for u in (cast.dana, cast.alice, cast.sam, cast.ada)] == [
+        True,
+        False,
+        False,
+        False,
+    ]
+    assert access.is_therapist(cast.alice) and not access.is_therapist(cast.sam)
+    assert access.is_supervisor(cast.sam) and not access.is_supervisor(cast.alice)
+    assert access.is_admin(cast.ada) and not access.is_admin(cast.alice)
+    assert access.is_clinician(cast.sam) and not access.is_clinician(cast.ada)
+    assert access.is_staff_member(cast.ada) and not access.is_staff_member(cast.dana)
+    assert access.is_staff_role("therapist") and not access.is_staff_role("client")
+    assert access.is_client_role("client") and not access.is_client_role("admin")
+    assert access.same_person(cast.dana.pk, cast.dana.pk)
+    assert not access.same_person(cast.dana.pk, cast.eve.pk)
+    assert not access.same_person(None, None)
+    assert access.is_one_of(cast.alice, {cast.alice.pk}) and not access.is_one_of(cast.sam, set())
+
+
+def test_the_people_of_an_episode_and_whom_a_page_speaks_to(cast: Cast) -> None:
+    episode = cast.dana_episode
+    assert access.is_episode_client(cast.dana, episode)
+    assert not access.is_episode_client(cast.eve, episode)
+    assert access.is_treating_therapist(cast.alice, episode)
+    assert not access.is_treating_therapist(cast.sam, episode)
+    assert access.is_episode_supervisor(cast.sam, episode)
+    assert not access.is_episode_supervisor(cast.alice, cast.eve_episode)
+    assert access.audience(cast.dana, episode) == "client"
+    assert access.audience(cast.alice, episode) == access.audience(cast.sam, episode) == "clinician"
+
+
+def test_only_the_episodes_client_passes_require_episode_client(cast: Cast) -> None:
+    access.require_episode_client(cast.dana, cast.dana_episode)
+    for someone in (cast.alice, cast.sam, cast.charlie, cast.eve, cast.ada):
+        with pytest.raises(PermissionDenied):
+            access.require_episode_client(someone, cast.dana_episode)
+    episode_close(actor=cast.alice, episode=cast.dana_episode)
+    access.require_episode_client(cast.dana, cast.dana_episode)  # open or not: the service says
+    cast.dana.is_active = False
+    with pytest.raises(PermissionDenied):
+        access.require_episode_client(cast.dana, cast.dana_episode)
+
+
+def test_only_the_client_downloads_their_own_record(cast: Cast) -> None:
+    access.require_export_own_record(cast.dana, cast.dana)
+    for someone, client in ((cast.eve, cast.dana), (cast.alice, cast.dana), (cast.ada, cast.ada)):
+        with pytest.raises(PermissionDenied):
+            access.require_export_own_record(someone, client)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from alliance.audit.models import Action, AuditEvent
 from alliance.care import access
@@ -103,7 +103,7 @@ def test_bad_answers_store_nothing(cast: Cast, answers: dict[str, Any]) -> None:
 
 def test_only_the_client_writes_and_not_after_withdrawal_or_closing(cast: Cast) -> None:
     assignment = assign(cast)
-    with pytest.raises(ValidationError):
+    with pytest.raises(PermissionDenied):
         entry_submit(actor=cast.alice, assignment=assignment, answers=THOUGHT_RECORD, shared=True)
     assignment_withdraw(actor=cast.alice, assignment=assignment)
     with pytest.raises(ValidationError):
@@ -130,7 +130,7 @@ def test_withdrawing_keeps_everything_and_is_audited_once(cast: Cast) -> None:
 
 def test_sharing_is_the_clients_to_change_also_after_closing(cast: Cast) -> None:
     entry = write(cast, assign(cast), shared=False)
-    with pytest.raises(ValidationError):
+    with pytest.raises(PermissionDenied):
         entry_set_shared(actor=cast.alice, entry=entry, shared=True)
     episode_close(actor=cast.alice, episode=cast.dana_episode)
     entry_set_shared(actor=cast.dana, entry=entry, shared=True)

@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection
 from django.utils import timezone
 
@@ -48,6 +48,15 @@ def test_response_is_stored_with_version_scores_and_times(cast: Cast) -> None:
     assert Administration.objects.get(pk=administration.pk).completed_at == stored.submitted_at
     assert not Alert.objects.exists()
     assert rescore(stored).total == 4
+
+
+def test_only_the_episodes_client_answers(cast: Cast) -> None:
+    administration = ask(cast)
+    for someone in (cast.alice, cast.sam, cast.charlie, cast.eve, cast.ada):
+        with pytest.raises(PermissionDenied):
+            response_submit(actor=someone, administration=administration, answers=CALM)
+    assert not Response.objects.exists()
+    assert not Alert.objects.exists()
 
 
 def test_second_submission_stores_nothing(cast: Cast) -> None:

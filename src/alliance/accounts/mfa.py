@@ -16,7 +16,7 @@ from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from django.db import transaction
 from django.http import HttpRequest
 
-from alliance.accounts.models import STAFF_ROLES, User
+from alliance.accounts.models import User
 
 # Either of these proves a second factor at sign-in; recovery codes only stand in for one.
 SECOND_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
@@ -24,7 +24,7 @@ SECOND_FACTORS = (Authenticator.Type.TOTP, Authenticator.Type.WEBAUTHN)
 
 def mfa_required(user: User) -> bool:
     """Every staff role must sign in with a second factor; for clients it is a choice."""
-    return user.role in STAFF_ROLES
+    return user.is_staff_member
 
 
 def has_second_factor(user: User) -> bool:

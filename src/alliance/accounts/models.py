@@ -25,6 +25,23 @@ STAFF_ROLES = frozenset({Role.THERAPIST, Role.SUPERVISOR, Role.ADMIN})
 CLINICIAN_ROLES = frozenset({Role.THERAPIST, Role.SUPERVISOR})
 
 
+# What each role is, defined once, here, beneath every app (accounts sits under care).
+# What a person may do with a client's record is decided in care/access.py, which asks
+# these; tests/test_access_in_one_place.py allows role comparisons only here and there.
+def is_client_role(role: str) -> bool:
+    """For a role chosen before there is an account (an invitation, a new account)."""
+    return role == Role.CLIENT
+
+
+def is_staff_role(role: str) -> bool:
+    return role in STAFF_ROLES
+
+
+def same_person(person_id: int | None, other_id: int | None) -> bool:
+    """Whether two ids name the same person (an author, a sender, the one signed in)."""
+    return person_id is not None and person_id == other_id
+
+
 class Language(models.TextChoices):
     ENGLISH = "en", _("English")
     SPANISH = "es", _("Spanish")
@@ -117,6 +134,28 @@ class User(AbstractBaseUser, PermissionsMixin):
     @property
     def is_client(self) -> bool:
         return self.role == Role.CLIENT
+
+    @property
+    def is_therapist(self) -> bool:
+        return self.role == Role.THERAPIST
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == Role.SUPERVISOR
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == Role.ADMIN
+
+    @property
+    def is_clinician(self) -> bool:
+        """A therapist or a supervisor."""
+        return self.role in CLINICIAN_ROLES
+
+    @property
+    def is_staff_member(self) -> bool:
+        """A therapist, a supervisor or the practice admin (not Django's ``is_staff``)."""
+        return self.role in STAFF_ROLES
 
     def get_full_name(self) -> str:
         return self.preferred_name

@@ -15,7 +15,14 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alliance.accounts.models import STAFF_ROLES, Invitation, Role, User, hash_token
+from alliance.accounts.models import (
+    Invitation,
+    User,
+    hash_token,
+    is_client_role,
+    is_staff_role,
+    same_person,
+)
 from alliance.accounts.names import person_name
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
@@ -47,7 +54,7 @@ def _check_invitable(email: str, *, actor: User, role: str) -> User | None:
         revoked_at__isnull=True,
         expires_at__gt=timezone.now(),
     )
-    if role in STAFF_ROLES:
+    if is_staff_role(role):
         if holder is not None:
             raise ValidationError(_("Someone with this e-mail address already has an account."))
     else:
@@ -69,17 +76,15 @@ def invitation_create(
     request: HttpRequest | None = None,
 ) -> IssuedInvitation:
     """An admin invites staff; a therapist invites a client (opening an episode with them)."""
-    if role in STAFF_ROLES:
-        if actor.role != Role.ADMIN:
+    if is_staff_role(role):
+        if not actor.is_admin:
             raise ValidationError(_("Only a practice admin can invite staff."))
         if supervisor is not None:
             raise ValidationError(_("A staff invitation has no supervisor."))
-    elif role == Role.CLIENT:
-        if actor.role != Role.THERAPIST:
+    elif is_client_role(role):
+        if not actor.is_therapist:
             raise ValidationError(_("Only a therapist can invite a client."))
-        if supervisor is not None and (
-            supervisor.role != Role.SUPERVISOR or not supervisor.is_active
-        ):
+        if supervisor is not None and (not supervisor.is_supervisor or not supervisor.is_active):
             raise ValidationError(_("Choose a supervisor from the list."))
     else:
         raise ValidationError(_("Choose a role from the list."))
@@ -230,7 +235,7 @@ def invitation_redeem(
         action=Action.INVITATION_ACCEPTED,
         target_type="invitation",
         target_id=invitation.pk,
-        client_id=user.pk if user.role == Role.CLIENT else None,
+        client_id=user.pk if user.is_client else None,
         request=request,
     )
     return invitation
@@ -292,7 +297,7 @@ def user_update_profile(
         action=Action.PROFILE_UPDATED,
         target_type="user",
         target_id=actor.pk,
-        client_id=actor.pk if actor.role == Role.CLIENT else None,
+        client_id=actor.pk if actor.is_client else None,
         request=request,
     )
     return actor
@@ -325,7 +330,7 @@ def user_create(
         action=Action.ACCOUNT_CREATED,
         target_type="user",
         target_id=user.pk,
-        client_id=user.pk if role == Role.CLIENT else None,
+        client_id=user.pk if is_client_role(role) else None,
     )
     return user
 
@@ -334,7 +339,7 @@ def user_create(
 def user_set_active(
     *, actor: User, user: User, active: bool, request: HttpRequest | None = None
 ) -> User:
-    if user.pk == actor.pk:
+    if same_person(user.pk, actor.pk):
         raise ValidationError(_("You cannot deactivate your own account."))
     if user.is_active == active:
         return user

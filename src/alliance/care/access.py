@@ -21,16 +21,19 @@ so that the tests exercise every branch.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, Q, QuerySet
 from django.http import Http404
 
 from alliance.accounts.models import Role
+from alliance.accounts.models import is_client_role as roles_is_client_role
+from alliance.accounts.models import is_staff_role as roles_is_staff_role
+from alliance.accounts.models import same_person as roles_same_person
 from alliance.care.models import Episode
 
 if TYPE_CHECKING:
@@ -62,6 +65,86 @@ class RecordAccess:
     @property
     def open_episodes(self) -> tuple[Episode, ...]:
         return tuple(e for e in self.episodes if e.is_open)
+
+
+# --- who someone is ---
+# Every role or identity question in the code asks one of these: the policy below, and
+# also the checks that keep data valid ("an episode's therapist is a therapist", "only a
+# client's record is erased") and the pages' questions ("is this the client or one of
+# their clinicians?"). tests/test_access_in_one_place.py fails on a role or ownership
+# comparison anywhere else.
+
+
+class OfAClient(Protocol):
+    """Something that belongs to one client (an episode, a response, a row about one)."""
+
+    @property
+    def client_id(self) -> int: ...
+
+
+class OfAnEpisode(OfAClient, Protocol):
+    """An episode, or a row that carries its people."""
+
+    @property
+    def therapist_id(self) -> int: ...
+
+    @property
+    def supervisor_id(self) -> int | None: ...
+
+
+# Who a person is: the model defines each role (alliance.accounts.models, beneath every
+# app); the questions below are asked here so that callers above care ask one module.
+def is_client(user: User) -> bool:
+    return user.is_client
+
+
+def is_therapist(user: User) -> bool:
+    return user.is_therapist
+
+
+def is_supervisor(user: User) -> bool:
+    return user.is_supervisor
+
+
+def is_admin(user: User) -> bool:
+    return user.is_admin
+
+
+def is_clinician(user: User) -> bool:
+    """A therapist or a supervisor."""
+    return user.is_clinician
+
+
+def is_staff_member(user: User) -> bool:
+    """A therapist, a supervisor or the practice admin (not Django's ``is_staff``)."""
+    return user.is_staff_member
+
+
+is_client_role = roles_is_client_role
+is_staff_role = roles_is_staff_role
+same_person = roles_same_person
+
+
+def is_one_of(user: User, person_ids: Collection[int]) -> bool:
+    return user.pk in person_ids
+
+
+def is_episode_client(user: User, of: OfAClient) -> bool:
+    """Whether this person is the client the episode (or response, row…) belongs to."""
+    return same_person(user.pk, of.client_id)
+
+
+def is_treating_therapist(user: User, episode: OfAnEpisode) -> bool:
+    return same_person(user.pk, episode.therapist_id)
+
+
+def is_episode_supervisor(user: User, episode: OfAnEpisode) -> bool:
+    return same_person(user.pk, episode.supervisor_id)
+
+
+def audience(user: User, episode: OfAClient) -> Literal["client", "clinician"]:
+    """Whom a page about the episode speaks to: its client, or one of their clinicians."""
+    return "client" if is_episode_client(user, episode) else "clinician"
 
 
 def episodes_reachable_by(user: User) -> QuerySet[Episode]:
@@ -105,6 +188,16 @@ def access_episode(user: User, episode_id: int, act: Act = Act.READ) -> Episode:
     if not may_act_on_episode(user, episode, act):
         raise PermissionDenied
     return episode
+
+
+def require_episode_client(user: User, episode: Episode) -> None:
+    """For a service that only the episode's client may call (their preferences, their
+    exercise entries, their check-in answers): anyone else is refused (403). Whether the
+    episode is still open the service says itself, in words."""
+    if not may_act_on_episode(user, episode, Act.READ):
+        raise PermissionDenied
+    if not is_episode_client(user, episode):
+        raise PermissionDenied
 
 
 T = TypeVar("T", bound=Model)
@@ -372,6 +465,11 @@ def may_change_entry_sharing(user: User, entry: ExerciseEntry) -> bool:
     )
 
 
+def require_change_entry_sharing(user: User, entry: ExerciseEntry) -> None:
+    if not may_change_entry_sharing(user, entry):
+        raise PermissionDenied
+
+
 # --- messaging ---
 
 
@@ -474,6 +572,14 @@ def access_safety_plan(user: User, client_id: int, *, write: bool = False) -> Us
 
 def may_export_own_record(user: User) -> bool:
     return user.is_authenticated and user.is_active and user.role == Role.CLIENT
+
+
+def require_export_own_record(user: User, client: User) -> None:
+    """The client's own download: only the client, of their own record."""
+    if not may_export_own_record(user):
+        raise PermissionDenied
+    if not same_person(user.pk, client.pk):
+        raise PermissionDenied
 
 
 def may_handle_client_records(user: User) -> bool:

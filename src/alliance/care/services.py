@@ -15,9 +15,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.accounts import services as account_services
-from alliance.accounts.models import Role
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
+from alliance.care import access
 from alliance.care.access import own_user_sessions
 from alliance.care.models import Episode, EpisodeStatus, Session
 
@@ -34,11 +34,13 @@ def episode_open(
     supervisor: User | None = None,
     request: HttpRequest | None = None,
 ) -> Episode:
-    if client.role != Role.CLIENT:
+    if not access.is_client(client):
         raise ValidationError(_("An episode of care is opened for a client."))
-    if therapist.role != Role.THERAPIST or not therapist.is_active:
+    if not access.is_therapist(therapist) or not therapist.is_active:
         raise ValidationError(_("An episode of care needs an active treating therapist."))
-    if supervisor is not None and (supervisor.role != Role.SUPERVISOR or not supervisor.is_active):
+    if supervisor is not None and (
+        not access.is_supervisor(supervisor) or not supervisor.is_active
+    ):
         raise ValidationError(_("The supervisor must be an active supervisor."))
     episode = Episode(client=client, therapist=therapist, supervisor=supervisor)
     episode.full_clean()
@@ -135,7 +137,7 @@ def invitation_accept(
     )
     user = invitation.accepted_user
     assert user is not None
-    if user.role == Role.CLIENT:
+    if access.is_client(user):
         episode_open(
             actor=invitation.invited_by,
             client=user,

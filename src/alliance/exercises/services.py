@@ -137,8 +137,7 @@ def entry_submit(
         Assignment.objects.select_for_update().select_related("episode").get(pk=assignment.pk)
     )
     episode = assignment.episode
-    if actor.pk != episode.client_id:
-        raise ValidationError(_("Only the client writes their own exercise entries."))
+    access.require_episode_client(actor, episode)
     if not episode.is_open:
         raise ValidationError(_("This episode of care is closed, so nothing can be added to it."))
     if assignment.is_withdrawn:
@@ -198,8 +197,7 @@ def entry_set_shared(
 ) -> Entry:
     """The client changes who reads an entry — also once the episode is closed: it is theirs."""
     entry = Entry.objects.select_for_update().select_related("episode").get(pk=entry.pk)
-    if actor.pk != entry.episode.client_id:
-        raise ValidationError(_("Only the client decides who sees their entries."))
+    access.require_change_entry_sharing(actor, entry)
     sharing = _checked_sharing(
         entry.episode, shared=shared, shared_with_supervisor=shared_with_supervisor
     )

@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from alliance import instruments as engine
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
+from alliance.care import access
 from alliance.care.models import Episode, Session
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Administration, Response, When
@@ -115,7 +116,8 @@ def response_store(
     """Score and store a response, in the caller's transaction when there is one; its
     alerts are raised by ``alliance.checkins.services.response_submit``, which calls this.
 
-    A second submission of the same administration stores nothing and raises
+    Only the episode's client answers (anyone else: ``PermissionDenied``), while the episode
+    is open. A second submission of the same administration stores nothing and raises
     ``AlreadyCompleted`` with the response already saved; one the therapist withdrew, or
     whose window is not open yet, stores nothing (and raises no alert) and raises
     ``NotOpenForAnswers``.
@@ -125,6 +127,7 @@ def response_store(
         .select_related("episode")
         .get(pk=administration.pk)
     )
+    access.require_episode_client(actor, administration.episode)
     existing = Response.objects.filter(administration=administration).first()
     if existing is not None:
         raise AlreadyCompleted(existing)

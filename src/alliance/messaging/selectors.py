@@ -75,6 +75,7 @@ def threads_for_clinician(user: User) -> list[Episode]:
     """The threads of the episodes a clinician treats or supervises, unread first, then the
     most recent conversation. Each episode carries ``unread_messages`` (None where the
     clinician only supervises), ``last_message_at`` and ``message_count``."""
+    from alliance.care import access
     from alliance.care.access import episodes_reachable_by
 
     messages = Message.objects.filter(episode=OuterRef("pk")).order_by()
@@ -90,7 +91,7 @@ def threads_for_clinician(user: User) -> list[Episode]:
         )
     )
     for episode in episodes:
-        if episode.therapist_id != user.pk:
+        if not access.is_treating_therapist(user, episode):
             episode.unread_messages = None
     oldest = timezone.make_aware(datetime.min.replace(year=1900))
 

@@ -86,7 +86,7 @@ def message_send(
         request=request,
     )
     latest = message
-    if actor.pk == episode.client_id:
+    if access.is_episode_client(actor, episode):
         latest = _auto_reply_if_out_of_hours(episode, message.sent_at) or message
     # The sender has seen the thread up to their own message (and its automatic reply).
     _mark_read(actor, episode, latest, message.sent_at)

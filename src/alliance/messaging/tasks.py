@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
+from alliance.care import access
 from alliance.mail import send_in_language
 from alliance.messaging.models import Message, MessageKind, MessageNotice
 
@@ -36,7 +37,8 @@ def message_notice_send(message_id: int, link: str, now: datetime | None = None)
     episode = message.episode
     if message.kind != MessageKind.PERSON:
         return "automatic"
-    recipient = episode.therapist if message.sender_id == episode.client_id else episode.client
+    from_client = access.same_person(message.sender_id, episode.client_id)
+    recipient = episode.therapist if from_client else episode.client
     if not recipient.is_active:
         return "inactive"
     now = now or timezone.now()

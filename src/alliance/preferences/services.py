@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
-from alliance.care.access import Act, Sharing
+from alliance.care.access import Sharing
 from alliance.care.models import Episode
 from alliance.preferences.items import ANSWERS, CULTURAL_CODES, ITEMS_BY_CODE
 from alliance.preferences.models import (
@@ -35,8 +35,7 @@ FREE_TEXT_MAX = 4000
 def _open_episode_of_client(actor: User, episode: Episode) -> Episode:
     """The episode, locked, if ``actor`` is its client and it is still open."""
     episode = Episode.objects.select_for_update().get(pk=episode.pk)
-    if not access.may_act_on_episode(actor, episode, Act.READ) or actor.pk != episode.client_id:
-        raise PermissionDenied
+    access.require_episode_client(actor, episode)
     if not episode.is_open:
         raise ValidationError(_("This course of care has ended, so nothing can be changed here."))
     return episode

@@ -12,8 +12,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alliance.accounts.models import Role, User
+from alliance.accounts.models import User
 from alliance.audit.models import Action, AuditEvent
+from alliance.care import access
 from alliance.care.models import Episode
 
 
@@ -55,11 +56,11 @@ def _relation(
         return _("on its server, not through the website")
     if actor is None:
         return _("a former member of staff")
-    if actor.pk in therapists:
+    if access.is_one_of(actor, therapists):
         return _("your therapist")
-    if actor.pk in supervisors:
+    if access.is_one_of(actor, supervisors):
         return _("your therapist's clinical supervisor")
-    if actor.role == Role.ADMIN:
+    if access.is_admin(actor):
         return _("the practice administrator")
     return str(actor.get_role_display())
 

@@ -48,11 +48,11 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from alliance.accounts.models import Invitation, Role, User
+from alliance.accounts.models import Invitation, User
 from alliance.alerts.models import Alert, ScoreSummary
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
-from alliance.care.access import may_handle_client_records
+from alliance.care.access import is_client, may_handle_client_records
 from alliance.care.models import Episode, Session
 from alliance.exercises.models import Assignment, Entry
 from alliance.measures.models import Administration, CheckinSchedule, Response
@@ -125,7 +125,7 @@ class _Scope:
 
 def erasure_refusal(client: User) -> str | None:
     """Why this account cannot be erased through this path, if it cannot."""
-    if client.role != Role.CLIENT:
+    if not is_client(client):
         return _(
             "Only a client's record can be erased. A member of staff's account is deactivated "
             "instead, so that what they did stays attributable."

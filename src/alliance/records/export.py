@@ -75,6 +75,7 @@ from django.utils import timezone, translation
 from alliance import instruments as engine
 from alliance.accounts.models import User
 from alliance.alerts.models import Alert, AlertKind
+from alliance.care import access
 from alliance.exercises.catalogue import exercise_instrument
 from alliance.exercises.models import Entry
 from alliance.measures.services import _urn, response_fhir_bundle
@@ -456,7 +457,7 @@ class _Builder:
         if message.sender_id is None:  # an automatic reply, which nobody wrote personally
             resource["category"] = [{"text": "automatic reply"}]
             resource["recipient"] = [self.patient]
-        elif message.sender_id == self.client.pk:
+        elif access.same_person(message.sender_id, self.client.pk):
             resource["sender"] = self.patient
             resource["recipient"] = [self.person(episode.therapist_id)]
         else:

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from alliance.alerts.models import Alert, AlertKind, AlertStatus
+from alliance.care import access
 from alliance.exercises.catalogue import ExerciseType, exercise_instrument
 from alliance.instruments.names import client_name, formal_name
 from alliance.instruments.texts import answer_text, answered_items, item_text
@@ -237,7 +238,7 @@ def readable_record(record: ClientRecord, *, now: datetime) -> str:
                         "version": version,
                         "author": (
                             _("you")
-                            if version.author_id == record.client.pk
+                            if access.same_person(version.author_id, record.client.pk)
                             else record.name_of(version.author_id)
                         ),
                         "steps": _safety(version),

@@ -33,7 +33,7 @@ class CopyRefused(Exception):
 
 
 def _only_clients(client: User) -> None:
-    if client.role != Role.CLIENT:
+    if not access.is_client(client):
         raise ValidationError(_("Only a client's record can be exported."))
 
 
@@ -63,8 +63,7 @@ def record_export(
 ) -> bytes:
     """The client's own download (a ZIP): everything, private parts too. Audited."""
     _only_clients(client)
-    if actor.pk != client.pk or not access.may_export_own_record(actor):
-        raise PermissionDenied
+    access.require_export_own_record(actor, client)
     archive = record_archive(client, now=now, everything=True)
     _audit_copy(actor=actor, client=client, copy_request=None, request=request)
     return archive
@@ -173,7 +172,7 @@ def erasure_request_create(*, actor: User, request: HttpRequest | None = None) -
 
     Asking again changes nothing: the first request stands until an admin acts on it.
     """
-    if actor.role != Role.CLIENT:
+    if not access.is_client(actor):
         raise ValidationError(_("Only a client can ask for their own record to be erased."))
     existing = ErasureRequest.objects.filter(client=actor).first()
     if existing is not None:

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import HttpRequest
 from django.utils import timezone
 
-from alliance.accounts.models import CLINICIAN_ROLES
+from alliance.care import access
 from alliance.localtime import zone_label
 
 
@@ -17,7 +17,7 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         "time_zone_label": zone_label(timezone.get_current_timezone_name()),
     }
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated and user.role in CLINICIAN_ROLES:
+    if user is not None and user.is_authenticated and access.is_clinician(user):
         from alliance.alerts.selectors import urgent_client_count
 
         # The urgent banner stands on every workspace page until each alert is acknowledged.

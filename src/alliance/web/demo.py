@@ -20,6 +20,7 @@ from alliance.accounts.services import user_create
 from alliance.alerts.models import Alert
 from alliance.alerts.rules import disengagement_check
 from alliance.alerts.services import alert_acknowledge, alert_resolve
+from alliance.care import access
 from alliance.care.models import Episode, Session
 from alliance.care.services import episode_close, episode_open, session_schedule
 from alliance.checkins.services import response_submit
@@ -415,7 +416,7 @@ def load_demo_practice(
         result.logins.append((email, f"{role.label} — {name}", secret))
     supervisor = staff["supervisor@demo.test"]
     for person in staff.values():
-        if person.role == Role.THERAPIST:
+        if access.is_therapist(person):
             demo_office_hours(therapist=person)
     progress("Creating 30 clients with their episodes of care and sessions…")
     for number, (name, pronouns, language) in enumerate(CLIENTS, start=1):

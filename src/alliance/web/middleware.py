@@ -150,10 +150,10 @@ class StaffIdleTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        from alliance.accounts.models import STAFF_ROLES
+        from alliance.care import access
 
         user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and user.role in STAFF_ROLES:
+        if user is not None and user.is_authenticated and access.is_staff_member(user):
             now = int(time.time())
             last = request.session.get(IDLE_SESSION_KEY)
             if isinstance(last, int) and now - last > settings.STAFF_IDLE_MINUTES * 60:

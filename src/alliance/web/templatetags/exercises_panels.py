@@ -16,7 +16,6 @@ from django.utils.html import format_html
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from alliance.accounts.models import Role
 from alliance.care import access
 from alliance.care.access import Act
 from alliance.care.models import Episode
@@ -65,7 +64,11 @@ def exercises_nav(context: Any) -> str:
 @register.inclusion_tag("web/exercises/_portal_card.html", takes_context=True)
 def exercises_portal_card(context: Any, episode: Any) -> dict[str, Any]:
     viewer = _viewer(context)
-    if episode is None or not _may_read(viewer, episode) or viewer.pk != episode.client_id:
+    if (
+        episode is None
+        or not _may_read(viewer, episode)
+        or not access.is_episode_client(viewer, episode)
+    ):
         return {"to_do": [], "hidden": True}
     to_do = selectors.to_do([episode], viewer=viewer)
     return {"to_do": to_do, "hidden": not to_do}
@@ -74,7 +77,7 @@ def exercises_portal_card(context: Any, episode: Any) -> dict[str, Any]:
 @register.inclusion_tag("web/exercises/_record_panel.html", takes_context=True)
 def exercises_record_panel(context: Any, episode: Any) -> dict[str, Any]:
     viewer = _viewer(context)
-    if not _may_read(viewer, episode) or viewer.role == Role.CLIENT:
+    if not _may_read(viewer, episode) or access.is_client(viewer):
         return {"hidden": True}
     return {
         "hidden": False,
@@ -93,7 +96,7 @@ def exercises_progress_panel(context: Any, episode: Any) -> dict[str, Any]:
     assignments = list(selectors.live_assignments([episode], viewer=viewer))
     if not assignments:
         return {"hidden": True}
-    clinical = viewer.role != Role.CLIENT
+    clinical = not access.is_client(viewer)
     return {
         "hidden": False,
         "episode": episode,

@@ -68,9 +68,9 @@ def plan_who(context: Any, person: Any, episode: Episode) -> str:
     if person is None:
         return ""
     viewer = _viewer(context)
-    if person.pk == viewer.pk:
+    if access.same_person(person.pk, viewer.pk):
         return _("you")
-    if viewer.pk == episode.client_id and person.pk == episode.therapist_id:
+    if access.is_episode_client(viewer, episode) and access.is_treating_therapist(person, episode):
         return _("your therapist (%(name)s)") % {"name": person.display_name}
     return str(person.display_name)
 
@@ -93,7 +93,9 @@ def plan_portal_card(context: Any, episode: Episode | None) -> dict[str, Any]:
 def plan_record_panel(context: Any, episode: Episode) -> dict[str, Any]:
     """The therapist's client record: the plan of this episode at a glance."""
     viewer = _viewer(context)
-    if not access.may_act_on_episode(viewer, episode, Act.READ) or viewer.pk == episode.client_id:
+    if not access.may_act_on_episode(viewer, episode, Act.READ):
+        return {"show": False}
+    if access.is_episode_client(viewer, episode):
         return {"show": False}
     progress = goal_progress(plan_goals(episode))
     plan = plan_of(episode)
@@ -182,7 +184,7 @@ def plan_progress_panel(context: Any, episode: Episode) -> dict[str, Any]:
     viewer = _viewer(context)
     if not access.may_act_on_episode(viewer, episode, Act.READ):
         return {"show": False}
-    audience = "client" if viewer.pk == episode.client_id else "clinician"
+    audience = access.audience(viewer, episode)
     if audience == "client" and not episode.client_sees_progress:
         goals = list(active_goals(episode))
         return {
@@ -208,7 +210,7 @@ def plan_checkin_done(context: Any, response: Response) -> dict[str, Any]:
     """After a check-in: a short rating of each active goal, and a note of encouragement
     when things have reliably improved or a goal rating rose — never beside a risk answer."""
     viewer = _viewer(context)
-    if response.critical_tripped or viewer.pk != response.client_id:
+    if response.critical_tripped or not access.is_episode_client(viewer, response):
         return {"show": False}
     changes = rating_changes_with(response)
     reason = encouragement_reason(

@@ -43,7 +43,7 @@ def preferences_nav(context: dict[str, Any]) -> dict[str, Any]:
 @register.inclusion_tag("web/preferences/_portal_card.html", takes_context=True)
 def preferences_portal_card(context: dict[str, Any], episode: Episode | None) -> dict[str, Any]:
     viewer = context["request"].user
-    if episode is None or viewer.pk != episode.client_id:
+    if episode is None or not access.is_episode_client(viewer, episode):
         return {"show": False}
     if not access.may_act_on_episode(viewer, episode, Act.READ):
         return {"show": False}

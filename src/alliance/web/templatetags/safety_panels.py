@@ -13,7 +13,6 @@ from django import template
 from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
-from alliance.accounts.models import Role
 from alliance.care import access
 from alliance.safety.selectors import safety_current_version
 
@@ -59,7 +58,7 @@ def safety_record_panel(context: dict[str, Any], episode: Any) -> str:
     newest episode this viewer can see.
     """
     viewer = _viewer(context)
-    if episode is None or viewer is None or viewer.role == Role.CLIENT:
+    if episode is None or viewer is None or access.is_client(viewer):
         return ""
     # Reaching the client through an episode is what reading their plan takes
     # (access.may_read_safety_plan), so this one query answers both questions.
@@ -92,6 +91,6 @@ def safety_crisis_link(context: dict[str, Any]) -> str:
 @register.filter
 def safety_author(version: Any, viewer: Any) -> str:
     """Who saved a version, as the viewer would say it ("you" for their own)."""
-    if viewer is not None and version.author_id == getattr(viewer, "pk", None):
+    if viewer is not None and access.same_person(version.author_id, getattr(viewer, "pk", None)):
         return _("you")
     return str(version.author.display_name)

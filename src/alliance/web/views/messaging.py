@@ -121,7 +121,7 @@ def episode_messages(request: AuthedRequest, episode_id: int) -> HttpResponse:
         episode,
         "web/messaging/workspace_thread.html",
         reverse("episode_messages", args=[episode.pk]),
-        {"is_supervisor": episode.therapist_id != request.user.pk},
+        {"is_supervisor": not access.is_treating_therapist(request.user, episode)},
     )
 
 
@@ -133,8 +133,10 @@ def message_threads(request: AuthedRequest) -> HttpResponse:
         request,
         "web/messaging/workspace_list.html",
         {
-            "treating": [e for e in episodes if e.therapist_id == request.user.pk],
-            "supervising": [e for e in episodes if e.therapist_id != request.user.pk],
+            "treating": [e for e in episodes if access.is_treating_therapist(request.user, e)],
+            "supervising": [
+                e for e in episodes if not access.is_treating_therapist(request.user, e)
+            ],
         },
     )
 

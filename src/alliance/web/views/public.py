@@ -17,7 +17,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.accounts import services as account_services
-from alliance.accounts.models import Role, User
+from alliance.accounts.models import User
+from alliance.care import access
 from alliance.care import services as care_services
 from alliance.web.forms import AcceptInvitationForm
 from alliance.web.http import AuthedRequest
@@ -25,10 +26,9 @@ from alliance.web.http import AuthedRequest
 
 @require_GET
 def home(request: AuthedRequest) -> HttpResponse:
-    role = request.user.role
-    if role == Role.CLIENT:
+    if access.is_client(request.user):
         return redirect("portal_home")
-    if role == Role.ADMIN:
+    if access.is_admin(request.user):
         return redirect("practice_people")
     return redirect("caseload")
 

@@ -7,7 +7,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
-from alliance.accounts.models import Role, User
+from alliance.accounts.models import User
+from alliance.care import access
 from alliance.records.selectors import pending_copy_request
 from alliance.records.services import (
     CopyRefused,
@@ -58,7 +59,7 @@ class Command(BaseCommand):
         client = User.objects.filter(email__iexact=email).first()
         if client is None:
             raise CommandError(f"No account has the e-mail address {email}.")
-        if client.role != Role.CLIENT:
+        if not access.is_client(client):
             raise CommandError(
                 f"{email} is a member of staff, not a client: only a client's record is exported."
             )
