@@ -35,3 +35,12 @@ def live_administrations(
 
 def responses_of(episodes: tuple[Episode, ...] | list[Episode]) -> QuerySet[Response]:
     return Response.objects.filter(episode__in=episodes).order_by("-submitted_at")
+
+
+def scored_responses_of(episodes: tuple[Episode, ...] | list[Episode]) -> list[Response]:
+    """Every scored response of ``episodes``, oldest first, with its session: one query."""
+    return list(
+        Response.objects.filter(episode__in=episodes, total__isnull=False)
+        .select_related("administration__session")
+        .order_by("submitted_at", "pk")
+    )
