@@ -33,7 +33,7 @@ from alliance.lib.localtime import when
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Response
 from alliance.web import charts
-from alliance.web.presenters.charts import chart_with_legend
+from alliance.web.presenters.charts import ChartWithLegend, chart_with_legend
 
 Audience = Literal["clinician", "client"]
 
@@ -258,7 +258,7 @@ def _clinician_section(
         if not instrument.validated:
             notes.append(_not_validated(instrument, language))
     chart_id = f"chart-{episode.pk}-{instrument.id}"
-    svg, legend = _chart(
+    drawn = _chart(
         series,
         chart_id=chart_id,
         title=_("%(instrument)s over time") % {"instrument": formal_name(instrument, language)},
@@ -268,8 +268,8 @@ def _clinician_section(
     return Section(
         chart_id=chart_id,
         heading=formal_name(instrument, language),
-        svg=svg,
-        legend=legend,
+        svg=drawn.svg,
+        legend=drawn.legend,
         caption=_("%(instrument)s: every score")
         % {"instrument": formal_name(instrument, language)},
         columns=[_("Date"), _("Session"), _("Total"), _("Band"), _("Change from intake")],
@@ -366,14 +366,12 @@ def _client_section(series: Series, language: str, *, beside_risk: bool = False)
     elif series.change_available:
         summary.append(_("After your next check-in you will be able to see how things change."))
     chart_id = f"my-chart-{instrument.id}"
-    svg, legend = _chart(
-        series, chart_id=chart_id, title=heading, audience="client", language=language
-    )
+    drawn = _chart(series, chart_id=chart_id, title=heading, audience="client", language=language)
     return Section(
         chart_id=chart_id,
         heading=heading,
-        svg=svg,
-        legend=legend,
+        svg=drawn.svg,
+        legend=drawn.legend,
         caption=_("Your scores, one row per check-in"),
         columns=[
             _("Date"),
@@ -399,7 +397,7 @@ def _direction_sentence(series: Series) -> str:
 
 def _chart(
     series: Series, *, chart_id: str, title: str, audience: Audience, language: str
-) -> tuple[SafeString, list[tuple[SafeString, str]]]:
+) -> ChartWithLegend:
     """The chart, and its legend as (swatch, text) pairs for the page."""
     instrument = series.instrument
     clinician = audience == "clinician"
@@ -425,7 +423,7 @@ def _chart(
         else _("Your first ratings"),
     )
     expected = _expected(series) if clinician else None
-    drawn = chart_with_legend(
+    return chart_with_legend(
         chart_id=chart_id,
         title=title,
         description=_description(series, audience),
@@ -441,7 +439,6 @@ def _chart(
         baseline=baseline,
         expected=expected,
     )
-    return drawn.svg, drawn.legend
 
 
 def _expected(series: Series) -> charts.Expected | None:
