@@ -417,3 +417,8 @@ def caseload_page(
         needs={need: needs.get(need, 0) for need in Need},
         same_name=sharing_a_name((p.client_id, p.name) for p in placed),
     )
+
+
+def unresolved_alerts_of(episodes: Sequence[Episode]) -> list[Alert]:
+    """Open and acknowledged alerts of ``episodes``: what the client's record lists."""
+    return list(Alert.objects.filter(episode__in=episodes).exclude(status=AlertStatus.RESOLVED))

@@ -38,6 +38,7 @@ from alliance.plans.selectors import (
 )
 from alliance.web import charts
 from alliance.web.forms_plans import GoalRatingsForm
+from alliance.web.presenters.charts import chart_with_legend
 
 register = template.Library()
 
@@ -151,7 +152,7 @@ def _goal_chart(progress: GoalProgress, audience: str) -> GoalChart:
     )
     series_label = _("Your ratings") if audience == "client" else _("Client's ratings")
     chart_id = f"goal-chart-{goal.pk}"
-    svg = charts.line_chart_svg(
+    drawn = chart_with_legend(
         chart_id=chart_id,
         title=goal.current_text,
         description=description,
@@ -161,17 +162,12 @@ def _goal_chart(progress: GoalProgress, audience: str) -> GoalChart:
         series_label=series_label,
         y_label=_("Rating (0-10)"),
         x_label=_("Rating"),
-        legend=False,
     )
-    entries = charts.legend_entries(points=points, series_label=series_label)
     return GoalChart(
         chart_id=chart_id,
         heading=goal.current_text,
-        svg=mark_safe(svg),  # noqa: S308 - built by charts, which escapes every text it writes
-        legend=[
-            (mark_safe(charts.legend_swatch_svg(e)), e.label)  # noqa: S308 - as above
-            for e in entries
-        ],
+        svg=drawn.svg,
+        legend=drawn.legend,
         caption=_("Ratings of this goal, one row per rating"),
         rows=progress.ratings,
         status=goal.get_status_display() if goal.status != GoalStatus.ACTIVE else "",

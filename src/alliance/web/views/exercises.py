@@ -4,6 +4,8 @@ read what the client shared with them."""
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse
@@ -15,6 +17,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from alliance.audit.services import record_opened
 from alliance.care import access
 from alliance.care.access import Act, Sharing
+from alliance.care.models import Episode
 from alliance.exercises import selectors
 from alliance.exercises.catalogue import CLINICAL_NAMES, ExerciseType, exercise_instrument
 from alliance.exercises.catalogue import shared_by_default as default_sharing
@@ -25,6 +28,7 @@ from alliance.exercises.services import (
     entry_set_shared,
     entry_submit,
 )
+from alliance.instruments import Instrument
 from alliance.web.forms_exercises import AssignForm, ExerciseForm, SharingForm, entry_rows
 from alliance.web.http import AuthedRequest
 from alliance.web.questionnaire import form_language, started_at_hint
@@ -62,44 +66,56 @@ def exercise_do(request: AuthedRequest, assignment_id: int) -> HttpResponse:
         # Still "not found" (nothing to fill in), but said plainly in the person's language.
         return render(request, "web/exercises/withdrawn.html", status=404)
     instrument = exercise_instrument(assignment.exercise_type)
-    form = ExerciseForm(
+    form = _exercise_form(request, assignment, instrument)
+    now = timezone.now()
+    started = started_at_hint(
+        request.POST.get("started_at", ""), earliest=assignment.assigned_at, now=now
+    )
+    if request.method == "POST" and form.is_valid():
+        entry = _submit_entry(request, assignment, form, started)
+        if entry is not None:
+            return redirect("my_exercise_entry", entry_id=entry.pk)
+    return render(
+        request,
+        "web/exercises/do.html",
+        {"assignment": assignment, "instrument": instrument, "form": form}
+        | {"started_at": (started or now).isoformat()},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+def _exercise_form(
+    request: AuthedRequest, assignment: Assignment, instrument: Instrument
+) -> ExerciseForm:
+    return ExerciseForm(
         request.POST if request.method == "POST" else None,
         instrument=instrument,
         language=request.user.language,
         episode=assignment.episode,
         sharing=Sharing.THERAPIST if default_sharing(assignment.exercise_type) else Sharing.PRIVATE,
     )
-    now = timezone.now()
-    started = started_at_hint(
-        request.POST.get("started_at", ""), earliest=assignment.assigned_at, now=now
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            entry = entry_submit(
-                actor=request.user,
-                assignment=assignment,
-                answers=form.answers(),
-                shared=form.sharing.with_therapist,
-                shared_with_supervisor=form.sharing.with_supervisor,
-                started_at=started,
-                request=request,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, entry_saved_sentence(entry.episode, entry.sharing))
-            return redirect("my_exercise_entry", entry_id=entry.pk)
-    return render(
-        request,
-        "web/exercises/do.html",
-        {
-            "assignment": assignment,
-            "instrument": instrument,
-            "form": form,
-            "started_at": (started or now).isoformat(),
-        },
-        status=400 if request.method == "POST" else 200,
-    )
+
+
+def _submit_entry(
+    request: AuthedRequest, assignment: Assignment, form: ExerciseForm, started: datetime | None
+) -> Entry | None:
+    """The saved entry (and a word on who will see it), or ``None`` with the service's
+    refusal on the form."""
+    try:
+        entry = entry_submit(
+            actor=request.user,
+            assignment=assignment,
+            answers=form.answers(),
+            shared=form.sharing.with_therapist,
+            shared_with_supervisor=form.sharing.with_supervisor,
+            started_at=started,
+            request=request,
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return None
+    messages.success(request, entry_saved_sentence(entry.episode, entry.sharing))
+    return entry
 
 
 @require_GET
@@ -161,28 +177,33 @@ def exercise_assign(request: AuthedRequest, episode_id: int) -> HttpResponse:
         record_opened(actor=request.user, client_id=episode.client_id, request=request)
     goals = selectors.goals_to_link(episode)
     form = AssignForm(request.POST if request.method == "POST" else None, goals=goals)
-    if request.method == "POST" and form.is_valid():
-        try:
-            assignment_create(
-                actor=request.user,
-                episode=episode,
-                exercise_type=form.cleaned_data["exercise_type"],
-                due_on=form.cleaned_data["due_on"],
-                note=form.cleaned_data["note"],
-                goal=form.cleaned_data.get("goal"),
-                request=request,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("The exercise is on the client's list."))
-            return redirect("episode_exercises", episode_id=episode.pk)
+    if request.method == "POST" and form.is_valid() and _assign(request, episode, form):
+        messages.success(request, _("The exercise is on the client's list."))
+        return redirect("episode_exercises", episode_id=episode.pk)
     return render(
         request,
         "web/exercises/assign.html",
         {"episode": episode, "form": form},
         status=400 if request.method == "POST" else 200,
     )
+
+
+def _assign(request: AuthedRequest, episode: Episode, form: AssignForm) -> bool:
+    """Put the exercise on the client's list; ``False`` with the refusal on the form."""
+    try:
+        assignment_create(
+            actor=request.user,
+            episode=episode,
+            exercise_type=form.cleaned_data["exercise_type"],
+            due_on=form.cleaned_data["due_on"],
+            note=form.cleaned_data["note"],
+            goal=form.cleaned_data.get("goal"),
+            request=request,
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return False
+    return True
 
 
 @require_GET

@@ -18,6 +18,7 @@ from alliance.care.models import Episode
 from alliance.care.selectors import current_or_latest
 from alliance.localtime import practice_zone_name, zone_label
 from alliance.messaging.selectors import (
+    TherapistHours,
     describe_hours_for_reader,
     office_hours_of,
     thread_messages,
@@ -145,28 +146,11 @@ def message_threads(request: AuthedRequest) -> HttpResponse:
 def office_hours(request: AuthedRequest) -> HttpResponse:
     access.require(access.may_set_office_hours(request.user))
     current = office_hours_of(request.user)
-    initial = {
-        "days": sorted(current.hours.days),
-        "starts_at": current.hours.start,
-        "ends_at": current.hours.end,
-        "auto_reply": current.auto_reply,
-    }
-    form = OfficeHoursForm(request.POST if request.method == "POST" else None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        try:
-            office_hours_set(
-                actor=request.user,
-                days=form.cleaned_data["days"],
-                starts_at=form.cleaned_data["starts_at"],
-                ends_at=form.cleaned_data["ends_at"],
-                auto_reply=form.cleaned_data["auto_reply"],
-                request=request,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("Your office hours are saved."))
-            return redirect("office_hours")
+    form = _office_hours_form(request, current)
+    posted = request.method == "POST"
+    if posted and form.is_valid() and _save_office_hours(request, form):
+        messages.success(request, _("Your office hours are saved."))
+        return redirect("office_hours")
     return render(
         request,
         "web/messaging/office_hours.html",
@@ -177,5 +161,32 @@ def office_hours(request: AuthedRequest) -> HttpResponse:
             # Office hours are kept on the practice's clock, whatever the reader's zone.
             "time_zone": zone_label(practice_zone_name()),
         },
-        status=400 if request.method == "POST" else 200,
+        status=400 if posted else 200,
     )
+
+
+def _office_hours_form(request: AuthedRequest, current: TherapistHours) -> OfficeHoursForm:
+    initial = {
+        "days": sorted(current.hours.days),
+        "starts_at": current.hours.start,
+        "ends_at": current.hours.end,
+        "auto_reply": current.auto_reply,
+    }
+    return OfficeHoursForm(request.POST if request.method == "POST" else None, initial=initial)
+
+
+def _save_office_hours(request: AuthedRequest, form: OfficeHoursForm) -> bool:
+    """Save the hours; ``False`` with the refusal on the form."""
+    try:
+        office_hours_set(
+            actor=request.user,
+            days=form.cleaned_data["days"],
+            starts_at=form.cleaned_data["starts_at"],
+            ends_at=form.cleaned_data["ends_at"],
+            auto_reply=form.cleaned_data["auto_reply"],
+            request=request,
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return False
+    return True

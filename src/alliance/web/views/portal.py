@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
@@ -15,6 +17,7 @@ from alliance.care import access
 from alliance.care.access import Act
 from alliance.care.selectors import sessions_of
 from alliance.checkins.services import response_submit
+from alliance.instruments import Instrument
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Administration, Response
 from alliance.measures.schedules import schedule_sync
@@ -23,7 +26,8 @@ from alliance.measures.services import AlreadyCompleted, NotOpenForAnswers
 from alliance.records.access_log import access_visits, record_events_by_others
 from alliance.safety.crisis import resources_for_person
 from alliance.web.http import AuthedRequest
-from alliance.web.questionnaire import QuestionnaireForm, form_language, started_at_hint
+from alliance.web.presenters import portal as presenter
+from alliance.web.questionnaire import QuestionnaireForm, started_at_hint
 
 
 @require_GET
@@ -31,51 +35,27 @@ def portal_home(request: AuthedRequest) -> HttpResponse:
     access.require(access.may_use_client_portal(request.user))
     episodes = tuple(access.episodes_reachable_by(request.user))
     record_opened(actor=request.user, client_id=request.user.pk, request=request)
-    now = timezone.now()
     sessions = list(sessions_of(episodes))
-    open_ids = {e.pk for e in episodes if e.is_open}
     current = next((e for e in episodes if e.is_open), None)
     if current is not None:
         # Weekly check-ins come into being when they fall due; this is idempotent.
         schedule_sync(episode=current)
-    due = [
-        (
-            administration,
-            get_instrument(administration.instrument_id, administration.instrument_version),
-        )
-        for administration in due_administrations(episodes)
-    ]
-    return render(
-        request,
-        "web/portal/home.html",
-        {
-            "current_episode": current,
-            "due": due,
-            "upcoming": [s for s in sessions if s.starts_at > now and s.episode_id in open_ids],
-            "past_count": sum(1 for s in sessions if s.starts_at <= now),
-        },
+    context = presenter.home(
+        current=current,
+        open_episode_ids={e.pk for e in episodes if e.is_open},
+        sessions=sessions,
+        due=list(due_administrations(episodes)),
+        now=timezone.now(),
     )
+    return render(request, "web/portal/home.html", context)
 
 
 @require_http_methods(["GET", "POST"])
 def checkin_fill(request: AuthedRequest, administration_id: int) -> HttpResponse:
     access.require(access.may_use_client_portal(request.user))
-    try:
-        administration = access.access_in_episode(
-            request.user, Administration.objects.all(), administration_id, Act.CONTRIBUTE
-        )
-    except PermissionDenied:
-        # The client may read it but no longer answer: their care has ended. Still 403,
-        # said plainly.
-        administration = access.access_in_episode(
-            request.user, Administration.objects.all(), administration_id, Act.READ
-        )
-        return render(
-            request,
-            "web/portal/checkin_not_open.html",
-            {"administration": administration, "care_ended": True},
-            status=403,
-        )
+    administration = _to_answer(request, administration_id)
+    if isinstance(administration, HttpResponse):
+        return administration
     if administration.is_completed:
         # The back button or a second click: what was saved stays saved, once.
         return redirect("checkin_done", administration_id=administration.pk)
@@ -90,37 +70,73 @@ def checkin_fill(request: AuthedRequest, administration_id: int) -> HttpResponse
         request.POST.get("started_at", ""), earliest=administration.created_at, now=now
     )
     if request.method == "POST" and form.is_valid():
-        try:
-            response_submit(
-                actor=request.user,
-                administration=administration,
-                answers=form.answers(),
-                started_at=started,
-                request=request,
-            )
-        except AlreadyCompleted:
-            pass
-        except NotOpenForAnswers as closed:  # withdrawn while the form was open
-            return _checkin_not_open(request, closed.administration, closed.state)
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            return redirect("checkin_done", administration_id=administration.pk)
-        if not form.errors:
-            return redirect("checkin_done", administration_id=administration.pk)
-    return render(
-        request,
-        "web/portal/checkin.html",
-        {
-            "administration": administration,
-            "instrument": instrument,
-            "form": form,
-            "english_only": form_language(instrument, request.user.language)
-            != request.user.language,
-            "started_at": (started or now).isoformat(),
-        },
-        status=400 if request.method == "POST" else 200,
+        submitted = _submit_checkin(request, administration, form, started)
+        if submitted is not None:
+            return submitted
+    return _checkin_page(request, administration, instrument, form, started or now)
+
+
+def _to_answer(request: AuthedRequest, administration_id: int) -> Administration | HttpResponse:
+    """The check-in, if the client may answer it; if they may read it but no longer answer
+    (their care has ended), a 403 that says so plainly."""
+    try:
+        return access.access_in_episode(
+            request.user, Administration.objects.all(), administration_id, Act.CONTRIBUTE
+        )
+    except PermissionDenied:
+        administration = access.access_in_episode(
+            request.user, Administration.objects.all(), administration_id, Act.READ
+        )
+        return render(
+            request,
+            "web/portal/checkin_not_open.html",
+            {"administration": administration, "care_ended": True},
+            status=403,
+        )
+
+
+def _checkin_page(
+    request: AuthedRequest,
+    administration: Administration,
+    instrument: Instrument,
+    form: QuestionnaireForm,
+    started_at: datetime,
+) -> HttpResponse:
+    context = presenter.checkin(
+        administration=administration,
+        instrument=instrument,
+        form=form,
+        language=request.user.language,
+        started_at=started_at,
     )
+    status = 400 if request.method == "POST" else 200
+    return render(request, "web/portal/checkin.html", context, status=status)
+
+
+def _submit_checkin(
+    request: AuthedRequest,
+    administration: Administration,
+    form: QuestionnaireForm,
+    started: datetime | None,
+) -> HttpResponse | None:
+    """Where to go once the answers are stored (or were already); ``None`` with the
+    refusal on the form."""
+    try:
+        response_submit(
+            actor=request.user,
+            administration=administration,
+            answers=form.answers(),
+            started_at=started,
+            request=request,
+        )
+    except AlreadyCompleted:
+        pass
+    except NotOpenForAnswers as closed:  # withdrawn while the form was open
+        return _checkin_not_open(request, closed.administration, closed.state)
+    except ValidationError as error:
+        form.add_error(None, error)
+        return None
+    return redirect("checkin_done", administration_id=administration.pk)
 
 
 def _checkin_not_open(
@@ -150,28 +166,14 @@ def checkin_done(request: AuthedRequest, administration_id: int) -> HttpResponse
     if response is None:
         return redirect("checkin_fill", administration_id=administration.pk)
     record_opened(actor=request.user, client_id=request.user.pk, request=request)
-    instrument = get_instrument(response.instrument_id, response.instrument_version)
-    band = instrument.band_for(response.total)
-    return render(
-        request,
-        "web/portal/checkin_done.html",
-        {
-            "response": response,
-            "instrument": instrument,
-            "summary": (
-                band.client_text.get(request.user.language) or band.client_text.get("en", "")
-                if band
-                else ""
-            ),
-            "risk": response.critical_tripped,
-            "crisis": resources_for_person(request.user) if response.critical_tripped else None,
-            "follow_up": (
-                risk_follow_up(response.episode, timezone.now())
-                if response.critical_tripped
-                else None
-            ),
-        },
+    tripped = response.critical_tripped
+    context = presenter.checkin_done(
+        response,
+        language=request.user.language,
+        crisis=resources_for_person(request.user) if tripped else None,
+        follow_up=risk_follow_up(response.episode, timezone.now()) if tripped else None,
     )
+    return render(request, "web/portal/checkin_done.html", context)
 
 
 @require_GET

@@ -32,13 +32,7 @@ from alliance.web.views.invitations import invitation_form_page
 def people(request: AuthedRequest) -> HttpResponse:
     access.require(access.may_manage_accounts(request.user))
     search = PeopleSearchForm(request.GET)
-    accounts = User.objects.order_by("role", "preferred_name")
-    if search.is_valid():
-        if text := search.cleaned_data["q"].strip():
-            accounts = accounts.filter(Q(preferred_name__icontains=text) | Q(email__icontains=text))
-        if search.cleaned_data["role"]:
-            accounts = accounts.filter(role=search.cleaned_data["role"])
-    page = Paginator(accounts, 50).get_page(request.GET.get("page"))
+    page = Paginator(_accounts_found(search), 50).get_page(request.GET.get("page"))
     invitations = Invitation.objects.select_related("invited_by").filter(
         accepted_at__isnull=True, revoked_at__isnull=True
     )[:100]
@@ -56,6 +50,17 @@ def people(request: AuthedRequest) -> HttpResponse:
             "last_failure": failed.aggregate(last=Max("notification_attempted_at"))["last"],
         },
     )
+
+
+def _accounts_found(search: PeopleSearchForm) -> QuerySet[User]:
+    """Every account, or those whose name or address holds the text, of the role chosen."""
+    accounts = User.objects.order_by("role", "preferred_name")
+    if search.is_valid():
+        if text := search.cleaned_data["q"].strip():
+            accounts = accounts.filter(Q(preferred_name__icontains=text) | Q(email__icontains=text))
+        if search.cleaned_data["role"]:
+            accounts = accounts.filter(role=search.cleaned_data["role"])
+    return accounts
 
 
 @require_http_methods(["GET", "POST"])

@@ -180,32 +180,13 @@ def agenda_discussed(request: AuthedRequest, item_id: int) -> HttpResponse:
 
 @require_http_methods(["GET", "POST"])
 def my_cultural_profile(request: AuthedRequest) -> HttpResponse:
-    if request.method == "POST":
-        episode = _client_episode(request, Act.CONTRIBUTE)
-    else:
-        episode = _client_episode(request, Act.READ)
+    posted = request.method == "POST"
+    episode = _client_episode(request, Act.CONTRIBUTE if posted else Act.READ)
     profile = CulturalProfile.objects.filter(episode=episode).first() if episode else None
-    form = (
-        CulturalProfileForm(
-            request.POST if request.method == "POST" else None, episode=episode, profile=profile
-        )
-        if episode is not None
-        else None
-    )
-    if request.method == "POST" and form is not None and form.is_valid():
+    form = _cultural_profile_form(request, episode, profile)
+    if posted and form is not None and form.is_valid():
         assert episode is not None
-        try:
-            cultural_profile_save(
-                actor=request.user,
-                episode=episode,
-                parts=form.texts(),
-                shared=form.shared(),
-                shared_with_supervisor=form.shared_with_supervisor(),
-                request=request,
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
+        if _save_cultural_profile(request, episode, form):
             messages.success(
                 request, _("Saved. Each part is read only by the people you chose for it.")
             )
@@ -219,5 +200,34 @@ def my_cultural_profile(request: AuthedRequest) -> HttpResponse:
             "form": form,
             "lines": cultural_profile_for(request.user, episode) if episode else [],
         },
-        status=400 if request.method == "POST" else 200,
+        status=400 if posted else 200,
     )
+
+
+def _cultural_profile_form(
+    request: AuthedRequest, episode: Episode | None, profile: CulturalProfile | None
+) -> CulturalProfileForm | None:
+    """No form without an episode: there is nowhere to keep what would be written."""
+    if episode is None:
+        return None
+    data = request.POST if request.method == "POST" else None
+    return CulturalProfileForm(data, episode=episode, profile=profile)
+
+
+def _save_cultural_profile(
+    request: AuthedRequest, episode: Episode, form: CulturalProfileForm
+) -> bool:
+    """Save the profile; ``False`` with the refusal on the form."""
+    try:
+        cultural_profile_save(
+            actor=request.user,
+            episode=episode,
+            parts=form.texts(),
+            shared=form.shared(),
+            shared_with_supervisor=form.shared_with_supervisor(),
+            request=request,
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return False
+    return True

@@ -43,11 +43,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @require_POST
 def language_switch(request: HttpRequest) -> HttpResponse:
     language = request.POST.get("language", "")
-    next_url = request.POST.get("next") or "/"
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = "/"
+    next_url = _safe_next(request)
     if language not in dict(settings.LANGUAGES):
         messages.error(request, _("Please choose a language from the list."))
         return HttpResponseRedirect(next_url)
@@ -61,6 +57,21 @@ def language_switch(request: HttpRequest) -> HttpResponse:
             request=request,
         )
     response = HttpResponseRedirect(next_url)
+    _set_language_cookie(response, language)
+    return response
+
+
+def _safe_next(request: HttpRequest) -> str:
+    """Where to go back to: the page asked for, if it is on this site, else the front door."""
+    next_url = request.POST.get("next") or "/"
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return "/"
+    return next_url
+
+
+def _set_language_cookie(response: HttpResponse, language: str) -> None:
     response.set_cookie(
         settings.LANGUAGE_COOKIE_NAME,
         language,
@@ -69,7 +80,6 @@ def language_switch(request: HttpRequest) -> HttpResponse:
         httponly=True,
         samesite="Lax",
     )
-    return response
 
 
 UNUSABLE_STATUS = {"unknown": 404, "used": 410, "revoked": 410, "expired": 410}
@@ -83,53 +93,55 @@ def invitation_accept(request: HttpRequest, token: str) -> HttpResponse:
         return limited
     try:
         invitation = account_services.invitation_for_token(token)
-    except account_services.InvitationUnusable as unusable:
-        return render(
-            request,
-            "web/invitation_unusable.html",
-            {"reason": unusable.reason},
-            status=UNUSABLE_STATUS[unusable.reason],
+        if request.user.is_authenticated:
+            return render(request, "web/invitation_signed_in.html", status=409)
+        form = AcceptInvitationForm(
+            request.POST or None,
+            email=invitation.email,
+            initial={"language": translation.get_language() or "en", "reminders_enabled": True},
         )
-    if request.user.is_authenticated:
-        return render(request, "web/invitation_signed_in.html", status=409)
-    form = AcceptInvitationForm(
-        request.POST or None,
-        email=invitation.email,
-        initial={"language": translation.get_language() or "en", "reminders_enabled": True},
-    )
-    if request.method == "POST" and form.is_valid():
-        try:
-            user = care_services.invitation_accept(
-                token=token,
-                password=form.cleaned_data["password1"],
-                preferred_name=form.cleaned_data["preferred_name"],
-                pronouns=form.cleaned_data["pronouns"],
-                language=form.cleaned_data["language"],
-                country=form.cleaned_data["country"],
-                time_zone=form.cleaned_data["time_zone"],
-                reminders_enabled=form.cleaned_data["reminders_enabled"],
-                request=request,
-            )
-        except account_services.InvitationUnusable as unusable:
-            return render(
-                request,
-                "web/invitation_unusable.html",
-                {"reason": unusable.reason},
-                status=UNUSABLE_STATUS[unusable.reason],
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-            with translation.override(user.language):
-                messages.success(
-                    request,
-                    _("Welcome, %(name)s. Your account is ready.") % {"name": user.preferred_name},
-                )
+        if request.method == "POST" and form.is_valid() and _accept(request, token, form):
             return redirect(reverse("home"))
+    except account_services.InvitationUnusable as unusable:
+        return _unusable(request, unusable.reason)
     return render(
         request,
         "web/invitation_accept.html",
         {"form": form, "invitation": invitation},
         status=400 if request.method == "POST" else 200,
+    )
+
+
+def _accept(request: HttpRequest, token: str, form: AcceptInvitationForm) -> bool:
+    """Make the account and sign it in; ``False`` with the form's error if it was refused."""
+    try:
+        user = care_services.invitation_accept(
+            token=token,
+            password=form.cleaned_data["password1"],
+            preferred_name=form.cleaned_data["preferred_name"],
+            pronouns=form.cleaned_data["pronouns"],
+            language=form.cleaned_data["language"],
+            country=form.cleaned_data["country"],
+            time_zone=form.cleaned_data["time_zone"],
+            reminders_enabled=form.cleaned_data["reminders_enabled"],
+            request=request,
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return False
+    login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    with translation.override(user.language):
+        messages.success(
+            request,
+            _("Welcome, %(name)s. Your account is ready.") % {"name": user.preferred_name},
+        )
+    return True
+
+
+def _unusable(request: HttpRequest, reason: str) -> HttpResponse:
+    return render(
+        request,
+        "web/invitation_unusable.html",
+        {"reason": reason},
+        status=UNUSABLE_STATUS[reason],
     )

@@ -12,50 +12,25 @@ from alliance.alerts.reports import (
     checkin_completion,
     feedback_by_therapist,
     outcome_report,
-    show_count,
 )
 from alliance.care import access
-from alliance.instruments.names import formal_name
 from alliance.measures.instruments import get_instrument
 from alliance.web.http import AuthedRequest
+from alliance.web.presenters import reports as presenter
 
 
 @require_GET
 def practice_report(request: AuthedRequest) -> HttpResponse:
     access.require(access.may_see_practice_reports(request.user))
     scope = "closed" if request.GET.get("scope") == "closed" else "all"
-    rows = outcome_report(scope=scope)
-    by_instrument: dict[str, list[dict[str, object]]] = {}
-    for row in rows:
-        counts = row["counts"]
-        by_instrument.setdefault(row["instrument_id"], []).append(
-            {
-                "therapist": row["therapist"],
-                "cells": [show_count(counts[name]) for name in CATEGORIES],
-                "episodes": show_count(row["episodes"]),
-            }
-        )
-    totals = {
-        instrument_id: [
-            show_count(sum(r["counts"][name] for r in rows if r["instrument_id"] == instrument_id))
-            for name in CATEGORIES
-        ]
-        for instrument_id in by_instrument
-    }
+    tables = presenter.outcome_tables(outcome_report(scope=scope), request.user.language)
     return render(
         request,
         "web/reports/practice.html",
         {
             "scope": scope,
             "categories": CATEGORIES,
-            "tables": [
-                (
-                    formal_name(get_instrument(instrument_id), request.user.language),
-                    table,
-                    totals[instrument_id],
-                )
-                for instrument_id, table in by_instrument.items()
-            ],
+            "tables": tables,
             "feedback": feedback_by_therapist(),
             "completion": checkin_completion(),
         },

@@ -16,7 +16,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from alliance.accounts.models import Role
 from alliance.alerts.models import Alert, AlertStatus
-from alliance.alerts.selectors import Need, alerts_for_caseload, caseload_page
+from alliance.alerts.selectors import (
+    Need,
+    alerts_for_caseload,
+    caseload_page,
+    unresolved_alerts_of,
+)
 from alliance.alerts.services import alert_acknowledge as alert_acknowledge_service
 from alliance.alerts.services import alert_resolve as alert_resolve_service
 from alliance.audit.models import Action
@@ -27,9 +32,13 @@ from alliance.care.models import Episode
 from alliance.care.selectors import clients_sharing_a_name, sessions_of
 from alliance.care.services import episode_close as close_episode
 from alliance.measures.instruments import get_instrument, instrument_choices
-from alliance.measures.models import CheckinSchedule, Response
+from alliance.measures.models import Response
 from alliance.measures.schedules import schedule_for, schedule_update, session_plan
-from alliance.measures.selectors import live_administrations, responses_of
+from alliance.measures.selectors import (
+    responses_of,
+    schedules_of,
+    waiting_administrations_of,
+)
 from alliance.measures.services import administration_request, response_fhir_bundle
 from alliance.web.findings import alert_explanation
 from alliance.web.forms import (
@@ -40,6 +49,7 @@ from alliance.web.forms import (
     SessionForm,
 )
 from alliance.web.http import AuthedRequest
+from alliance.web.presenters import workspace as presenter
 from alliance.web.questionnaire import answer_rows, form_language
 from alliance.web.views.invitations import invitation_form_page
 
@@ -88,42 +98,20 @@ def client_record(request: AuthedRequest, client_id: int) -> HttpResponse:
     access.require(access.may_see_caseload(request.user))
     record = access.access_client_record(request.user, client_id)
     record_opened(actor=request.user, client_id=client_id, request=request)
-    sessions = list(sessions_of(record.episodes))
-    responses = list(responses_of(record.episodes))
-    # Not withdrawn and not answered: due, overdue or not open yet.
-    waiting = list(
-        live_administrations(record.episodes).filter(completed_at__isnull=True).order_by("due_at")
+    episodes = record.episodes
+    context = presenter.client_record(
+        client=record.client,
+        sessions=list(sessions_of(episodes)),
+        responses=list(responses_of(episodes)),
+        waiting=waiting_administrations_of(episodes),
+        schedules=schedules_of(episodes),
+        alerts=unresolved_alerts_of(episodes),
+        episodes=episodes,
+        treatable={e.pk for e in episodes if access.may_act_on_episode(request.user, e, Act.TREAT)},
+        shares_name=record.client.pk in clients_sharing_a_name(request.user),
+        now=timezone.now(),
     )
-    # Read, not created: an episode whose schedule was never changed shows the defaults.
-    schedules = {
-        s.episode_id: s for s in CheckinSchedule.objects.filter(episode__in=record.episodes)
-    }
-    alerts = list(
-        Alert.objects.filter(episode__in=record.episodes).exclude(status=AlertStatus.RESOLVED)
-    )
-    now = timezone.now()
-    episodes = [
-        {
-            "episode": episode,
-            "sessions": [s for s in sessions if s.episode_id == episode.pk],
-            "responses": [r for r in responses if r.episode_id == episode.pk],
-            "waiting": [a for a in waiting if a.episode_id == episode.pk],
-            "schedule": schedules.get(episode.pk) or CheckinSchedule(episode=episode),
-            "may_treat": access.may_act_on_episode(request.user, episode, Act.TREAT),
-        }
-        for episode in record.episodes
-    ]
-    return render(
-        request,
-        "web/workspace/client_record.html",
-        {
-            "client": record.client,
-            "shares_name": record.client.pk in clients_sharing_a_name(request.user),
-            "episodes": episodes,
-            "alerts": alerts,
-            "now": now,
-        },
-    )
+    return render(request, "web/workspace/client_record.html", context)
 
 
 @require_http_methods(["GET", "POST"])
@@ -180,27 +168,34 @@ def questionnaire_request(request: AuthedRequest, episode_id: int) -> HttpRespon
         instruments=instrument_choices(),
         client_language=episode.client.language,
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            administration_request(
-                actor=request.user,
-                episode=episode,
-                instrument_id=form.cleaned_data["instrument"],
-                due_at=form.cleaned_data["due_at"],
-                request=request,
-            )
-        except ValidationError as error:
-            form.add_error("instrument", error)
-        else:
-            messages.success(request, _("The questionnaire is waiting for the client."))
-            return redirect("client_record", client_id=episode.client_id)
-    status = 400 if request.method == "POST" else 200
+    posted = request.method == "POST"
+    if posted and form.is_valid() and _request_questionnaire(request, episode, form):
+        messages.success(request, _("The questionnaire is waiting for the client."))
+        return redirect("client_record", client_id=episode.client_id)
     return render(
         request,
         "web/workspace/questionnaire_request.html",
         {"episode": episode, "form": form},
-        status=status,
+        status=400 if posted else 200,
     )
+
+
+def _request_questionnaire(
+    request: AuthedRequest, episode: Episode, form: AskQuestionnaireForm
+) -> bool:
+    """Put the questionnaire on the client's list; ``False`` with the refusal on the form."""
+    try:
+        administration_request(
+            actor=request.user,
+            episode=episode,
+            instrument_id=form.cleaned_data["instrument"],
+            due_at=form.cleaned_data["due_at"],
+            request=request,
+        )
+    except ValidationError as error:
+        form.add_error("instrument", error)
+        return False
+    return True
 
 
 @require_GET
@@ -337,8 +332,22 @@ def alert_resolve(request: AuthedRequest, alert_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def schedule_edit(request: AuthedRequest, episode_id: int) -> HttpResponse:
     episode = _episode_page(request, episode_id)
+    form = _schedule_form(request, episode)
+    posted = request.method == "POST"
+    if posted and form.is_valid() and _save_schedule(request, episode, form):
+        messages.success(request, _("The check-in schedule is saved."))
+        return redirect("client_record", client_id=episode.client_id)
+    return render(
+        request,
+        "web/workspace/schedule_edit.html",
+        {"episode": episode, "form": form},
+        status=400 if posted else 200,
+    )
+
+
+def _schedule_form(request: AuthedRequest, episode: Episode) -> ScheduleForm:
     schedule = schedule_for(episode)
-    form = ScheduleForm(
+    return ScheduleForm(
         # Bound on every POST: unticking every box sends no fields at all.
         request.POST if request.method == "POST" else None,
         instruments=instrument_choices(),
@@ -350,23 +359,18 @@ def schedule_edit(request: AuthedRequest, episode_id: int) -> HttpResponse:
             "client_sees_progress": episode.client_sees_progress,
         },
     )
-    if request.method == "POST" and form.is_valid():
-        try:
-            schedule_update(
-                actor=request.user,
-                episode=episode,
-                request=request,
-                **{name: form.cleaned_data[name] for name in (*form.WHEN, "client_sees_progress")},
-            )
-        except ValidationError as error:
-            form.add_error(None, error)
-        else:
-            messages.success(request, _("The check-in schedule is saved."))
-            return redirect("client_record", client_id=episode.client_id)
-    status = 400 if request.method == "POST" else 200
-    return render(
-        request,
-        "web/workspace/schedule_edit.html",
-        {"episode": episode, "form": form},
-        status=status,
-    )
+
+
+def _save_schedule(request: AuthedRequest, episode: Episode, form: ScheduleForm) -> bool:
+    """Save the schedule; ``False`` with the refusal on the form."""
+    try:
+        schedule_update(
+            actor=request.user,
+            episode=episode,
+            request=request,
+            **{name: form.cleaned_data[name] for name in (*form.WHEN, "client_sees_progress")},
+        )
+    except ValidationError as error:
+        form.add_error(None, error)
+        return False
+    return True
