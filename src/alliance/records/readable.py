@@ -91,7 +91,8 @@ def both_names(instrument: Any, language: str) -> str:
     service would look for: "Mood check-in: Patient Health Questionnaire-9 (PHQ-9)"."""
     plain = client_name(instrument, language)
     formal = formal_name(instrument, language)
-    return formal if plain == formal else f"{plain}: {formal}"
+    # "Session feedback (Alliance, …)" already starts with the plain name.
+    return formal if formal.startswith(plain) else f"{plain}: {formal}"
 
 
 def _entry_rows(entry: Any, language: str) -> list[Row]:
