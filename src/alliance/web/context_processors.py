@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from alliance.care import access
 from alliance.localtime import zone_label
+from alliance.web.nav import portal_nav
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
@@ -23,3 +24,8 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         # The urgent banner stands on every workspace page until each alert is acknowledged.
         context["urgent_client_count"] = urgent_client_count(user)
     return context
+
+
+def portal(request: HttpRequest) -> dict[str, Any]:
+    """``portal_nav`` for a client's pages (None for anyone else): see ``web/nav.py``."""
+    return {"portal_nav": portal_nav(request)}

@@ -1,66 +1,20 @@
-"""Hooks through which the plans feature shows on shared pages.
+"""How the plan's pages name a person: "you", "your therapist", or their name.
 
-Each tag is placed in a shared template (portal and workspace pages); it receives the
-request context (``request.user`` is the viewer, already allowed on the page) and
-renders nothing when there is nothing to show.
+What was here besides (the plan's nav item, its cards and panels) moved out of template
+tags: the nav to ``web/nav.py``, the panels to ``web/presenters/panels/plans.py``.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import timedelta
 from typing import Any
 
 from django import template
-from django.urls import reverse
-from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from alliance.care import access
-from alliance.care.access import Act
 from alliance.care.models import Episode
-from alliance.localtime import when
-from alliance.measures.models import Response
-from alliance.plans.encouragement import encouragement_note, encouragement_reason
-from alliance.plans.models import GBO_MAX, GBO_MIN, GoalRating, GoalStatus, Side
-from alliance.plans.selectors import (
-    GoalProgress,
-    active_goals,
-    change_category_since_intake,
-    goal_progress,
-    goals_waiting_for,
-    plan_goals,
-    plan_of,
-    rated_goals,
-    rating_changes_with,
-)
-from alliance.web import charts
-from alliance.web.forms_plans import GoalRatingsForm
-from alliance.web.presenters.charts import chart_with_legend
 
 register = template.Library()
-
-PLAN_PAGES = ("my_plan", "my_plan_print", "my_plan_history", "my_goal_edit")
-# A gentle nudge to rate goals when the last rating is older than this.
-RATING_NUDGE_AFTER = timedelta(days=7)
-
-
-def _viewer(context: Any) -> Any:
-    return context["request"].user
-
-
-@register.simple_tag(takes_context=True)
-def plans_nav(context: Any) -> str:
-    match = getattr(context["request"], "resolver_match", None)
-    current = bool(match and match.url_name in PLAN_PAGES)
-    return format_html(
-        '<li><a href="{}"{}>{}</a></li>',
-        reverse("my_plan"),
-        mark_safe(' aria-current="page"') if current else "",
-        _("My plan"),
-    )
 
 
 @register.simple_tag(takes_context=True)
@@ -68,163 +22,9 @@ def plan_who(context: Any, person: Any, episode: Episode) -> str:
     """A person as the viewer knows them: "you", "your therapist", or their name."""
     if person is None:
         return ""
-    viewer = _viewer(context)
+    viewer = context["request"].user
     if access.same_person(person.pk, viewer.pk):
         return _("you")
     if access.is_episode_client(viewer, episode) and access.is_treating_therapist(person, episode):
         return _("your therapist (%(name)s)") % {"name": person.display_name}
     return str(person.display_name)
-
-
-@register.inclusion_tag("web/plans/_portal_card.html", takes_context=True)
-def plan_portal_card(context: Any, episode: Episode | None) -> dict[str, Any]:
-    """The client's home: goals waiting for their agreement, else a nudge to rate."""
-    if episode is None or not access.may_act_on_episode(_viewer(context), episode, Act.CONTRIBUTE):
-        return {"show": False}
-    waiting = list(goals_waiting_for(episode, Side.CLIENT))
-    if waiting:
-        return {"show": True, "waiting": waiting}
-    progress = goal_progress(active_goals(episode))
-    now = timezone.now()
-    due = [p for p in progress if p.latest is None or now - p.latest.rated_at > RATING_NUDGE_AFTER]
-    return {"show": bool(due), "waiting": [], "nudge": bool(due)}
-
-
-@register.inclusion_tag("web/plans/_record_panel.html", takes_context=True)
-def plan_record_panel(context: Any, episode: Episode) -> dict[str, Any]:
-    """The therapist's client record: the plan of this episode at a glance."""
-    viewer = _viewer(context)
-    if not access.may_act_on_episode(viewer, episode, Act.READ):
-        return {"show": False}
-    if access.is_episode_client(viewer, episode):
-        return {"show": False}
-    progress = goal_progress(plan_goals(episode))
-    plan = plan_of(episode)
-    return {
-        "show": True,
-        "episode": episode,
-        "active": [p for p in progress if p.goal.status == GoalStatus.ACTIVE],
-        "waiting": [p for p in progress if p.goal.status == GoalStatus.PROPOSED],
-        "plan": plan,
-        "review_overdue": bool(plan and plan.review_overdue(timezone.localdate())),
-    }
-
-
-@dataclass
-class GoalChart:
-    chart_id: str
-    heading: str
-    svg: SafeString
-    legend: list[tuple[SafeString, str]]
-    caption: str
-    rows: list[GoalRating]
-    status: str
-
-
-def _goal_chart(progress: GoalProgress, audience: str) -> GoalChart:
-    goal = progress.goal
-    points = [
-        charts.Point(
-            value=float(r.score),
-            tick=str(index),
-            name=_("Rating %(number)s") % {"number": index},
-            date=when(r.rated_at, "short_date"),
-        )
-        for index, r in enumerate(progress.ratings, start=1)
-    ]
-    first, latest = progress.ratings[0], progress.ratings[-1]
-    values = {
-        "count": len(points),
-        "first": first.score,
-        "latest": latest.score,
-        "min": GBO_MIN,
-        "max": GBO_MAX,
-    }
-    description = (
-        _("One rating so far: %(first)s on a scale from %(min)s to %(max)s.") % values
-        if len(points) == 1
-        else _(
-            "%(count)s ratings: first %(first)s, latest %(latest)s, on a scale from %(min)s "
-            "(not at all towards the goal) to %(max)s (goal reached). The table lists every "
-            "rating."
-        )
-        % values
-    )
-    series_label = _("Your ratings") if audience == "client" else _("Client's ratings")
-    chart_id = f"goal-chart-{goal.pk}"
-    drawn = chart_with_legend(
-        chart_id=chart_id,
-        title=goal.current_text,
-        description=description,
-        points=points,
-        y_min=float(GBO_MIN),
-        y_max=float(GBO_MAX),
-        series_label=series_label,
-        y_label=_("Rating (0-10)"),
-        x_label=_("Rating"),
-    )
-    return GoalChart(
-        chart_id=chart_id,
-        heading=goal.current_text,
-        svg=drawn.svg,
-        legend=drawn.legend,
-        caption=_("Ratings of this goal, one row per rating"),
-        rows=progress.ratings,
-        status=goal.get_status_display() if goal.status != GoalStatus.ACTIVE else "",
-    )
-
-
-@register.inclusion_tag("web/plans/_progress_panel.html", takes_context=True)
-def plan_progress_panel(context: Any, episode: Episode) -> dict[str, Any]:
-    """Goal ratings (goal-based outcomes) beside the standard scores, chart and table."""
-    viewer = _viewer(context)
-    if not access.may_act_on_episode(viewer, episode, Act.READ):
-        return {"show": False}
-    audience = access.audience(viewer, episode)
-    if audience == "client" and not episode.client_sees_progress:
-        goals = list(active_goals(episode))
-        return {
-            "show": bool(goals),
-            "audience": audience,
-            "episode": episode,
-            "goals": goals,
-            "charts": [],
-        }
-    rated = rated_goals(episode)
-    return {
-        "show": True if audience == "clinician" else bool(rated),
-        "audience": audience,
-        "episode": episode,
-        "charts": [_goal_chart(p, audience) for p in rated],
-        "goals": [],
-        "level": 2 if audience == "client" else 3,
-    }
-
-
-@register.inclusion_tag("web/plans/_checkin_done.html", takes_context=True)
-def plan_checkin_done(context: Any, response: Response) -> dict[str, Any]:
-    """After a check-in: a short rating of each active goal, and a note of encouragement
-    when things have reliably improved or a goal rating rose — never beside a risk answer."""
-    viewer = _viewer(context)
-    if response.critical_tripped or not access.is_episode_client(viewer, response):
-        return {"show": False}
-    changes = rating_changes_with(response)
-    reason = encouragement_reason(
-        risk=response.critical_tripped,
-        change_category=change_category_since_intake(response),
-        rating_changes=changes,
-    )
-    note = encouragement_note(reason, response.pk)
-    form = None
-    # The ratings are offered once per check-in: none given with it yet.
-    if not changes and access.may_rate_goals(viewer, response.episode):
-        goals = list(active_goals(response.episode))
-        if goals:
-            form = GoalRatingsForm(goals=goals, initial={"response": response.pk})
-    return {
-        "show": bool(note or form or changes),
-        "note": note,
-        "form": form,
-        "response": response,
-        "rated": bool(changes),
-    }
