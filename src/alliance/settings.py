@@ -192,6 +192,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "alliance.web.context_processors.shell",
                 "alliance.web.context_processors.portal",
+                "alliance.web.context_processors.workspace",
             ],
         },
     },

@@ -29,3 +29,22 @@ def shell(request: HttpRequest) -> dict[str, Any]:
 def portal(request: HttpRequest) -> dict[str, Any]:
     """``portal_nav`` for a client's pages (None for anyone else): see ``web/nav.py``."""
     return {"portal_nav": portal_nav(request)}
+
+
+def workspace(request: HttpRequest) -> dict[str, Any]:
+    """``workspace_may``: what the workspace's menus and pages offer this person, as the
+    access module decides it, so that no template compares a role."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"workspace_may": {}}
+    return {
+        "workspace_may": {
+            "see_caseload": access.may_see_caseload(user),
+            "invite_clients": access.may_invite_clients(user),
+            "see_practice_reports": access.may_see_practice_reports(user),
+            "manage_accounts": access.may_manage_accounts(user),
+            "set_office_hours": access.may_set_office_hours(user),
+            "treat_clients": access.is_therapist(user),
+            "supervise_clients": access.is_supervisor(user),
+        }
+    }
