@@ -191,6 +191,8 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "alliance.web.context_processors.shell",
+                "alliance.web.context_processors.portal",
+                "alliance.web.context_processors.workspace",
             ],
         },
     },

@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from alliance.care import access
 from alliance.localtime import zone_label
+from alliance.web.nav import portal_nav
 
 
 def shell(request: HttpRequest) -> dict[str, Any]:
@@ -23,3 +24,27 @@ def shell(request: HttpRequest) -> dict[str, Any]:
         # The urgent banner stands on every workspace page until each alert is acknowledged.
         context["urgent_client_count"] = urgent_client_count(user)
     return context
+
+
+def portal(request: HttpRequest) -> dict[str, Any]:
+    """``portal_nav`` for a client's pages (None for anyone else): see ``web/nav.py``."""
+    return {"portal_nav": portal_nav(request)}
+
+
+def workspace(request: HttpRequest) -> dict[str, Any]:
+    """``workspace_may``: what the workspace's menus and pages offer this person, as the
+    access module decides it, so that no template compares a role."""
+    user = getattr(request, "user", None)
+    if user is None or not user.is_authenticated:
+        return {"workspace_may": {}}
+    return {
+        "workspace_may": {
+            "see_caseload": access.may_see_caseload(user),
+            "invite_clients": access.may_invite_clients(user),
+            "see_practice_reports": access.may_see_practice_reports(user),
+            "manage_accounts": access.may_manage_accounts(user),
+            "set_office_hours": access.may_set_office_hours(user),
+            "treat_clients": access.is_therapist(user),
+            "supervise_clients": access.is_supervisor(user),
+        }
+    }

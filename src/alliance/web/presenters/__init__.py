@@ -7,4 +7,9 @@ the same name one folder over, and shared pieces (``charts.chart_with_legend``) 
 obvious home. A presenter takes plain data — users, episodes, rows a selector returned —
 never the request, and returns dataclasses or dicts; it neither decides access nor writes
 the audit trail, which stay in the view where a reader sees them.
+
+``panels/`` holds what one feature shows on another feature's page (the plan on the
+client record, the messages card on the portal home…), one module per feature: a panel
+takes the viewer and asks the access module which panel they see (its docstring says
+why that is not deciding access).
 """

@@ -12,6 +12,7 @@ from alliance.care.models import Episode, Session
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Administration, Response
 from alliance.safety.crisis import CountryResources
+from alliance.web.presenters.panels import Panel
 from alliance.web.questionnaire import QuestionnaireForm, form_language
 
 
@@ -21,11 +22,14 @@ def home(
     open_episode_ids: set[int],
     sessions: Sequence[Session],
     due: Sequence[Administration],
+    panels: Sequence[Panel],
     now: datetime,
 ) -> dict[str, Any]:
-    """The current episode, the check-ins due with their instruments, and the sessions."""
+    """The current episode, the check-ins due with their instruments, the sessions, and
+    the other features' cards (``presenters/panels/pages.py``)."""
     return {
         "current_episode": current,
+        "panels": panels,
         "due": [(a, get_instrument(a.instrument_id, a.instrument_version)) for a in due],
         "upcoming": [s for s in sessions if s.starts_at > now and s.episode_id in open_episode_ids],
         "past_count": sum(1 for s in sessions if s.starts_at <= now),
@@ -56,6 +60,7 @@ def checkin_done(
     language: str,
     crisis: CountryResources | None,
     follow_up: FollowUp | None,
+    panels: Sequence[Panel],
 ) -> dict[str, Any]:
     """After a check-in: the band in the client's words, and help if a risk item tripped."""
     instrument = get_instrument(response.instrument_id, response.instrument_version)
@@ -67,4 +72,5 @@ def checkin_done(
         "risk": response.critical_tripped,
         "crisis": crisis,
         "follow_up": follow_up,
+        "panels": panels,
     }

@@ -34,6 +34,7 @@ from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Response
 from alliance.web import charts
 from alliance.web.presenters.charts import ChartWithLegend, chart_with_legend
+from alliance.web.presenters.panels import Panel
 
 Audience = Literal["clinician", "client"]
 
@@ -118,11 +119,13 @@ def clinician_episodes(
     episodes: Sequence[Episode],
     responses: Sequence[Response],
     risk: Mapping[int, datetime],
+    panels: Mapping[int, Sequence[Panel]],
 ) -> list[dict[str, object]]:
     """For each episode, a section per instrument: what the clinician's progress page lists.
 
     ``responses`` are the episodes' scored responses, oldest first; ``risk`` the time of
-    a standing risk answer by episode id.
+    a standing risk answer by episode id; ``panels`` the goal ratings and exercises shown
+    under each episode's scores, by episode id (``presenters/panels/pages.py``).
     """
     language = _language()
     grouped = _series_by_episode(responses)
@@ -133,6 +136,7 @@ def clinician_episodes(
                 _clinician_section(series, episode, language, risk.get(episode.pk))
                 for series in grouped.get(episode.pk, [])
             ],
+            "panels": panels.get(episode.pk, []),
         }
         for episode in episodes
     ]

@@ -10,6 +10,7 @@ from alliance.accounts.models import User
 from alliance.alerts.models import Alert
 from alliance.care.models import Episode, Session
 from alliance.measures.models import Administration, CheckinSchedule, Response
+from alliance.web.presenters.panels.pages import RecordPanels
 
 
 def client_record(
@@ -23,11 +24,13 @@ def client_record(
     waiting: Sequence[Administration],
     schedules: Mapping[int, CheckinSchedule],
     alerts: Sequence[Alert],
+    panels: RecordPanels,
     now: datetime,
 ) -> dict[str, Any]:
     """The record page: each episode with its own sessions, scores, waiting check-ins and
     schedule (the defaults where none was stored); ``treatable`` holds the ids of the
-    episodes the viewer treats, as the access module decided."""
+    episodes the viewer treats, as the access module decided; ``panels`` the other
+    features' panels (``presenters/panels/pages.py``)."""
     return {
         "client": client,
         "shares_name": shares_name,
@@ -39,9 +42,11 @@ def client_record(
                 "waiting": [a for a in waiting if a.episode_id == episode.pk],
                 "schedule": schedules.get(episode.pk) or CheckinSchedule(episode=episode),
                 "may_treat": episode.pk in treatable,
+                "panels": panels.by_episode.get(episode.pk, []),
             }
             for episode in episodes
         ],
         "alerts": alerts,
+        "top_panels": panels.top,
         "now": now,
     }

@@ -105,3 +105,16 @@ def since_intake(measure: Any) -> str:
     if measure.reliably:
         return _("%(points)s since intake: reliably worse") % points
     return _("%(points)s since intake: worse") % points
+
+
+@register.simple_tag(takes_context=True)
+def panel(context: Any, shown: Any) -> SafeString:
+    """A panel (``web/presenters/panels``): its template, rendered with its own context
+    only, as an inclusion tag would. The view built the panel; nothing here queries or
+    asks who may see it."""
+    page = context.new(dict(shown.context))
+    csrf_token = context.get("csrf_token")
+    if csrf_token is not None:
+        page["csrf_token"] = csrf_token
+    rendered: SafeString = context.template.engine.get_template(shown.template).render(page)
+    return rendered

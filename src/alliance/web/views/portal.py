@@ -26,7 +26,9 @@ from alliance.measures.services import AlreadyCompleted, NotOpenForAnswers
 from alliance.records.access_log import access_visits, record_events_by_others
 from alliance.safety.crisis import resources_for_person
 from alliance.web.http import AuthedRequest
+from alliance.web.nav import unread_by_episode
 from alliance.web.presenters import portal as presenter
+from alliance.web.presenters.panels import pages as panels
 from alliance.web.questionnaire import QuestionnaireForm, started_at_hint
 
 
@@ -40,12 +42,14 @@ def portal_home(request: AuthedRequest) -> HttpResponse:
     if current is not None:
         # Weekly check-ins come into being when they fall due; this is idempotent.
         schedule_sync(episode=current)
+    now, unread = timezone.now(), unread_by_episode(request)
     context = presenter.home(
         current=current,
+        panels=panels.portal_home(viewer=request.user, episode=current, unread=unread, now=now),
         open_episode_ids={e.pk for e in episodes if e.is_open},
         sessions=sessions,
         due=list(due_administrations(episodes)),
-        now=timezone.now(),
+        now=now,
     )
     return render(request, "web/portal/home.html", context)
 
@@ -172,6 +176,7 @@ def checkin_done(request: AuthedRequest, administration_id: int) -> HttpResponse
         language=request.user.language,
         crisis=resources_for_person(request.user) if tripped else None,
         follow_up=risk_follow_up(response.episode, timezone.now()) if tripped else None,
+        panels=panels.checkin_done(viewer=request.user, response=response),
     )
     return render(request, "web/portal/checkin_done.html", context)
 

@@ -2,7 +2,7 @@
 
 The client writes all three from the portal and chooses who reads their preferences and
 each part of the profile; the therapist (and the supervisor) read them on the client's
-record as the client chose (see ``templatetags/preferences_panels.py``), and the
+record as the client chose (see ``presenters/panels/preferences.py``), and the
 therapist marks agenda items talked about.
 """
 

@@ -18,6 +18,7 @@ from alliance.measures.selectors import scored_responses_of
 from alliance.safety.crisis import resources_for_person
 from alliance.web.http import AuthedRequest
 from alliance.web.presenters import progress as presenter
+from alliance.web.presenters.panels import pages as panels
 
 
 @require_GET
@@ -29,6 +30,7 @@ def client_progress(request: AuthedRequest, client_id: int) -> HttpResponse:
         record.episodes,
         scored_responses_of(record.episodes),
         risk_answers_standing(record.episodes),
+        {e.pk: panels.progress(viewer=request.user, episode=e) for e in record.episodes},
     )
     return render(
         request,
@@ -59,5 +61,6 @@ def my_progress(request: AuthedRequest) -> HttpResponse:
             "sections": sections,
             "risk_standing": bool(risk),
             "crisis": resources_for_person(request.user) if risk else None,
+            "panels": panels.progress(viewer=request.user, episode=episode),
         },
     )

@@ -50,6 +50,7 @@ from alliance.web.forms import (
 )
 from alliance.web.http import AuthedRequest
 from alliance.web.presenters import workspace as presenter
+from alliance.web.presenters.panels import pages as panels
 from alliance.web.questionnaire import answer_rows, form_language
 from alliance.web.views.invitations import invitation_form_page
 
@@ -106,6 +107,7 @@ def client_record(request: AuthedRequest, client_id: int) -> HttpResponse:
         waiting=waiting_administrations_of(episodes),
         schedules=schedules_of(episodes),
         alerts=unresolved_alerts_of(episodes),
+        panels=panels.client_record(viewer=request.user, episodes=episodes),
         episodes=episodes,
         treatable={e.pk for e in episodes if access.may_act_on_episode(request.user, e, Act.TREAT)},
         shares_name=record.client.pk in clients_sharing_a_name(request.user),

@@ -1,23 +1,16 @@
-"""Hooks through which the plans feature shows on shared pages.
-
-Each tag is placed in a shared template (portal and workspace pages); it receives the
-request context (``request.user`` is the viewer, already allowed on the page) and
-renders nothing when there is nothing to show.
-"""
+"""The plans feature's panels: the portal home's card, the record's plan at a glance,
+the goal-rating charts of the progress pages and the ratings after a check-in."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
-from django import template
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.html import format_html
-from django.utils.safestring import SafeString, mark_safe
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
 
+from alliance.accounts.models import User
 from alliance.care import access
 from alliance.care.access import Act
 from alliance.care.models import Episode
@@ -39,75 +32,42 @@ from alliance.plans.selectors import (
 from alliance.web import charts
 from alliance.web.forms_plans import GoalRatingsForm
 from alliance.web.presenters.charts import chart_with_legend
+from alliance.web.presenters.panels import Panel
 
-register = template.Library()
-
-PLAN_PAGES = ("my_plan", "my_plan_print", "my_plan_history", "my_goal_edit")
 # A gentle nudge to rate goals when the last rating is older than this.
 RATING_NUDGE_AFTER = timedelta(days=7)
 
 
-def _viewer(context: Any) -> Any:
-    return context["request"].user
-
-
-@register.simple_tag(takes_context=True)
-def plans_nav(context: Any) -> str:
-    match = getattr(context["request"], "resolver_match", None)
-    current = bool(match and match.url_name in PLAN_PAGES)
-    return format_html(
-        '<li><a href="{}"{}>{}</a></li>',
-        reverse("my_plan"),
-        mark_safe(' aria-current="page"') if current else "",
-        _("My plan"),
-    )
-
-
-@register.simple_tag(takes_context=True)
-def plan_who(context: Any, person: Any, episode: Episode) -> str:
-    """A person as the viewer knows them: "you", "your therapist", or their name."""
-    if person is None:
-        return ""
-    viewer = _viewer(context)
-    if access.same_person(person.pk, viewer.pk):
-        return _("you")
-    if access.is_episode_client(viewer, episode) and access.is_treating_therapist(person, episode):
-        return _("your therapist (%(name)s)") % {"name": person.display_name}
-    return str(person.display_name)
-
-
-@register.inclusion_tag("web/plans/_portal_card.html", takes_context=True)
-def plan_portal_card(context: Any, episode: Episode | None) -> dict[str, Any]:
+def portal_card(*, viewer: User, episode: Episode | None, now: datetime) -> Panel | None:
     """The client's home: goals waiting for their agreement, else a nudge to rate."""
-    if episode is None or not access.may_act_on_episode(_viewer(context), episode, Act.CONTRIBUTE):
-        return {"show": False}
+    if episode is None or not access.may_act_on_episode(viewer, episode, Act.CONTRIBUTE):
+        return None
     waiting = list(goals_waiting_for(episode, Side.CLIENT))
     if waiting:
-        return {"show": True, "waiting": waiting}
+        return Panel("web/plans/_portal_card.html", {"waiting": waiting})
     progress = goal_progress(active_goals(episode))
-    now = timezone.now()
     due = [p for p in progress if p.latest is None or now - p.latest.rated_at > RATING_NUDGE_AFTER]
-    return {"show": bool(due), "waiting": [], "nudge": bool(due)}
+    return Panel("web/plans/_portal_card.html", {"waiting": [], "nudge": True}) if due else None
 
 
-@register.inclusion_tag("web/plans/_record_panel.html", takes_context=True)
-def plan_record_panel(context: Any, episode: Episode) -> dict[str, Any]:
-    """The therapist's client record: the plan of this episode at a glance."""
-    viewer = _viewer(context)
+def record_panel(*, viewer: User, episode: Episode) -> Panel | None:
+    """The clinician's client record: the plan of this episode at a glance."""
     if not access.may_act_on_episode(viewer, episode, Act.READ):
-        return {"show": False}
+        return None
     if access.is_episode_client(viewer, episode):
-        return {"show": False}
+        return None
     progress = goal_progress(plan_goals(episode))
     plan = plan_of(episode)
-    return {
-        "show": True,
-        "episode": episode,
-        "active": [p for p in progress if p.goal.status == GoalStatus.ACTIVE],
-        "waiting": [p for p in progress if p.goal.status == GoalStatus.PROPOSED],
-        "plan": plan,
-        "review_overdue": bool(plan and plan.review_overdue(timezone.localdate())),
-    }
+    return Panel(
+        "web/plans/_record_panel.html",
+        {
+            "episode": episode,
+            "active": [p for p in progress if p.goal.status == GoalStatus.ACTIVE],
+            "waiting": [p for p in progress if p.goal.status == GoalStatus.PROPOSED],
+            "plan": plan,
+            "review_overdue": bool(plan and plan.review_overdue(timezone.localdate())),
+        },
+    )
 
 
 @dataclass
@@ -174,40 +134,37 @@ def _goal_chart(progress: GoalProgress, audience: str) -> GoalChart:
     )
 
 
-@register.inclusion_tag("web/plans/_progress_panel.html", takes_context=True)
-def plan_progress_panel(context: Any, episode: Episode) -> dict[str, Any]:
+def progress_panel(*, viewer: User, episode: Episode) -> Panel | None:
     """Goal ratings (goal-based outcomes) beside the standard scores, chart and table."""
-    viewer = _viewer(context)
     if not access.may_act_on_episode(viewer, episode, Act.READ):
-        return {"show": False}
+        return None
     audience = access.audience(viewer, episode)
     if audience == "client" and not episode.client_sees_progress:
         goals = list(active_goals(episode))
-        return {
-            "show": bool(goals),
+        if not goals:
+            return None
+        context = {"audience": audience, "episode": episode, "goals": goals, "charts": []}
+        return Panel("web/plans/_progress_panel.html", context)
+    rated = rated_goals(episode)
+    if audience == "client" and not rated:
+        return None
+    return Panel(
+        "web/plans/_progress_panel.html",
+        {
             "audience": audience,
             "episode": episode,
-            "goals": goals,
-            "charts": [],
-        }
-    rated = rated_goals(episode)
-    return {
-        "show": True if audience == "clinician" else bool(rated),
-        "audience": audience,
-        "episode": episode,
-        "charts": [_goal_chart(p, audience) for p in rated],
-        "goals": [],
-        "level": 2 if audience == "client" else 3,
-    }
+            "charts": [_goal_chart(p, audience) for p in rated],
+            "goals": [],
+            "level": 2 if audience == "client" else 3,
+        },
+    )
 
 
-@register.inclusion_tag("web/plans/_checkin_done.html", takes_context=True)
-def plan_checkin_done(context: Any, response: Response) -> dict[str, Any]:
+def checkin_done_panel(*, viewer: User, response: Response) -> Panel | None:
     """After a check-in: a short rating of each active goal, and a note of encouragement
     when things have reliably improved or a goal rating rose — never beside a risk answer."""
-    viewer = _viewer(context)
     if response.critical_tripped or not access.is_episode_client(viewer, response):
-        return {"show": False}
+        return None
     changes = rating_changes_with(response)
     reason = encouragement_reason(
         risk=response.critical_tripped,
@@ -221,10 +178,9 @@ def plan_checkin_done(context: Any, response: Response) -> dict[str, Any]:
         goals = list(active_goals(response.episode))
         if goals:
             form = GoalRatingsForm(goals=goals, initial={"response": response.pk})
-    return {
-        "show": bool(note or form or changes),
-        "note": note,
-        "form": form,
-        "response": response,
-        "rated": bool(changes),
-    }
+    if not (note or form or changes):
+        return None
+    return Panel(
+        "web/plans/_checkin_done.html",
+        {"note": note, "form": form, "response": response, "rated": bool(changes)},
+    )
