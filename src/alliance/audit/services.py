@@ -10,7 +10,6 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from alliance.audit.chain import event_hmac, key_id, normalise_ip, same
@@ -23,7 +22,7 @@ from alliance.audit.checkpoints import (
     last_written_at,
     read_checkpoints,
 )
-from alliance.audit.context import AuditContext, audit_context
+from alliance.audit.context import AuditContext
 from alliance.audit.models import Action, AuditChainHead, AuditEvent
 
 
@@ -60,11 +59,8 @@ def audit_record(
     target_type: str = "",
     target_id: int | None = None,
     context: AuditContext | None = None,
-    request: HttpRequest | None = None,  # until every service passes a context
 ) -> AuditEvent:
     """Append one event. Joins the caller's transaction, so it commits with the action."""
-    if context is None and request is not None:
-        context = audit_context(request)
     actor_id = actor.pk if actor is not None and actor.is_authenticated else None
     actor_role = actor.role if actor is not None and actor.is_authenticated else ""
     key = signing_key()
@@ -98,7 +94,6 @@ def record_opened(
     part: str = "",
     target_id: int | None = None,
     context: AuditContext | None = None,
-    request: HttpRequest | None = None,  # until every service passes a context
 ) -> AuditEvent:
     """Someone opened a page that shows this client's record or name (``part`` says which
     part, when it is not the whole record): listed on the client's "Who has seen your
@@ -110,7 +105,6 @@ def record_opened(
         target_type=part,
         target_id=target_id,
         context=context,
-        request=request,
     )
 
 
