@@ -99,7 +99,7 @@ def test_inviting_an_address_with_an_account_tells_its_holder_not_the_therapist(
     person = getattr(cast, holder)
     with django_capture_on_commit_callbacks(execute=True):
         issued = invitation_create(
-            actor=cast.alice, email=person.email.upper(), role="client", request=None
+            actor=cast.alice, email=person.email.upper(), role="client", context=None
         )
     assert issued.emailed is True
     assert Invitation.objects.get().email == person.email
@@ -165,6 +165,27 @@ def test_the_invitation_page_is_the_same_whether_or_not_the_address_has_an_accou
     assert "An invitation is on its way to ADDRESS" in fresh[1]
     # One e-mail each, to the address typed: what it says is for its holder only.
     assert [m.to for m in mail.outbox[-2:]] == [["never.seen@example.test"], [address]]
+
+
+def test_links_sent_from_the_page_are_absolute_and_its_address_audited(
+    cast: Cast, django_capture_on_commit_callbacks: Any
+) -> None:
+    """The service is given the site's address and the client's, never the request."""
+    client = signed_in(cast.alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        page = client.post(
+            reverse("client_invite"), {"email": "new@example.test"}, REMOTE_ADDR="192.0.2.7"
+        )
+        client.post(
+            reverse("client_invite"), {"email": "dana@example.test"}, REMOTE_ADDR="192.0.2.7"
+        )
+    invitation_link = re.compile(r"http://testserver/invitations/[A-Za-z0-9_-]+/")
+    assert invitation_link.search(page.content.decode())
+    invited, holder = mail.outbox
+    assert invitation_link.search(invited.body)
+    assert "http://testserver" + reverse("account_login") in holder.body
+    created = AuditEvent.objects.filter(action="invitation_created")
+    assert [event.ip_address for event in created] == ["192.0.2.7", "192.0.2.7"]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -235,7 +256,7 @@ def test_an_expired_link_gets_a_clear_page_and_changes_nothing(cast: Cast) -> No
 
 def test_a_withdrawn_link_gets_a_clear_page(cast: Cast) -> None:
     issued = invitation_create(actor=cast.alice, email="frankie@example.test", role="client")
-    invitation_revoke(actor=cast.ada, invitation=issued.invitation, request=None)
+    invitation_revoke(actor=cast.ada, invitation=issued.invitation, context=None)
     response = Client().get(reverse("invitation_accept", args=[issued.token]))
     assert response.status_code == 410
     assert b"withdrawn" in response.content

@@ -10,6 +10,7 @@ import pytest
 from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone, translation
 
 from alliance.audit.models import Action, AuditEvent
@@ -29,7 +30,7 @@ from alliance.messaging.services import (
     thread_open,
 )
 from alliance.messaging.tasks import NOTICE_INTERVAL, message_notice_send
-from tests.conftest import Cast
+from tests.conftest import Cast, signed_in
 
 MADRID = ZoneInfo("Europe/Madrid")
 ALL_WEEK = list(range(7))
@@ -300,6 +301,22 @@ def test_the_notice_says_nothing_but_that_a_message_waits(
     ):
         assert leaked not in text
     assert "Please sign in to read it" in email.body
+
+
+def test_a_message_sent_from_the_page_links_to_the_site_and_audits_the_address(
+    cast: Cast, always_open: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):
+        response = signed_in(cast.dana).post(
+            reverse("my_thread", args=[cast.dana_episode.pk]),
+            {"body": "Can we move Thursday?"},
+            REMOTE_ADDR="192.0.2.8",
+        )
+    assert response.status_code == 302
+    (email,) = mail.outbox
+    assert "http://testserver/" in email.body
+    sent = AuditEvent.objects.get(action=Action.MESSAGE_SENT)
+    assert sent.ip_address == "192.0.2.8"
 
 
 def test_the_therapists_message_notifies_the_client_in_their_language(

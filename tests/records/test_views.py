@@ -153,6 +153,7 @@ def test_a_client_asks_for_a_copy_and_the_admins_are_told_without_a_name(
     (sent,) = mail.outbox
     assert sent.to == ["ada@example.test"]
     assert "copy" in sent.body
+    assert "http://testserver" + reverse("practice_records") in sent.body
     assert "Dana" not in sent.subject + sent.body
     assert "dana@example.test" not in sent.subject + sent.body
     page = dana.get(reverse("my_record")).content.decode()
@@ -281,7 +282,7 @@ def test_a_client_asks_for_erasure_and_the_admins_are_told_without_a_name(
     assert sent.to == ["ada@example.test"]
     assert "Dana" not in sent.subject + sent.body
     assert "dana@example.test" not in sent.subject + sent.body
-    assert reverse("practice_records") in sent.body
+    assert "http://testserver" + reverse("practice_records") in sent.body
     # Asking twice is one request, one e-mail.
     with django_capture_on_commit_callbacks(execute=True):
         dana.post(reverse("my_record_erasure_request"))

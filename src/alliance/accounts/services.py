@@ -9,7 +9,6 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
@@ -24,6 +23,7 @@ from alliance.accounts.models import (
     same_person,
 )
 from alliance.accounts.names import person_name
+from alliance.audit.context import AuditContext
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.mail import send_in_language
@@ -73,9 +73,11 @@ def invitation_create(
     email: str,
     role: str,
     supervisor: User | None = None,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
+    base_url: str = "",
 ) -> IssuedInvitation:
-    """An admin invites staff; a therapist invites a client (opening an episode with them)."""
+    """An admin invites staff; a therapist invites a client (opening an episode with them).
+    ``base_url`` (the site's scheme and host) makes the e-mailed links absolute."""
     if is_staff_role(role):
         if not actor.is_admin:
             raise ValidationError(_("Only a practice admin can invite staff."))
@@ -106,9 +108,9 @@ def invitation_create(
         action=Action.INVITATION_CREATED,
         target_type="invitation",
         target_id=invitation.pk,
-        request=request,
+        context=context,
     )
-    link = invitation_link(token, request)
+    link = invitation_link(token, base_url=base_url)
     issued = IssuedInvitation(invitation=invitation, token=token)
 
     def send() -> None:
@@ -117,15 +119,16 @@ def invitation_create(
         else:
             # The same invitation is kept (and its link, if given in person, makes no
             # second account); the address's holder is told, in their own language.
-            issued.emailed = _send_account_exists_email(invitation, holder, request)
+            issued.emailed = _send_account_exists_email(invitation, holder, base_url)
 
     transaction.on_commit(send)
     return issued
 
 
-def invitation_link(token: str, request: HttpRequest | None) -> str:
-    path = reverse("invitation_accept", args=[token])
-    return request.build_absolute_uri(path) if request is not None else path
+def invitation_link(token: str, *, base_url: str = "") -> str:
+    """The link that accepts an invitation: absolute when ``base_url`` (the site's scheme
+    and host) is given, its path alone otherwise."""
+    return base_url + reverse("invitation_accept", args=[token])
 
 
 def _send_invitation_email(invitation: Invitation, link: str) -> bool:
@@ -147,15 +150,13 @@ def _send_invitation_email(invitation: Invitation, link: str) -> bool:
     )
 
 
-def _send_account_exists_email(
-    invitation: Invitation, holder: User, request: HttpRequest | None
-) -> bool:
+def _send_account_exists_email(invitation: Invitation, holder: User, base_url: str) -> bool:
     """Tell the holder of an address that has an account that someone invited it: no
     link to make a second account, no word of who or why."""
     path = reverse("account_login")
     context = {
         "practice_name": settings.PRACTICE_NAME,
-        "sign_in": request.build_absolute_uri(path) if request is not None else path,
+        "sign_in": base_url + path,
     }
     return send_in_language(
         address=holder.email,
@@ -202,7 +203,7 @@ def invitation_redeem(
     country: str = "",
     time_zone: str = "",
     reminders_enabled: bool = True,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> Invitation:
     """Create the account the invitation promised (its ``accepted_user``), and nothing
     more: a client also needs their episode of care, so an invitation is accepted through
@@ -236,13 +237,13 @@ def invitation_redeem(
         target_type="invitation",
         target_id=invitation.pk,
         client_id=user.pk if user.is_client else None,
-        request=request,
+        context=context,
     )
     return invitation
 
 
 @transaction.atomic
-def invitation_revoke(*, actor: User, invitation: Invitation, request: HttpRequest | None) -> None:
+def invitation_revoke(*, actor: User, invitation: Invitation, context: AuditContext | None) -> None:
     if not invitation.is_pending():
         raise ValidationError(_("This invitation can no longer be withdrawn."))
     invitation.revoked_at = timezone.now()
@@ -252,7 +253,7 @@ def invitation_revoke(*, actor: User, invitation: Invitation, request: HttpReque
         action=Action.INVITATION_REVOKED,
         target_type="invitation",
         target_id=invitation.pk,
-        request=request,
+        context=context,
     )
 
 
@@ -266,7 +267,7 @@ def user_update_profile(
     country: str | None = None,
     time_zone: str | None = None,
     reminders_enabled: bool | None = None,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> User:
     # A name kept from before the rules in alliance.accounts.names is checked again only
     # when the person changes it (a language switch passes it on unchanged).
@@ -298,7 +299,7 @@ def user_update_profile(
         target_type="user",
         target_id=actor.pk,
         client_id=actor.pk if actor.is_client else None,
-        request=request,
+        context=context,
     )
     return actor
 
@@ -337,7 +338,7 @@ def user_create(
 
 @transaction.atomic
 def user_set_active(
-    *, actor: User, user: User, active: bool, request: HttpRequest | None = None
+    *, actor: User, user: User, active: bool, context: AuditContext | None = None
 ) -> User:
     if same_person(user.pk, actor.pk):
         raise ValidationError(_("You cannot deactivate your own account."))
@@ -350,6 +351,6 @@ def user_set_active(
         action=Action.ACCOUNT_REACTIVATED if active else Action.ACCOUNT_DEACTIVATED,
         target_type="user",
         target_id=user.pk,
-        request=request,
+        context=context,
     )
     return user

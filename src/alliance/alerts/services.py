@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.alerts.models import Alert, AlertKind, AlertStatus, NotificationStatus
+from alliance.audit.context import AuditContext
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.mail import send_in_language
@@ -74,7 +74,7 @@ def alert_notify(alert_id: int) -> None:
 
 @transaction.atomic
 def alert_acknowledge(
-    *, actor: User, alert: Alert, note: str, request: HttpRequest | None = None
+    *, actor: User, alert: Alert, note: str, context: AuditContext | None = None
 ) -> Alert:
     """Acknowledge an open alert with the clinician's note.
 
@@ -123,14 +123,14 @@ def alert_acknowledge(
             client_id=acknowledged.client_id,
             target_type="alert",
             target_id=acknowledged.pk,
-            request=request,
+            context=context,
         )
     return alert
 
 
 @transaction.atomic
 def alert_resolve(
-    *, actor: User, alert: Alert, note: str = "", request: HttpRequest | None = None
+    *, actor: User, alert: Alert, note: str = "", context: AuditContext | None = None
 ) -> Alert:
     alert = Alert.objects.select_for_update().get(pk=alert.pk)
     if alert.status == AlertStatus.OPEN:
@@ -161,6 +161,6 @@ def alert_resolve(
             client_id=resolved.client_id,
             target_type="alert",
             target_id=resolved.pk,
-            request=request,
+            context=context,
         )
     return alert

@@ -14,35 +14,36 @@ from allauth.mfa.signals import (
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.http import HttpRequest
 
+from alliance.audit.context import audit_context
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 
 
 def _logged_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
-    audit_record(actor=user, action=Action.LOGGED_IN, request=request)
+    audit_record(actor=user, action=Action.LOGGED_IN, context=audit_context(request))
 
 
 def _logged_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
     if user is not None:
-        audit_record(actor=user, action=Action.LOGGED_OUT, request=request)
+        audit_record(actor=user, action=Action.LOGGED_OUT, context=audit_context(request))
 
 
 def _login_failed(sender: Any, credentials: dict[str, Any], request: Any = None, **kw: Any) -> None:
     # The attempted e-mail address is not stored: it may be a client's.
-    audit_record(actor=None, action=Action.LOGIN_FAILED, request=request)
+    audit_record(actor=None, action=Action.LOGIN_FAILED, context=audit_context(request))
 
 
 def _password_changed(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
-    audit_record(actor=user, action=Action.PASSWORD_CHANGED, request=request)
+    audit_record(actor=user, action=Action.PASSWORD_CHANGED, context=audit_context(request))
 
 
 def _password_reset(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
-    audit_record(actor=user, action=Action.PASSWORD_RESET, request=request)
+    audit_record(actor=user, action=Action.PASSWORD_RESET, context=audit_context(request))
 
 
 def _email_changed(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     # Neither address is stored: the event says that it changed, not to what.
-    audit_record(actor=user, action=Action.EMAIL_CHANGED, request=request)
+    audit_record(actor=user, action=Action.EMAIL_CHANGED, context=audit_context(request))
 
 
 def _authenticator(action: Action) -> Any:
@@ -56,7 +57,7 @@ def _authenticator(action: Action) -> Any:
             action=action,
             target_type=f"mfa:{authenticator.type}" if authenticator is not None else "mfa",
             target_id=getattr(authenticator, "pk", None),
-            request=request,
+            context=audit_context(request),
         )
 
     return receiver

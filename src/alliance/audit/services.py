@@ -10,7 +10,6 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 
 from alliance.audit.chain import event_hmac, key_id, normalise_ip, same
@@ -23,6 +22,7 @@ from alliance.audit.checkpoints import (
     last_written_at,
     read_checkpoints,
 )
+from alliance.audit.context import AuditContext
 from alliance.audit.models import Action, AuditChainHead, AuditEvent
 
 
@@ -45,15 +45,6 @@ class Actor(Protocol):
 CHECKPOINT_EVERY = timedelta(minutes=55)
 
 
-def client_ip(request: HttpRequest | None) -> str:
-    if request is None:
-        return ""
-    # REMOTE_ADDR only: behind a proxy, the proxy must set it (e.g. uvicorn's
-    # --proxy-headers, gunicorn's --forwarded-allow-ips); a client-supplied
-    # X-Forwarded-For is not trusted.
-    return normalise_ip(request.META.get("REMOTE_ADDR"))
-
-
 def signing_key() -> bytes:
     """The first of ALLIANCE_AUDIT_KEYS signs; every listed key verifies."""
     keys: list[bytes] = settings.AUDIT_KEYS
@@ -67,7 +58,7 @@ def audit_record(
     client_id: int | None = None,
     target_type: str = "",
     target_id: int | None = None,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> AuditEvent:
     """Append one event. Joins the caller's transaction, so it commits with the action."""
     actor_id = actor.pk if actor is not None and actor.is_authenticated else None
@@ -84,7 +75,7 @@ def audit_record(
             client_id=client_id,
             target_type=target_type,
             target_id=target_id,
-            ip_address=client_ip(request),
+            ip_address=normalise_ip(context.address) if context is not None else "",
             prev_hash=head.hash,
             key_id=key_id(key),
         )
@@ -102,7 +93,7 @@ def record_opened(
     client_id: int,
     part: str = "",
     target_id: int | None = None,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> AuditEvent:
     """Someone opened a page that shows this client's record or name (``part`` says which
     part, when it is not the whole record): listed on the client's "Who has seen your
@@ -113,7 +104,7 @@ def record_opened(
         client_id=client_id,
         target_type=part,
         target_id=target_id,
-        request=request,
+        context=context,
     )
 
 

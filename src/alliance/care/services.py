@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.accounts import services as account_services
+from alliance.audit.context import AuditContext
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
@@ -32,7 +32,7 @@ def episode_open(
     client: User,
     therapist: User,
     supervisor: User | None = None,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> Episode:
     if not access.is_client(client):
         raise ValidationError(_("An episode of care is opened for a client."))
@@ -51,13 +51,13 @@ def episode_open(
         client_id=client.pk,
         target_type="episode",
         target_id=episode.pk,
-        request=request,
+        context=context,
     )
     return episode
 
 
 @transaction.atomic
-def episode_close(*, actor: User, episode: Episode, request: HttpRequest | None = None) -> Episode:
+def episode_close(*, actor: User, episode: Episode, context: AuditContext | None = None) -> Episode:
     episode = Episode.objects.select_for_update().get(pk=episode.pk)
     if not episode.is_open:
         raise ValidationError(_("This episode of care is already closed."))
@@ -71,7 +71,7 @@ def episode_close(*, actor: User, episode: Episode, request: HttpRequest | None 
         client_id=episode.client_id,
         target_type="episode",
         target_id=episode.pk,
-        request=request,
+        context=context,
     )
     return episode
 
@@ -82,7 +82,7 @@ def session_schedule(
     actor: User,
     episode: Episode,
     starts_at: datetime,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> Session:
     """Add the next session to an open episode; sessions are numbered in order."""
     episode = Episode.objects.select_for_update().get(pk=episode.pk)
@@ -104,7 +104,7 @@ def session_schedule(
         client_id=episode.client_id,
         target_type="session",
         target_id=session.pk,
-        request=request,
+        context=context,
     )
     return session
 
@@ -120,7 +120,7 @@ def invitation_accept(
     country: str = "",
     time_zone: str = "",
     reminders_enabled: bool = True,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> User:
     """Create the account the invitation promised; for a client, open their episode with
     the therapist (and supervisor) who invited them, in the same transaction."""
@@ -133,7 +133,7 @@ def invitation_accept(
         country=country,
         time_zone=time_zone,
         reminders_enabled=reminders_enabled,
-        request=request,
+        context=context,
     )
     user = invitation.accepted_user
     assert user is not None
@@ -143,12 +143,12 @@ def invitation_accept(
             client=user,
             therapist=invitation.invited_by,
             supervisor=invitation.supervisor,
-            request=request,
+            context=context,
         )
     return user
 
 
-def session_end(*, actor: User, session_id: int, request: HttpRequest) -> bool:
+def session_end(*, actor: User, session_id: int, context: AuditContext | None = None) -> bool:
     """End one of the person's own signed-in sessions (another device, say). Returns
     False when there is no such session of theirs (ended already, or not theirs: the
     same answer, so nothing is learnt about other people's sessions). Ending the current
@@ -161,6 +161,6 @@ def session_end(*, actor: User, session_id: int, request: HttpRequest) -> bool:
     with transaction.atomic():
         get_adapter().end_sessions([session])
         audit_record(
-            actor=actor, action=Action.SESSION_ENDED, target_type="session", request=request
+            actor=actor, action=Action.SESSION_ENDED, target_type="session", context=context
         )
     return True

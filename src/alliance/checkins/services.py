@@ -7,11 +7,11 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
-from django.http import HttpRequest
 
 from alliance.alerts.reports import summary_record
 from alliance.alerts.rules import alerts_for_response
 from alliance.alerts.services import alert_raise_for_risk
+from alliance.audit.context import AuditContext
 from alliance.measures.services import response_store
 from alliance.notifications.tasks import enqueue_in_transaction, send_alert_notification
 
@@ -28,7 +28,7 @@ def response_submit(
     answers: dict[str, Any],
     started_at: datetime | None = None,
     submitted_at: datetime | None = None,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> Response:
     """Score and store a response, and raise its alerts — all in one transaction.
 
@@ -41,7 +41,7 @@ def response_submit(
         answers=answers,
         started_at=started_at,
         submitted_at=submitted_at,
-        request=request,
+        context=context,
     )
     # The practice report reads each episode's first and latest score from this summary.
     summary_record(response)

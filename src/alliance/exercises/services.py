@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance import instruments as engine
+from alliance.audit.context import AuditContext
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
@@ -42,7 +42,7 @@ def assignment_create(
     note: str = "",
     goal: Goal | None = None,
     assigned_at: datetime | None = None,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> Assignment:
     episode = Episode.objects.select_for_update().get(pk=episode.pk)
     if not episode.is_open:
@@ -69,14 +69,14 @@ def assignment_create(
         client_id=episode.client_id,
         target_type="exercise_assignment",
         target_id=assignment.pk,
-        request=request,
+        context=context,
     )
     return assignment
 
 
 @transaction.atomic
 def assignment_withdraw(
-    *, actor: User, assignment: Assignment, request: HttpRequest | None = None
+    *, actor: User, assignment: Assignment, context: AuditContext | None = None
 ) -> Assignment:
     """The exercise no longer shows as something to do; it and its entries are kept."""
     assignment = (
@@ -95,7 +95,7 @@ def assignment_withdraw(
         client_id=assignment.episode.client_id,
         target_type="exercise_assignment",
         target_id=assignment.pk,
-        request=request,
+        context=context,
     )
     return assignment
 
@@ -131,7 +131,7 @@ def entry_submit(
     shared_with_supervisor: bool = False,
     started_at: datetime | None = None,
     completed_at: datetime | None = None,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> Entry:
     assignment = (
         Assignment.objects.select_for_update().select_related("episode").get(pk=assignment.pk)
@@ -167,7 +167,7 @@ def entry_submit(
         client_id=episode.client_id,
         target_type="exercise_entry",
         target_id=entry.pk,
-        request=request,
+        context=context,
     )
     return entry
 
@@ -193,7 +193,7 @@ def entry_set_shared(
     entry: Entry,
     shared: bool,
     shared_with_supervisor: bool = False,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> Entry:
     """The client changes who reads an entry — also once the episode is closed: it is theirs."""
     entry = Entry.objects.select_for_update().select_related("episode").get(pk=entry.pk)
@@ -213,6 +213,6 @@ def entry_set_shared(
         client_id=entry.episode.client_id,
         target_type="exercise_entry",
         target_id=entry.pk,
-        request=request,
+        context=context,
     )
     return entry

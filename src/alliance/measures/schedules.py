@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance import instruments as engine
+from alliance.audit.context import AuditContext
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care.models import Episode, Session
@@ -54,7 +54,7 @@ def schedule_update(
     after_session: list[str],
     weekly: list[str],
     client_sees_progress: bool,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> CheckinSchedule:
     episode = Episode.objects.select_for_update().get(pk=episode.pk)
     if not episode.is_open:
@@ -75,7 +75,7 @@ def schedule_update(
         client_id=episode.client_id,
         target_type="episode",
         target_id=episode.pk,
-        request=request,
+        context=context,
     )
     schedule_sync(episode=episode, actor=actor)
     return schedule
@@ -201,9 +201,9 @@ def schedule_sync(
 
 @transaction.atomic
 def session_plan(
-    *, actor: User, episode: Episode, starts_at: datetime, request: HttpRequest | None = None
+    *, actor: User, episode: Episode, starts_at: datetime, context: AuditContext | None = None
 ) -> Session:
     """Schedule a session and the check-ins that go with it, in one transaction."""
-    session = session_schedule(actor=actor, episode=episode, starts_at=starts_at, request=request)
+    session = session_schedule(actor=actor, episode=episode, starts_at=starts_at, context=context)
     schedule_sync(episode=session.episode, actor=actor)
     return session

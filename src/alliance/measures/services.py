@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance import instruments as engine
+from alliance.audit.context import AuditContext
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
@@ -56,7 +56,7 @@ def administration_request(
     created_at: datetime | None = None,
     session: Session | None = None,
     when: str = When.REQUESTED,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> Administration:
     episode = Episode.objects.select_for_update().get(pk=episode.pk)
     if not episode.is_open:
@@ -81,7 +81,7 @@ def administration_request(
         client_id=episode.client_id,
         target_type="administration",
         target_id=administration.pk,
-        request=request,
+        context=context,
     )
     return administration
 
@@ -111,7 +111,7 @@ def response_store(
     answers: dict[str, Any],
     started_at: datetime | None = None,
     submitted_at: datetime | None = None,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> Response:
     """Score and store a response, in the caller's transaction when there is one; its
     alerts are raised by ``alliance.checkins.services.response_submit``, which calls this.
@@ -177,7 +177,7 @@ def response_store(
         client_id=response.client_id,
         target_type="response",
         target_id=response.pk,
-        request=request,
+        context=context,
     )
     return response
 

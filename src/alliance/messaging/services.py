@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from alliance.audit.context import AuditContext
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record, record_opened
 from alliance.care import access
@@ -44,12 +44,14 @@ def message_send(
     body: str,
     sent_at: datetime | None = None,
     notify: bool = True,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
+    base_url: str = "",
 ) -> Message:
     """Store a message from the client or the treating therapist and, for a client's
     message out of office hours, the automatic reply (once per out-of-hours period).
 
-    ``sent_at`` and ``notify=False`` are for bringing in history (the demo)."""
+    ``sent_at`` and ``notify=False`` are for bringing in history (the demo). ``base_url``
+    (the site's scheme and host) makes the notice's link absolute."""
     episode = (
         Episode.objects.select_for_update().select_related("client", "therapist").get(pk=episode.pk)
     )
@@ -83,7 +85,7 @@ def message_send(
         client_id=episode.client_id,
         target_type="message",
         target_id=message.pk,
-        request=request,
+        context=context,
     )
     latest = message
     if access.is_episode_client(actor, episode):
@@ -91,7 +93,7 @@ def message_send(
     # The sender has seen the thread up to their own message (and its automatic reply).
     _mark_read(actor, episode, latest, message.sent_at)
     if notify:
-        link = request.build_absolute_uri("/") if request is not None else "/"
+        link = f"{base_url}/"
         message_id = message.pk
         transaction.on_commit(lambda: send_message_notice.enqueue(message_id, link), robust=True)
     return message
@@ -140,7 +142,7 @@ def _mark_read(user: User, episode: Episode, message: Message | None, now: datet
 
 
 @transaction.atomic
-def thread_open(*, actor: User, episode: Episode, request: HttpRequest | None = None) -> None:
+def thread_open(*, actor: User, episode: Episode, context: AuditContext | None = None) -> None:
     """Someone opened a thread: audited as a view of the record; a participant's read
     marker moves to the newest message (the supervisor reads without a marker)."""
     record_opened(
@@ -148,7 +150,7 @@ def thread_open(*, actor: User, episode: Episode, request: HttpRequest | None = 
         client_id=episode.client_id,
         part="thread",
         target_id=episode.pk,
-        request=request,
+        context=context,
     )
     if not access.is_thread_participant(actor, episode):
         return
@@ -171,7 +173,7 @@ def office_hours_set(
     starts_at: time,
     ends_at: time,
     auto_reply: str = "",
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> OfficeHours:
     if not access.may_set_office_hours(actor):
         raise PermissionDenied
@@ -203,6 +205,6 @@ def office_hours_set(
         action=Action.OFFICE_HOURS_CHANGED,
         target_type="office_hours",
         target_id=office.pk,
-        request=request,
+        context=context,
     )
     return office

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from alliance.audit.context import AuditContext
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care.access import may_rate_goals, plan_side
@@ -77,7 +77,7 @@ def _locked_goal(goal: Goal) -> tuple[Goal, Episode]:
 
 
 def _audit(
-    actor: User, action: str, episode: Episode, target: str, pk: int, request: HttpRequest | None
+    actor: User, action: str, episode: Episode, target: str, pk: int, context: AuditContext | None
 ) -> None:
     audit_record(
         actor=actor,
@@ -85,7 +85,7 @@ def _audit(
         client_id=episode.client_id,
         target_type=target,
         target_id=pk,
-        request=request,
+        context=context,
     )
 
 
@@ -96,7 +96,7 @@ def goal_propose(
     episode: Episode,
     text: str,
     at: datetime | None = None,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> Goal:
     """A new goal in someone's words, waiting for the other side's agreement."""
     episode = _open_episode(episode)
@@ -113,7 +113,7 @@ def goal_propose(
         created_at=at,
     )
     GoalVersion.objects.create(goal=goal, text=text, author=actor, created_at=at)
-    _audit(actor, Action.GOAL_PROPOSED, episode, "goal", goal.pk, request)
+    _audit(actor, Action.GOAL_PROPOSED, episode, "goal", goal.pk, context)
     return goal
 
 
@@ -124,7 +124,7 @@ def goal_agree(
     goal: Goal,
     seen_version_id: int | None = None,
     at: datetime | None = None,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> Goal:
     """Agree the goal's current wording; it becomes active.
 
@@ -150,7 +150,7 @@ def goal_agree(
     goal.status = GoalStatus.ACTIVE
     goal.waiting_for = ""
     goal.save(update_fields=["status", "waiting_for"])
-    _audit(actor, Action.GOAL_AGREED, episode, "goal", goal.pk, request)
+    _audit(actor, Action.GOAL_AGREED, episode, "goal", goal.pk, context)
     return goal
 
 
@@ -161,7 +161,7 @@ def goal_reword(
     goal: Goal,
     text: str,
     at: datetime | None = None,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> Goal:
     """A new wording: kept as a new version, and it needs the other side's agreement."""
     goal, episode = _locked_goal(goal)
@@ -177,7 +177,7 @@ def goal_reword(
     goal.status = GoalStatus.PROPOSED
     goal.waiting_for = _other(side)
     goal.save(update_fields=["status", "waiting_for"])
-    _audit(actor, Action.GOAL_CHANGED, episode, "goal", goal.pk, request)
+    _audit(actor, Action.GOAL_CHANGED, episode, "goal", goal.pk, context)
     return goal
 
 
@@ -188,7 +188,7 @@ def goal_close(
     goal: Goal,
     status: str,
     at: datetime | None = None,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> Goal:
     """Mark a goal achieved (once agreed) or set it aside (either side, any time it is open)."""
     goal, episode = _locked_goal(goal)
@@ -206,7 +206,7 @@ def goal_close(
     goal.ended_at = at or timezone.now()
     goal.ended_by = actor
     goal.save(update_fields=["status", "waiting_for", "ended_at", "ended_by"])
-    _audit(actor, Action.GOAL_CHANGED, episode, "goal", goal.pk, request)
+    _audit(actor, Action.GOAL_CHANGED, episode, "goal", goal.pk, context)
     return goal
 
 
@@ -218,7 +218,7 @@ def goals_rate(
     scores: Mapping[int, int],
     response: Response | None = None,
     at: datetime | None = None,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> list[GoalRating]:
     """The client's ratings of progress on their active goals (goal id -> score 0-10)."""
     episode = _open_episode(episode)
@@ -246,7 +246,7 @@ def goals_rate(
         rating = GoalRating.objects.create(
             goal=goals[goal_id], score=score, rated_at=at, rated_by=actor, response=response
         )
-        _audit(actor, Action.GOAL_RATED, episode, "goal_rating", rating.pk, request)
+        _audit(actor, Action.GOAL_RATED, episode, "goal_rating", rating.pk, context)
         ratings.append(rating)
     return ratings
 
@@ -263,7 +263,7 @@ def plan_summary_update(
     episode: Episode,
     text: str,
     at: datetime | None = None,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> PlanSummaryVersion:
     """What we are working towards and how: the therapist writes it, every wording is kept."""
     episode = _open_episode(episode)
@@ -277,7 +277,7 @@ def plan_summary_update(
     if text == plan.current_summary:
         raise ValidationError(_("The wording is the same as before."))
     version = PlanSummaryVersion.objects.create(plan=plan, text=text, author=actor, created_at=at)
-    _audit(actor, Action.PLAN_CHANGED, episode, "plan", plan.pk, request)
+    _audit(actor, Action.PLAN_CHANGED, episode, "plan", plan.pk, context)
     return version
 
 
@@ -288,7 +288,7 @@ def plan_review_set(
     episode: Episode,
     review_on: date | None,
     at: datetime | None = None,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> Plan:
     """The date the therapist means to review the plan with the client (None clears it)."""
     episode = _open_episode(episode)
@@ -298,5 +298,5 @@ def plan_review_set(
     plan.review_on = review_on
     plan.review_set_by = actor
     plan.save(update_fields=["review_on", "review_set_by"])
-    _audit(actor, Action.PLAN_CHANGED, episode, "plan", plan.pk, request)
+    _audit(actor, Action.PLAN_CHANGED, episode, "plan", plan.pk, context)
     return plan

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from alliance.audit.context import AuditContext
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
@@ -65,7 +65,7 @@ def preferences_save(
     working_together: str = "",
     sharing: Sharing = Sharing.THERAPIST,
     now: datetime | None = None,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> TreatmentPreferences:
     """Keep a new version of the client's preferences, read by whom they chose (``sharing``);
     earlier versions stay as they were."""
@@ -100,7 +100,7 @@ def preferences_save(
         client_id=episode.client_id,
         target_type="treatmentpreferences",
         target_id=preferences.pk,
-        request=request,
+        context=context,
     )
     return preferences
 
@@ -112,7 +112,7 @@ def agenda_item_add(
     episode: Episode,
     text: str,
     now: datetime | None = None,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> AgendaItem:
     """Add something to talk about, for the next session booked (if there is one)."""
     episode = _open_episode_of_client(actor, episode)
@@ -133,13 +133,13 @@ def agenda_item_add(
         client_id=episode.client_id,
         target_type="agendaitem",
         target_id=item.pk,
-        request=request,
+        context=context,
     )
     return item
 
 
 def _close_item(
-    *, actor: User, item: AgendaItem, status: str, action: str, request: HttpRequest | None
+    *, actor: User, item: AgendaItem, status: str, action: str, context: AuditContext | None
 ) -> AgendaItem:
     item.status = status
     item.closed_at = timezone.now()
@@ -151,14 +151,14 @@ def _close_item(
         client_id=item.episode.client_id,
         target_type="agendaitem",
         target_id=item.pk,
-        request=request,
+        context=context,
     )
     return item
 
 
 @transaction.atomic
 def agenda_item_withdraw(
-    *, actor: User, item: AgendaItem, request: HttpRequest | None = None
+    *, actor: User, item: AgendaItem, context: AuditContext | None = None
 ) -> AgendaItem:
     """The client takes back an item they added, before it is talked about."""
     item = AgendaItem.objects.select_for_update().select_related("episode").get(pk=item.pk)
@@ -171,13 +171,13 @@ def agenda_item_withdraw(
         item=item,
         status=AgendaStatus.WITHDRAWN,
         action=Action.AGENDA_ITEM_WITHDRAWN,
-        request=request,
+        context=context,
     )
 
 
 @transaction.atomic
 def agenda_item_mark_discussed(
-    *, actor: User, item: AgendaItem, request: HttpRequest | None = None
+    *, actor: User, item: AgendaItem, context: AuditContext | None = None
 ) -> AgendaItem:
     """The treating therapist notes that an agenda item was talked about."""
     item = AgendaItem.objects.select_for_update().select_related("episode").get(pk=item.pk)
@@ -190,7 +190,7 @@ def agenda_item_mark_discussed(
         item=item,
         status=AgendaStatus.DISCUSSED,
         action=Action.AGENDA_ITEM_DISCUSSED,
-        request=request,
+        context=context,
     )
 
 
@@ -203,7 +203,7 @@ def cultural_profile_save(
     shared: set[str] | frozenset[str],
     shared_with_supervisor: set[str] | frozenset[str] = frozenset(),
     now: datetime | None = None,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> CulturalProfile:
     """Replace the client's cultural profile. A part reaches the therapist only if it is in
     ``shared``, and also the supervisor only if it is in ``shared_with_supervisor`` too."""
@@ -234,6 +234,6 @@ def cultural_profile_save(
         client_id=episode.client_id,
         target_type="culturalprofile",
         target_id=profile.pk,
-        request=request,
+        context=context,
     )
     return profile

@@ -44,12 +44,12 @@ from django.conf import settings
 from django.contrib.sessions.models import Session as DjangoSession
 from django.db import DatabaseError, connection, transaction
 from django.db.models import ProtectedError, Q, QuerySet
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.accounts.models import Invitation, User
 from alliance.alerts.models import Alert, ScoreSummary
+from alliance.audit.context import AuditContext
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care.access import is_client, may_handle_client_records
@@ -134,7 +134,7 @@ def erasure_refusal(client: User) -> str | None:
 
 
 def client_erase(
-    *, actor: User | None, client: User, request: HttpRequest | None = None
+    *, actor: User | None, client: User, context: AuditContext | None = None
 ) -> ErasureResult:
     """Erase the client's whole record (see the module docstring); ``actor`` None is the CLI."""
     refusal = erasure_refusal(client)
@@ -148,7 +148,7 @@ def client_erase(
     try:
         with _secure_delete(), transaction.atomic():
             erasure, removed = _erase(
-                actor=actor, client=client, retention=retention, request=request
+                actor=actor, client=client, retention=retention, context=context
             )
     except ProtectedError as error:
         kinds = sorted({type(obj)._meta.label for obj in error.protected_objects})
@@ -160,7 +160,7 @@ def client_erase(
 
 
 def _erase(
-    *, actor: User | None, client: User, retention: int, request: HttpRequest | None
+    *, actor: User | None, client: User, retention: int, context: AuditContext | None
 ) -> tuple[Erasure, dict[str, int]]:
     # Lock the account: nobody adds to the record while it is being erased.
     client = User.objects.select_for_update().get(pk=client.pk)
@@ -192,7 +192,7 @@ def _erase(
         client_id=scope.client_id,
         target_type="erasure",
         target_id=erasure.pk,
-        request=request,
+        context=context,
     )
     return erasure, _plain_counts(scope.removed)
 

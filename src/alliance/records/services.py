@@ -13,13 +13,13 @@ from datetime import datetime
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.accounts.models import Role, User
+from alliance.audit.context import AuditContext
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
@@ -42,7 +42,7 @@ def _audit_copy(
     actor: User | None,
     client: User,
     copy_request: CopyRequest | None,
-    request: HttpRequest | None,
+    context: AuditContext | None,
 ) -> None:
     audit_record(
         actor=actor,
@@ -50,7 +50,7 @@ def _audit_copy(
         client_id=client.pk,
         target_type="copy_request" if copy_request is not None else "user",
         target_id=copy_request.pk if copy_request is not None else client.pk,
-        request=request,
+        context=context,
     )
 
 
@@ -58,14 +58,14 @@ def record_export(
     *,
     actor: User,
     client: User,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
     now: datetime | None = None,
 ) -> bytes:
     """The client's own download (a ZIP): everything, private parts too. Audited."""
     _only_clients(client)
     access.require_export_own_record(actor, client)
     archive = record_archive(client, now=now, everything=True)
-    _audit_copy(actor=actor, client=client, copy_request=None, request=request)
+    _audit_copy(actor=actor, client=client, copy_request=None, context=context)
     return archive
 
 
@@ -74,7 +74,7 @@ def record_copy_for_request(
     *,
     actor: User | None,
     client: User,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
     now: datetime | None = None,
 ) -> tuple[bytes, CopyRequest]:
     """A copy that fulfils the client's pending request, as they chose; ``actor`` None is
@@ -97,7 +97,7 @@ def record_copy_for_request(
         raise CopyRefused(_("This person has no request for a copy waiting."))
     pending.refresh_from_db()
     archive = record_archive(client, now=now, everything=pending.everything)
-    _audit_copy(actor=actor, client=client, copy_request=pending, request=request)
+    _audit_copy(actor=actor, client=client, copy_request=pending, context=context)
     return archive, pending
 
 
@@ -113,13 +113,13 @@ def record_copy_without_request(
         client=client, requested_at=None, everything=everything, made_at=now, made_by=None
     )
     archive = record_archive(client, now=now, everything=everything)
-    _audit_copy(actor=None, client=client, copy_request=made, request=None)
+    _audit_copy(actor=None, client=client, copy_request=made, context=None)
     return archive, made
 
 
 @transaction.atomic
 def copy_request_create(
-    *, actor: User, everything: bool, request: HttpRequest | None = None
+    *, actor: User, everything: bool, context: AuditContext | None = None, base_url: str = ""
 ) -> CopyRequest:
     """The client asks the practice for a copy of their record; the admins are told (no names).
 
@@ -139,15 +139,15 @@ def copy_request_create(
         client_id=actor.pk,
         target_type="copy_request",
         target_id=made.pk,
-        request=request,
+        context=context,
     )
-    link = _practice_records_link(request)
+    link = _practice_records_link(base_url)
     transaction.on_commit(lambda: _tell_admins(link, _copy_request_mail, "copy request"))
     return made
 
 
 @transaction.atomic
-def copy_request_withdraw(*, actor: User, request: HttpRequest | None = None) -> bool:
+def copy_request_withdraw(*, actor: User, context: AuditContext | None = None) -> bool:
     """The client takes back their waiting request; whether there was one to take back."""
     if not access.may_export_own_record(actor):
         raise ValidationError(_("Only a client can withdraw their own request."))
@@ -160,14 +160,16 @@ def copy_request_withdraw(*, actor: User, request: HttpRequest | None = None) ->
         client_id=actor.pk,
         target_type="copy_request",
         target_id=pending.pk,
-        request=request,
+        context=context,
     )
     pending.delete()
     return True
 
 
 @transaction.atomic
-def erasure_request_create(*, actor: User, request: HttpRequest | None = None) -> ErasureRequest:
+def erasure_request_create(
+    *, actor: User, context: AuditContext | None = None, base_url: str = ""
+) -> ErasureRequest:
     """The client asks for their record to be erased; the practice admins are told (no names).
 
     Asking again changes nothing: the first request stands until an admin acts on it.
@@ -184,16 +186,18 @@ def erasure_request_create(*, actor: User, request: HttpRequest | None = None) -
         client_id=actor.pk,
         target_type="erasure_request",
         target_id=made.pk,
-        request=request,
+        context=context,
     )
-    link = _practice_records_link(request)
+    link = _practice_records_link(base_url)
     transaction.on_commit(lambda: _tell_admins(link, _erasure_request_mail, "erasure request"))
     return made
 
 
-def _practice_records_link(request: HttpRequest | None) -> str:
+def _practice_records_link(base_url: str) -> str:
+    """The admins' page of requests, for their e-mail: absolute with ``base_url`` (the
+    site's scheme and host), its path alone without."""
     path = reverse("practice_records")
-    return request.build_absolute_uri(path) if request is not None else path
+    return base_url + path
 
 
 def _erasure_request_mail(link: str) -> str:

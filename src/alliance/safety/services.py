@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from alliance.audit.context import AuditContext
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
@@ -67,7 +67,7 @@ def safety_plan_save(
     steps: Mapping[str, Sequence[str]],
     based_on: int,
     created_at: datetime | None = None,
-    request: HttpRequest | None = None,
+    context: AuditContext | None = None,
 ) -> SafetyPlanVersion:
     """Save the plan as a new version, if it is still the version this edit started from.
 
@@ -102,6 +102,6 @@ def safety_plan_save(
         client_id=client.pk,
         target_type="safety_plan_version",
         target_id=version.pk,
-        request=request,
+        context=context,
     )
     return version

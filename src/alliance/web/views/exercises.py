@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from alliance.audit.context import audit_context
 from alliance.audit.services import record_opened
 from alliance.care import access
 from alliance.care.access import Act, Sharing
@@ -41,7 +42,7 @@ from alliance.web.sharing import entry_saved_sentence, entry_sharing_changed_sen
 def my_exercises(request: AuthedRequest) -> HttpResponse:
     access.require(access.may_use_client_portal(request.user))
     episodes = tuple(access.episodes_reachable_by(request.user))
-    record_opened(actor=request.user, client_id=request.user.pk, request=request)
+    record_opened(actor=request.user, client_id=request.user.pk, context=audit_context(request))
     assignments = list(
         selectors.live_assignments(episodes, viewer=request.user).filter(episode__status="open")
     )
@@ -109,7 +110,7 @@ def _submit_entry(
             shared=form.sharing.with_therapist,
             shared_with_supervisor=form.sharing.with_supervisor,
             started_at=started,
-            request=request,
+            context=audit_context(request),
         )
     except ValidationError as error:
         form.add_error(None, error)
@@ -122,7 +123,7 @@ def _submit_entry(
 def my_exercise_entry(request: AuthedRequest, entry_id: int) -> HttpResponse:
     access.require(access.may_use_client_portal(request.user))
     entry = access.access_exercise_entry(request.user, entry_id)
-    record_opened(actor=request.user, client_id=request.user.pk, request=request)
+    record_opened(actor=request.user, client_id=request.user.pk, context=audit_context(request))
     return _client_entry_page(
         request, entry, SharingForm(episode=entry.episode, sharing=entry.sharing)
     )
@@ -160,7 +161,7 @@ def exercise_entry_sharing(request: AuthedRequest, entry_id: int) -> HttpRespons
         entry=entry,
         shared=form.sharing.with_therapist,
         shared_with_supervisor=form.sharing.with_supervisor,
-        request=request,
+        context=audit_context(request),
     )
     messages.success(request, entry_sharing_changed_sentence(entry.episode, entry.sharing))
     return redirect("my_exercise_entry", entry_id=entry.pk)
@@ -174,7 +175,9 @@ def exercise_assign(request: AuthedRequest, episode_id: int) -> HttpResponse:
     access.require(access.may_see_caseload(request.user))
     episode = access.access_episode(request.user, episode_id, Act.TREAT)
     if request.method == "GET":
-        record_opened(actor=request.user, client_id=episode.client_id, request=request)
+        record_opened(
+            actor=request.user, client_id=episode.client_id, context=audit_context(request)
+        )
     goals = selectors.goals_to_link(episode)
     form = AssignForm(request.POST if request.method == "POST" else None, goals=goals)
     if request.method == "POST" and form.is_valid() and _assign(request, episode, form):
@@ -198,7 +201,7 @@ def _assign(request: AuthedRequest, episode: Episode, form: AssignForm) -> bool:
             due_on=form.cleaned_data["due_on"],
             note=form.cleaned_data["note"],
             goal=form.cleaned_data.get("goal"),
-            request=request,
+            context=audit_context(request),
         )
     except ValidationError as error:
         form.add_error(None, error)
@@ -210,7 +213,7 @@ def _assign(request: AuthedRequest, episode: Episode, form: AssignForm) -> bool:
 def episode_exercises(request: AuthedRequest, episode_id: int) -> HttpResponse:
     access.require(access.may_see_caseload(request.user))
     episode = access.access_episode(request.user, episode_id, Act.READ)
-    record_opened(actor=request.user, client_id=episode.client_id, request=request)
+    record_opened(actor=request.user, client_id=episode.client_id, context=audit_context(request))
     return render(
         request,
         "web/exercises/episode.html",
@@ -230,7 +233,9 @@ def exercise_withdraw(request: AuthedRequest, assignment_id: int) -> HttpRespons
         request.user, Assignment.objects.all(), assignment_id, Act.TREAT
     )
     try:
-        assignment_withdraw(actor=request.user, assignment=assignment, request=request)
+        assignment_withdraw(
+            actor=request.user, assignment=assignment, context=audit_context(request)
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -242,7 +247,9 @@ def exercise_withdraw(request: AuthedRequest, assignment_id: int) -> HttpRespons
 def exercise_entry_detail(request: AuthedRequest, entry_id: int) -> HttpResponse:
     access.require(access.may_see_caseload(request.user))
     entry = access.access_exercise_entry(request.user, entry_id)
-    record_opened(actor=request.user, client_id=entry.episode.client_id, request=request)
+    record_opened(
+        actor=request.user, client_id=entry.episode.client_id, context=audit_context(request)
+    )
     instrument = exercise_instrument(entry.instrument_id, entry.instrument_version)
     return render(
         request,

@@ -11,7 +11,8 @@ from django.http import HttpResponse
 from django.shortcuts import render
 
 from alliance.accounts.services import invitation_create, invitation_link
-from alliance.web.http import AuthedRequest
+from alliance.audit.context import audit_context
+from alliance.web.http import AuthedRequest, site_url
 
 
 def invitation_form_page(
@@ -29,7 +30,8 @@ def invitation_form_page(
             issued = invitation_create(
                 actor=request.user,
                 email=form.cleaned_data["email"],
-                request=request,
+                context=audit_context(request),
+                base_url=site_url(request),
                 **details(form.cleaned_data),
             )
         except ValidationError as error:
@@ -41,7 +43,7 @@ def invitation_form_page(
                 "web/invitation_sent.html",
                 {
                     "invitation": issued.invitation,
-                    "link": invitation_link(issued.token, request),
+                    "link": invitation_link(issued.token, base_url=site_url(request)),
                     "email_failed": issued.emailed is False,
                 },
             )

@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
+from alliance.audit.context import audit_context
 from alliance.care import access
 from alliance.care.access import Act
 from alliance.care.models import Episode
@@ -32,7 +33,7 @@ from alliance.messaging.services import (
 )
 from alliance.safety.crisis import resources_for_person
 from alliance.web.forms_messaging import MessageForm, OfficeHoursForm
-from alliance.web.http import AuthedRequest
+from alliance.web.http import AuthedRequest, site_url
 
 
 def _thread_page(
@@ -49,7 +50,8 @@ def _thread_page(
                     actor=request.user,
                     episode=episode,
                     body=form.cleaned_data["body"],
-                    request=request,
+                    context=audit_context(request),
+                    base_url=site_url(request),
                 )
             except ValidationError as error:
                 form.add_error("body", error)
@@ -58,7 +60,7 @@ def _thread_page(
                 return redirect(back_to + "#latest")
         status = 400
     else:
-        thread_open(actor=request.user, episode=episode, request=request)
+        thread_open(actor=request.user, episode=episode, context=audit_context(request))
     office = office_hours_of(episode.therapist)
     office_hours, zone = describe_hours_for_reader(office.hours)
     context = {
@@ -184,7 +186,7 @@ def _save_office_hours(request: AuthedRequest, form: OfficeHoursForm) -> bool:
             starts_at=form.cleaned_data["starts_at"],
             ends_at=form.cleaned_data["ends_at"],
             auto_reply=form.cleaned_data["auto_reply"],
-            request=request,
+            context=audit_context(request),
         )
     except ValidationError as error:
         form.add_error(None, error)

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from alliance.audit.context import audit_context
 from alliance.audit.services import record_opened
 from alliance.care import access
 from alliance.care.access import Act
@@ -136,7 +137,7 @@ def _rating_encouragement(episode: Episode, active: list[Any]) -> str:
 
 
 def _viewed(request: AuthedRequest, episode: Episode) -> None:
-    record_opened(actor=request.user, client_id=episode.client_id, request=request)
+    record_opened(actor=request.user, client_id=episode.client_id, context=audit_context(request))
 
 
 @require_GET
@@ -241,7 +242,10 @@ def _propose(request: AuthedRequest, episode: Episode, audience: Audience) -> Ht
         return _failed(request, episode, audience, form, propose_form=form)
     try:
         services.goal_propose(
-            actor=request.user, episode=episode, text=form.cleaned_data["text"], request=request
+            actor=request.user,
+            episode=episode,
+            text=form.cleaned_data["text"],
+            context=audit_context(request),
         )
     except ValidationError as error:
         form.add_error("text", error)
@@ -266,7 +270,7 @@ def _agree(request: AuthedRequest, goal: Goal, audience: Audience) -> HttpRespon
             actor=request.user,
             goal=goal,
             seen_version_id=form.cleaned_data["version"],
-            request=request,
+            context=audit_context(request),
         )
     except ValidationError as error:
         return _failed(request, goal.episode, audience, error)
@@ -280,7 +284,10 @@ def _close(request: AuthedRequest, goal: Goal, audience: Audience) -> HttpRespon
         return _failed(request, goal.episode, audience, form)
     try:
         services.goal_close(
-            actor=request.user, goal=goal, status=form.cleaned_data["status"], request=request
+            actor=request.user,
+            goal=goal,
+            status=form.cleaned_data["status"],
+            context=audit_context(request),
         )
     except ValidationError as error:
         return _failed(request, goal.episode, audience, error)
@@ -303,7 +310,7 @@ def _edit(request: AuthedRequest, goal: Goal, audience: Audience) -> HttpRespons
                     actor=request.user,
                     goal=goal,
                     text=form.cleaned_data["text"],
-                    request=request,
+                    context=audit_context(request),
                 )
             except ValidationError as error:
                 form.add_error("text", error)
@@ -372,7 +379,7 @@ def my_goals_rate(request: AuthedRequest) -> HttpResponse:
             episode=episode,
             scores=form.scores(),
             response=response,
-            request=request,
+            context=audit_context(request),
         )
     except ValidationError as error:
         return _failed(request, episode, "client", error, ratings_form=form)
@@ -413,7 +420,10 @@ def plan_summary_edit(request: AuthedRequest, episode_id: int) -> HttpResponse:
         return _failed(request, episode, "clinician", form, summary_form=form)
     try:
         services.plan_summary_update(
-            actor=request.user, episode=episode, text=form.cleaned_data["text"], request=request
+            actor=request.user,
+            episode=episode,
+            text=form.cleaned_data["text"],
+            context=audit_context(request),
         )
     except ValidationError as error:
         return _failed(request, episode, "clinician", error, summary_form=form)
@@ -435,7 +445,7 @@ def plan_review_set(request: AuthedRequest, episode_id: int) -> HttpResponse:
         actor=request.user,
         episode=episode,
         review_on=form.cleaned_data["review_on"],
-        request=request,
+        context=audit_context(request),
     )
     messages.success(request, _("The review date is saved."))
     return redirect("episode_plan", episode_id=episode.pk)

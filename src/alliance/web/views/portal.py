@@ -12,6 +12,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods
 
 from alliance.alerts.selectors import risk_follow_up
+from alliance.audit.context import audit_context
 from alliance.audit.services import record_opened
 from alliance.care import access
 from alliance.care.access import Act
@@ -36,7 +37,7 @@ from alliance.web.questionnaire import QuestionnaireForm, started_at_hint
 def portal_home(request: AuthedRequest) -> HttpResponse:
     access.require(access.may_use_client_portal(request.user))
     episodes = tuple(access.episodes_reachable_by(request.user))
-    record_opened(actor=request.user, client_id=request.user.pk, request=request)
+    record_opened(actor=request.user, client_id=request.user.pk, context=audit_context(request))
     sessions = list(sessions_of(episodes))
     current = next((e for e in episodes if e.is_open), None)
     if current is not None:
@@ -131,7 +132,7 @@ def _submit_checkin(
             administration=administration,
             answers=form.answers(),
             started_at=started,
-            request=request,
+            context=audit_context(request),
         )
     except AlreadyCompleted:
         pass
@@ -169,7 +170,7 @@ def checkin_done(request: AuthedRequest, administration_id: int) -> HttpResponse
     response = Response.objects.filter(administration=administration).first()
     if response is None:
         return redirect("checkin_fill", administration_id=administration.pk)
-    record_opened(actor=request.user, client_id=request.user.pk, request=request)
+    record_opened(actor=request.user, client_id=request.user.pk, context=audit_context(request))
     tripped = response.critical_tripped
     context = presenter.checkin_done(
         response,

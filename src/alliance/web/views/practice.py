@@ -20,6 +20,7 @@ from alliance.accounts.services import (
     user_set_active,
 )
 from alliance.alerts.models import Alert, NotificationStatus
+from alliance.audit.context import audit_context
 from alliance.audit.models import AuditEvent
 from alliance.care import access
 from alliance.web.forms import InviteStaffForm
@@ -81,7 +82,7 @@ def invitation_withdraw(request: AuthedRequest, invitation_id: int) -> HttpRespo
     if invitation is None:
         raise Http404
     try:
-        invitation_revoke(actor=request.user, invitation=invitation, request=request)
+        invitation_revoke(actor=request.user, invitation=invitation, context=audit_context(request))
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -100,7 +101,9 @@ def person_set_active(request: AuthedRequest, user_id: int) -> HttpResponse:
         messages.error(request, _("Choose whether the account should be active."))
         return redirect("practice_people")
     try:
-        user_set_active(actor=request.user, user=person, active=wanted == "true", request=request)
+        user_set_active(
+            actor=request.user, user=person, active=wanted == "true", context=audit_context(request)
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

@@ -18,6 +18,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from alliance.audit.context import audit_context
 from alliance.care import access
 from alliance.care.access import Act, Sharing
 from alliance.care.models import Episode
@@ -110,7 +111,7 @@ def my_preferences(request: AuthedRequest) -> HttpResponse:
                 hopes=form.cleaned_data["hopes"],
                 working_together=form.cleaned_data["working_together"],
                 sharing=form.sharing,
-                request=request,
+                context=audit_context(request),
             )
         except ValidationError as error:
             form.add_error(None, error)
@@ -131,7 +132,7 @@ def agenda_add(request: AuthedRequest) -> HttpResponse:
                 actor=request.user,
                 episode=episode,
                 text=form.cleaned_data["text"],
-                request=request,
+                context=audit_context(request),
             )
         except ValidationError as error:
             form.add_error("text", error)
@@ -150,7 +151,7 @@ def agenda_withdraw(request: AuthedRequest, item_id: int) -> HttpResponse:
         request.user, AgendaItem.objects.select_related("episode"), item_id, Act.CONTRIBUTE
     )
     try:
-        agenda_item_withdraw(actor=request.user, item=item, request=request)
+        agenda_item_withdraw(actor=request.user, item=item, context=audit_context(request))
     except ValidationError as error:
         return _preferences_page(
             request, item.episode, agenda_error=" ".join(error.messages), status=400
@@ -166,7 +167,7 @@ def agenda_discussed(request: AuthedRequest, item_id: int) -> HttpResponse:
         request.user, AgendaItem.objects.select_related("episode"), item_id, Act.TREAT
     )
     try:
-        agenda_item_mark_discussed(actor=request.user, item=item, request=request)
+        agenda_item_mark_discussed(actor=request.user, item=item, context=audit_context(request))
     except ValidationError as error:
         return render(
             request,
@@ -225,7 +226,7 @@ def _save_cultural_profile(
             parts=form.texts(),
             shared=form.shared(),
             shared_with_supervisor=form.shared_with_supervisor(),
-            request=request,
+            context=audit_context(request),
         )
     except ValidationError as error:
         form.add_error(None, error)

@@ -8,6 +8,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from alliance.accounts.services import user_update_profile
+from alliance.audit.context import audit_context
 from alliance.care.services import session_end
 from alliance.web.forms import ProfileForm
 from alliance.web.http import AuthedRequest
@@ -28,7 +29,7 @@ def profile_edit(request: AuthedRequest) -> HttpResponse:
         },
     )
     if request.method == "POST" and form.is_valid():
-        user_update_profile(actor=user, request=request, **form.cleaned_data)
+        user_update_profile(actor=user, context=audit_context(request), **form.cleaned_data)
         with translation.override(form.cleaned_data["language"]):
             messages.success(request, _("Your profile is saved."))
         return redirect("profile")
@@ -39,7 +40,7 @@ def profile_edit(request: AuthedRequest) -> HttpResponse:
 
 @require_POST
 def user_session_end(request: AuthedRequest, session_id: int) -> HttpResponse:
-    if session_end(actor=request.user, session_id=session_id, request=request):
+    if session_end(actor=request.user, session_id=session_id, context=audit_context(request)):
         messages.success(request, _("That session is signed out."))
     else:
         messages.info(request, _("That session had already ended."))

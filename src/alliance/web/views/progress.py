@@ -11,6 +11,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_GET
 
 from alliance.alerts.selectors import risk_answers_standing
+from alliance.audit.context import audit_context
 from alliance.audit.services import record_opened
 from alliance.care import access
 from alliance.care.selectors import current_or_latest
@@ -25,7 +26,7 @@ from alliance.web.presenters.panels import pages as panels
 def client_progress(request: AuthedRequest, client_id: int) -> HttpResponse:
     access.require(access.may_see_caseload(request.user))
     record = access.access_client_record(request.user, client_id)
-    record_opened(actor=request.user, client_id=client_id, request=request)
+    record_opened(actor=request.user, client_id=client_id, context=audit_context(request))
     episodes = presenter.clinician_episodes(
         record.episodes,
         scored_responses_of(record.episodes),
@@ -43,7 +44,7 @@ def client_progress(request: AuthedRequest, client_id: int) -> HttpResponse:
 def my_progress(request: AuthedRequest) -> HttpResponse:
     access.require(access.may_use_client_portal(request.user))
     episodes = tuple(access.episodes_reachable_by(request.user))
-    record_opened(actor=request.user, client_id=request.user.pk, request=request)
+    record_opened(actor=request.user, client_id=request.user.pk, context=audit_context(request))
     episode = current_or_latest(episodes)
     shown = episode is not None and episode.client_sees_progress
     risk = risk_answers_standing((episode,)) if episode is not None else {}

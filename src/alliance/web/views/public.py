@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from alliance.accounts import services as account_services
 from alliance.accounts.models import User
+from alliance.audit.context import audit_context
 from alliance.care import access
 from alliance.care import services as care_services
 from alliance.web.forms import AcceptInvitationForm
@@ -54,7 +55,7 @@ def language_switch(request: HttpRequest) -> HttpResponse:
             preferred_name=user.preferred_name,
             pronouns=user.pronouns,
             language=language,
-            request=request,
+            context=audit_context(request),
         )
     response = HttpResponseRedirect(next_url)
     _set_language_cookie(response, language)
@@ -124,7 +125,7 @@ def _accept(request: HttpRequest, token: str, form: AcceptInvitationForm) -> boo
             country=form.cleaned_data["country"],
             time_zone=form.cleaned_data["time_zone"],
             reminders_enabled=form.cleaned_data["reminders_enabled"],
-            request=request,
+            context=audit_context(request),
         )
     except ValidationError as error:
         form.add_error(None, error)

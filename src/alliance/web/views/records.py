@@ -28,6 +28,7 @@ from alliance.accounts.mfa import (
     second_factor_reauthentication_url,
 )
 from alliance.accounts.models import User
+from alliance.audit.context import audit_context
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
@@ -51,7 +52,7 @@ from alliance.records.services import (
     record_export,
 )
 from alliance.web.forms_records import CopyRequestForm, ErasureConfirmForm
-from alliance.web.http import AuthedRequest
+from alliance.web.http import AuthedRequest, site_url
 
 # --- the client's own page ---
 
@@ -91,7 +92,12 @@ def my_record_copy_request(request: AuthedRequest) -> HttpResponse:
     form = CopyRequestForm(request.POST)
     if not form.is_valid():
         return _my_record_page(request, form, status=400)
-    copy_request_create(actor=request.user, everything=form.everything, request=request)
+    copy_request_create(
+        actor=request.user,
+        everything=form.everything,
+        context=audit_context(request),
+        base_url=site_url(request),
+    )
     messages.success(
         request,
         _(
@@ -105,7 +111,7 @@ def my_record_copy_request(request: AuthedRequest) -> HttpResponse:
 @require_POST
 def my_record_copy_withdraw(request: AuthedRequest) -> HttpResponse:
     access.require(access.may_export_own_record(request.user))
-    if copy_request_withdraw(actor=request.user, request=request):
+    if copy_request_withdraw(actor=request.user, context=audit_context(request)):
         messages.success(request, _("Your request is withdrawn. No copy will be made for it."))
     return redirect("my_record")
 
@@ -113,7 +119,9 @@ def my_record_copy_withdraw(request: AuthedRequest) -> HttpResponse:
 @require_POST
 def my_record_erasure_request(request: AuthedRequest) -> HttpResponse:
     access.require(access.may_export_own_record(request.user))
-    erasure_request_create(actor=request.user, request=request)
+    erasure_request_create(
+        actor=request.user, context=audit_context(request), base_url=site_url(request)
+    )
     messages.success(
         request,
         _(
@@ -182,7 +190,7 @@ def person_record(request: AuthedRequest, user_id: int) -> HttpResponse:
         action=Action.REQUESTS_VIEWED,
         client_id=client.pk,
         target_type="record_requests",
-        request=request,
+        context=audit_context(request),
     )
     return _person_page(request, client)
 
@@ -200,7 +208,9 @@ def person_record_download(request: AuthedRequest, user_id: int) -> HttpResponse
     if not reauthenticated_with_second_factor(request, request.user):
         return _second_factor_first(request, client)
     try:
-        archive, _made = record_copy_for_request(actor=request.user, client=client, request=request)
+        archive, _made = record_copy_for_request(
+            actor=request.user, client=client, context=audit_context(request)
+        )
     except CopyRefused as error:  # another admin made it a moment ago
         messages.error(request, str(error))
         return redirect("person_record", user_id=client.pk)
@@ -236,7 +246,9 @@ def person_erase(request: AuthedRequest, user_id: int) -> HttpResponse:
 
 @reauthentication_required
 def _own_download(request: AuthedRequest) -> HttpResponse:
-    return _zip_response(record_export(actor=request.user, client=request.user, request=request))
+    return _zip_response(
+        record_export(actor=request.user, client=request.user, context=audit_context(request))
+    )
 
 
 def _zip_response(archive: bytes) -> HttpResponse:
@@ -253,7 +265,7 @@ def _erase(request: AuthedRequest, client: User) -> HttpResponse:
     if not form.is_valid():
         return _person_page(request, client, form, status=400)
     try:
-        result = client_erase(actor=request.user, client=client, request=request)
+        result = client_erase(actor=request.user, client=client, context=audit_context(request))
     except ErasureRefused as error:
         messages.error(request, str(error))
         return redirect("person_record", user_id=client.pk)

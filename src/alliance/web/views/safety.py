@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from alliance.accounts.models import User
+from alliance.audit.context import audit_context
 from alliance.audit.services import record_opened
 from alliance.care import access
 from alliance.safety.crisis import resources_for_person
@@ -81,7 +82,12 @@ def _context(request: AuthedRequest, side: Side, **extra: Any) -> dict[str, Any]
 
 
 def _viewed(request: AuthedRequest, side: Side) -> None:
-    record_opened(actor=request.user, client_id=side.client.pk, part="safety_plan", request=request)
+    record_opened(
+        actor=request.user,
+        client_id=side.client.pk,
+        part="safety_plan",
+        context=audit_context(request),
+    )
 
 
 def _plan(request: AuthedRequest, side: Side) -> HttpResponse:
@@ -112,7 +118,7 @@ def _edit(request: AuthedRequest, side: Side) -> HttpResponse:
                     client=side.client,
                     steps=form.steps(),
                     based_on=form.cleaned_data["based_on"],
-                    request=request,
+                    context=audit_context(request),
                 )
             except StaleEdit as stale:
                 # Nothing was saved: show the newer version beside the person's own text,

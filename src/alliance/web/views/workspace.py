@@ -24,6 +24,7 @@ from alliance.alerts.selectors import (
 )
 from alliance.alerts.services import alert_acknowledge as alert_acknowledge_service
 from alliance.alerts.services import alert_resolve as alert_resolve_service
+from alliance.audit.context import audit_context
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record, record_opened
 from alliance.care import access
@@ -90,7 +91,9 @@ def _episode_page(request: AuthedRequest, episode_id: int) -> Episode:
     opening one is audited like opening the record (a POST writes its own event)."""
     episode = access.access_episode(request.user, episode_id, Act.TREAT)
     if request.method == "GET":
-        record_opened(actor=request.user, client_id=episode.client_id, request=request)
+        record_opened(
+            actor=request.user, client_id=episode.client_id, context=audit_context(request)
+        )
     return episode
 
 
@@ -98,7 +101,7 @@ def _episode_page(request: AuthedRequest, episode_id: int) -> Episode:
 def client_record(request: AuthedRequest, client_id: int) -> HttpResponse:
     access.require(access.may_see_caseload(request.user))
     record = access.access_client_record(request.user, client_id)
-    record_opened(actor=request.user, client_id=client_id, request=request)
+    record_opened(actor=request.user, client_id=client_id, context=audit_context(request))
     episodes = record.episodes
     context = presenter.client_record(
         client=record.client,
@@ -126,7 +129,7 @@ def session_add(request: AuthedRequest, episode_id: int) -> HttpResponse:
                 actor=request.user,
                 episode=episode,
                 starts_at=form.cleaned_data["starts_at"],
-                request=request,
+                context=audit_context(request),
             )
         except ValidationError as error:
             form.add_error("starts_at", error)
@@ -145,7 +148,7 @@ def session_add(request: AuthedRequest, episode_id: int) -> HttpResponse:
 def episode_close(request: AuthedRequest, episode_id: int) -> HttpResponse:
     episode = _episode_page(request, episode_id)
     if request.method == "POST":
-        close_episode(actor=request.user, episode=episode, request=request)
+        close_episode(actor=request.user, episode=episode, context=audit_context(request))
         messages.success(request, _("The episode of care is closed. Its record stays readable."))
         return redirect("client_record", client_id=episode.client_id)
     return render(request, "web/workspace/episode_close.html", {"episode": episode})
@@ -192,7 +195,7 @@ def _request_questionnaire(
             episode=episode,
             instrument_id=form.cleaned_data["instrument"],
             due_at=form.cleaned_data["due_at"],
-            request=request,
+            context=audit_context(request),
         )
     except ValidationError as error:
         form.add_error("instrument", error)
@@ -206,7 +209,7 @@ def response_detail(request: AuthedRequest, response_id: int) -> HttpResponse:
     response = access.access_in_episode(
         request.user, Response.objects.select_related("client"), response_id
     )
-    record_opened(actor=request.user, client_id=response.client_id, request=request)
+    record_opened(actor=request.user, client_id=response.client_id, context=audit_context(request))
     instrument = get_instrument(response.instrument_id, response.instrument_version)
     language = form_language(instrument, request.user.language)
     return render(
@@ -234,7 +237,7 @@ def response_fhir(request: AuthedRequest, response_id: int) -> HttpResponse:
         client_id=response.client_id,
         target_type="response",
         target_id=response.pk,
-        request=request,
+        context=audit_context(request),
     )
     body = json.dumps(response_fhir_bundle(response), indent=2, ensure_ascii=False)
     download = HttpResponse(body, content_type="application/fhir+json; charset=utf-8")
@@ -257,7 +260,7 @@ def alert_detail(request: AuthedRequest, alert_id: int) -> HttpResponse:
         Alert.objects.select_related("client", "response", "episode", "acknowledged_with"),
         alert_id,
     )
-    record_opened(actor=request.user, client_id=alert.client_id, request=request)
+    record_opened(actor=request.user, client_id=alert.client_id, context=audit_context(request))
     return render(request, "web/workspace/alert_detail.html", _alert_context(request, alert))
 
 
@@ -303,7 +306,10 @@ def alert_acknowledge(request: AuthedRequest, alert_id: int) -> HttpResponse:
     if form.is_valid():
         try:
             alert_acknowledge_service(
-                actor=request.user, alert=alert, note=form.cleaned_data["note"], request=request
+                actor=request.user,
+                alert=alert,
+                note=form.cleaned_data["note"],
+                context=audit_context(request),
             )
         except ValidationError as error:
             form.add_error("note", error)
@@ -322,7 +328,10 @@ def alert_resolve(request: AuthedRequest, alert_id: int) -> HttpResponse:
     )
     try:
         alert_resolve_service(
-            actor=request.user, alert=alert, note=request.POST.get("note", ""), request=request
+            actor=request.user,
+            alert=alert,
+            note=request.POST.get("note", ""),
+            context=audit_context(request),
         )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
@@ -369,7 +378,7 @@ def _save_schedule(request: AuthedRequest, episode: Episode, form: ScheduleForm)
         schedule_update(
             actor=request.user,
             episode=episode,
-            request=request,
+            context=audit_context(request),
             **{name: form.cleaned_data[name] for name in (*form.WHEN, "client_sees_progress")},
         )
     except ValidationError as error:
