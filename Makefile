@@ -85,6 +85,9 @@ serve: install
 	ALLIANCE_DEBUG=true $(BIN)/alliance migrate
 	ALLIANCE_DEBUG=true $(BIN)/alliance runserver 127.0.0.1:8000
 
+STRUCTURE_TESTS = tests/test_access_in_one_place.py tests/test_services_take_no_request.py \
+	tests/web/test_view_size.py tests/web/test_templatetags_decide_nothing.py tests/test_readme_map.py
+
 lint: install-dev
 	@echo "==> ruff"
 	@$(BIN)/ruff check src tests benchmarks
@@ -93,6 +96,8 @@ lint: install-dev
 	@ALLIANCE_TESTING=true $(BIN)/mypy
 	@echo "==> import-linter (the layers in pyproject.toml)"
 	@$(BIN)/lint-imports --no-cache
+	@echo "==> structure: access in one place, short views, services without the request, tags without queries"
+	@ALLIANCE_TESTING=true $(BIN)/pytest -q -p no:cacheprovider $(STRUCTURE_TESTS)
 
 # Two passes: the tests without a browser on both cores (pytest-xdist; a test file stays
 # on one worker, so a module's demo practice is loaded once), then the browser tests.
