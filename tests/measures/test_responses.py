@@ -22,6 +22,7 @@ from alliance.measures.services import (
     response_fhir_bundle,
 )
 from tests.conftest import Cast
+from tests.fhir_checks import unresolved_references
 from tests.sentinel import run_on_database_file
 
 CALM = [1, 0, 1, 0, 1, 0, 1, 0, 0]  # total 4, minimal, item 9 not endorsed
@@ -211,6 +212,12 @@ def test_fhir_export_validates_and_carries_the_loinc_total(cast: Cast) -> None:
     }
     assert observation["valueQuantity"]["value"] == 4
     assert observation["derivedFrom"][0]["reference"] == bundle["entry"][0]["fullUrl"]
+    # Self-contained: the client is not in this Bundle, so it is named, not referred to.
+    assert unresolved_references(bundle) == []
+    assert resources[0]["subject"] == {
+        "type": "Patient",
+        "identifier": {"system": "urn:alliance:id", "value": f"Patient/{cast.dana.pk}"},
+    }
 
 
 SCRIPT = """

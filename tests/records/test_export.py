@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from fhir.resources.R4B.bundle import Bundle
 
+from tests.fhir_checks import unresolved_references
 from tests.records.helpers import (
     ACK_NOTE,
     AGENDA,
@@ -52,6 +53,16 @@ def resources(bundle: dict[str, Any], kind: str) -> list[dict[str, Any]]:
     return [e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == kind]
 
 
+def target(bundle: dict[str, Any], reference: dict[str, str]) -> dict[str, Any]:
+    """The resource a reference points at: the entry whose fullUrl it is."""
+    (found,) = [e["resource"] for e in bundle["entry"] if e["fullUrl"] == reference["reference"]]
+    return found
+
+
+def key(resource: dict[str, Any]) -> str:
+    return f"{resource['resourceType']}/{resource['id']}"
+
+
 def html_of(client: Any) -> str:
     from django.utils import timezone
 
@@ -74,6 +85,7 @@ def test_a_rich_record_is_a_valid_bundle_with_every_kind_of_resource(cast: Any) 
     assert len(full_urls) == len(set(full_urls))
     ids = [(e["resource"]["resourceType"], e["resource"]["id"]) for e in bundle["entry"]]
     assert len(ids) == len(set(ids))
+    assert unresolved_references(bundle) == []
 
 
 def test_the_bundle_holds_the_clients_words_and_nothing_of_anyone_else(cast: Any) -> None:
@@ -84,7 +96,7 @@ def test_the_bundle_holds_the_clients_words_and_nothing_of_anyone_else(cast: Any
         assert words in text, words
     assert ACK_NOTE in text
     assert "eve@example.test" not in text
-    assert f'"Patient/{cast.eve.pk}"' not in text
+    assert f"Patient/{cast.eve.pk}" not in text
     assert f"episode-{cast.eve_episode.pk}" not in text
 
 
@@ -110,26 +122,24 @@ def test_goals_plans_messages_and_exercises_map_to_their_resources(cast: Any) ->
     assert [note["text"] for note in goal["note"]] == [GOAL_FIRST, GOAL_NOW]
     assert goal["lifecycleStatus"] == "active"
     (rating_ref,) = goal["outcomeReference"]
-    rating = next(
-        r
-        for r in resources(bundle, "Observation")
-        if f"Observation/{r['id']}" == rating_ref["reference"]
-    )
+    rating = target(bundle, rating_ref)
+    assert rating["resourceType"] == "Observation"
     assert rating["valueInteger"] == 4
-    assert rating["derivedFrom"] == [
-        {"reference": f"QuestionnaireResponse/response-{rich.risk_response.pk}"}
-    ]
+    (derived_from,) = rating["derivedFrom"]
+    assert key(target(bundle, derived_from)) == (
+        f"QuestionnaireResponse/response-{rich.risk_response.pk}"
+    )
     (plan,) = resources(bundle, "CarePlan")
     assert plan["description"] == SUMMARY
-    assert plan["goal"] == [{"reference": f"Goal/goal-{rich.goal.pk}"}]
+    assert [key(target(bundle, ref)) for ref in plan["goal"]] == [f"Goal/goal-{rich.goal.pk}"]
     assert plan["extension"][0]["url"] == "urn:alliance:extension:plan-review-on"
     assert len(plan["activity"]) == 2
     messages = resources(bundle, "Communication")
     bodies = [m["payload"][0]["contentString"] for m in messages]
     assert DANA_SAYS in bodies and ALICE_SAYS in bodies
     dana_said = messages[bodies.index(DANA_SAYS)]
-    assert dana_said["sender"]["reference"] == f"Patient/{cast.dana.pk}"
-    assert dana_said["recipient"][0]["reference"] == f"Practitioner/{cast.alice.pk}"
+    assert key(target(bundle, dana_said["sender"])) == f"Patient/{cast.dana.pk}"
+    assert key(target(bundle, dana_said["recipient"][0])) == f"Practitioner/{cast.alice.pk}"
     entries = {
         r["id"]: r
         for r in resources(bundle, "QuestionnaireResponse")

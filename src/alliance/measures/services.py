@@ -21,6 +21,7 @@ from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
 from alliance.care.models import Episode, Session
+from alliance.lib.fhir_bundle import resolve_references
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Administration, Response, When
 
@@ -191,7 +192,17 @@ def rescore(response: Response) -> engine.ScoreResult:
 
 
 def response_fhir_bundle(response: Response) -> dict[str, Any]:
-    """The response as a FHIR R4 collection Bundle: a QuestionnaireResponse and its Observations."""
+    """The response as a FHIR R4 collection Bundle: a QuestionnaireResponse and its Observations.
+
+    Self-contained: the client is not in it, so the subject is named by identifier only.
+    """
+    entries = resolve_references(response_fhir_entries(response))
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+
+
+def response_fhir_entries(response: Response) -> list[dict[str, Any]]:
+    """The Bundle entries of a response, references still local keys (``Patient/<id>``):
+    whoever puts them in a Bundle resolves them (``alliance.lib.fhir_bundle``)."""
     result = rescore(response)
     subject = f"Patient/{response.client_id}"
     authored = response.submitted_at.isoformat()
@@ -207,7 +218,7 @@ def response_fhir_bundle(response: Response) -> dict[str, Any]:
     for number, observation in enumerate(observations, start=1):
         observation["id"] = f"{qr_id}-obs-{number}"
         entries.append({"fullUrl": _urn(observation["id"]), "resource": observation})
-    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
+    return entries
 
 
 def _urn(local_id: str) -> str:

@@ -5,8 +5,10 @@ document attested at a moment (a Composition first, a required timestamp and ide
 while this is a copy of the data as it stands. A collection needs no generation time, so
 the same database always exports the same bytes (the backup test compares them).
 
-How the record maps to FHIR (every resource refers to the client as ``Patient/<id>``, the
-form the single-response export already uses; staff are ``Practitioner/<id>``):
+The Bundle is self-contained: every reference is the ``urn:uuid:`` fullUrl of another entry
+of it (``alliance.lib.fhir_bundle``); the code below writes them as local keys
+(``Patient/<id>``, ``Practitioner/<id>``, ``Goal/goal-<id>``…) and ``record_bundle``
+resolves them. How the record maps to FHIR:
 
 ======================================  ===================================================
 Alliance                                FHIR R4B
@@ -27,7 +29,7 @@ goal                                    Goal: current wording in ``description``
                                         wording in ``note``; ratings in ``outcomeReference``
 goal rating (0-10)                      Observation, ``valueInteger``, ``focus`` the Goal
 questionnaire response                  QuestionnaireResponse and its Observations, made by
-                                        ``alliance.measures.services.response_fhir_bundle``
+                                        ``alliance.measures.services.response_fhir_entries``
 alert                                   DetectedIssue; acknowledgement and resolution (with
                                         their notes) in ``mitigation``
 message                                 Communication (``payload.contentString``)
@@ -78,7 +80,8 @@ from alliance.alerts.models import Alert, AlertKind
 from alliance.care import access
 from alliance.exercises.catalogue import exercise_instrument
 from alliance.exercises.models import Entry
-from alliance.measures.services import _urn, response_fhir_bundle
+from alliance.lib.fhir_bundle import resolve_references
+from alliance.measures.services import _urn, response_fhir_entries
 from alliance.messaging.models import Message
 from alliance.plans.models import Goal, GoalStatus
 from alliance.preferences.items import CULTURAL_PARTS, ITEMS_BY_CODE
@@ -255,7 +258,7 @@ class _Builder:
         for goal in part.goals:
             self.add_goal(goal)
         for response in part.responses:
-            self.entries.extend(response_fhir_bundle(response)["entry"])
+            self.entries.extend(response_fhir_entries(response))
         for alert in part.alerts:
             self.add(self.detected_issue(alert))
         for message in part.messages:
@@ -629,7 +632,8 @@ def record_bundle(record: ClientRecord, *, now: datetime | None = None) -> dict[
         for part in record.episodes:
             builder.add_episode(part)
         builder.add_safety_plan()
-    return {"resourceType": "Bundle", "type": "collection", "entry": builder.entries}
+    entries = resolve_references(builder.entries)
+    return {"resourceType": "Bundle", "type": "collection", "entry": entries}
 
 
 def record_bundle_json(record: ClientRecord, *, now: datetime | None = None) -> str:
