@@ -12,7 +12,7 @@ UV_SYNC := UV_PROJECT_ENVIRONMENT=$(VENV) UV_PYTHON=$(PYTHON) UV_PYTHON_DOWNLOAD
 TEST_WORKERS ?= 2
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: install install-dev lock lock-upgrade lock-check demo serve test lint system-deps messages clean
+.PHONY: install install-dev lock lock-upgrade lock-check demo serve test lint system-deps node-deps messages clean
 
 # Installing: uv (pinned with hashes in requirements/uv.txt, kept in .tools/) installs
 # exactly what uv.lock says into .venv: the runtime group for `make demo`, the dev group
@@ -59,9 +59,10 @@ lock-upgrade: $(UV)
 	@echo "==> uv.lock upgraded: review 'git diff uv.lock', run 'make test', commit it."
 
 # System packages the tests need: Debian's Chromium (never a test tool's own
-# browser download) and gettext for the translations.
+# browser download), gettext for the translations, and Node.js for the FHIR validator.
 system-deps:
 	@need=""; \
+	command -v node >/dev/null || need="$$need nodejs npm"; \
 	command -v chromium >/dev/null || need="$$need chromium"; \
 	command -v chromedriver >/dev/null || need="$$need chromium-driver"; \
 	command -v msgfmt >/dev/null || need="$$need gettext"; \
@@ -70,6 +71,16 @@ system-deps:
 	  if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; \
 	  $$SUDO apt-get update -q && $$SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -q $$need; \
 	fi
+
+# The FHIR validator the tests run (tests/fhir_validate: Medplum's validator and HL7's
+# R4 JSON schema), exactly as package-lock.json says, integrity hashes checked.
+NODE_DEPS := tests/fhir_validate/node_modules/.package-lock.json
+$(NODE_DEPS): tests/fhir_validate/package.json tests/fhir_validate/package-lock.json
+	@echo "==> Installing the locked FHIR validator (npm ci) into tests/fhir_validate"
+	@npm ci --prefix tests/fhir_validate --no-audit --no-fund --ignore-scripts --silent
+	@touch $(NODE_DEPS)
+
+node-deps: system-deps $(NODE_DEPS)
 
 # After changing user-facing text: refresh the catalogue, translate, then compile.
 messages: $(DEV)
@@ -101,11 +112,11 @@ lint: install-dev
 
 # Two passes: the tests without a browser on both cores (pytest-xdist; a test file stays
 # on one worker, so a module's demo practice is loaded once), then the browser tests.
-test: lock-check install-dev system-deps lint
+test: lock-check install-dev system-deps node-deps lint
 	@echo "==> pytest: tests without a browser, on $(TEST_WORKERS) workers"
 	@$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile -m "not browser"
 	@echo "==> pytest: browser tests (headless Chromium)"
 	@$(BIN)/pytest -m browser
 
 clean:
-	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(TOOLS) var .pytest_cache .mypy_cache .ruff_cache tests/fhir_validate/node_modules

