@@ -2,8 +2,9 @@
 Bundle (FHIR R4, bundle.html#references), HL7's R4 JSON schema accepts it, and so does
 Medplum's validator (@medplum/core ``validateResource`` with the R4 definitions).
 
-Three outputs are checked: demo client1's whole record export, one response's download
-(``response_fhir_bundle``) and ``alliance score --format fhir``. The schema and Medplum's
+The outputs checked: demo client1's record export (whole, and without what they kept
+private), one response's download (``response_fhir_bundle``) and ``alliance score
+--format fhir``. The schema and Medplum's
 validator come from npm, locked in tests/fhir_validate (``make node-deps``, which ``make
 test`` runs). Without them the tests fail under CI; elsewhere they skip only when Node.js
 itself is missing.
@@ -39,7 +40,8 @@ pytestmark = pytest.mark.django_db
 def outputs(
     _demo_practice_loaded: Any, django_db_blocker: Any, tmp_path_factory: pytest.TempPathFactory
 ) -> dict[str, Path]:
-    """Each output as a file: ``record`` (client1's export), ``response``, ``score``."""
+    """Each output as a file: ``record`` (client1's export), ``shared`` (the copy without
+    what client1 kept private), ``response`` (one response's download), ``score``."""
     from alliance.accounts.models import User
     from alliance.measures.models import Response
     from alliance.measures.services import response_fhir_bundle
@@ -47,10 +49,12 @@ def outputs(
     from alliance.records.selectors import client_record
 
     folder = tmp_path_factory.mktemp("fhir")
-    files = {name: folder / f"{name}.json" for name in ("record", "response", "score")}
+    files = {name: folder / f"{name}.json" for name in ("record", "shared", "response", "score")}
     with django_db_blocker.unblock():
         client1 = User.objects.get(email="client1@demo.test")
         files["record"].write_text(record_bundle_json(client_record(client1)), encoding="utf-8")
+        shared = client_record(client1, everything=False)
+        files["shared"].write_text(record_bundle_json(shared), encoding="utf-8")
         response = Response.objects.filter(client=client1).order_by("pk").first()
         assert response is not None
         files["response"].write_text(json.dumps(response_fhir_bundle(response)), encoding="utf-8")
@@ -77,7 +81,7 @@ def validators_installed() -> None:
     pytest.skip(f"Node.js is not installed, so neither is the FHIR validator ({hint})")
 
 
-@pytest.mark.parametrize("name", ["record", "response", "score"])
+@pytest.mark.parametrize("name", ["record", "shared", "response", "score"])
 def test_every_reference_resolves_inside_its_bundle(outputs: dict[str, Path], name: str) -> None:
     bundle = read(outputs[name])
     assert bundle["entry"], name
