@@ -249,3 +249,17 @@ def test_the_page_queries_the_same_for_2_and_8_of_everything(cast: Cast) -> None
     # Today 20: the signed-in session, the access question, the audit event and one
     # query per section (the goals' wordings prefetched).
     assert large <= 22
+
+
+def test_a_spanish_speaking_therapist_reads_it_in_spanish(cast: Cast) -> None:
+    _held, upcoming = _sessions(cast)
+    now = timezone.now()
+    for days, total in ((30, 40), (25, 44), (20, 42), (2, 30)):
+        submit(cast.dana_episode, "session-feedback", total, now - timedelta(days=days))
+    cast.alice.language = "es"
+    cast.alice.save(update_fields=["language"])
+    page = _page(cast.alice, upcoming)
+    assert "Preparar la sesión 2: Dana" in page
+    assert "No hay cuestionarios desde la última sesión." in page
+    assert "más baja de lo habitual en este/a cliente" in page
+    assert "lower than is usual" not in page
