@@ -263,3 +263,16 @@ def test_a_spanish_speaking_therapist_reads_it_in_spanish(cast: Cast) -> None:
     assert "No hay cuestionarios desde la última sesión." in page
     assert "más baja de lo habitual en este/a cliente" in page
     assert "lower than is usual" not in page
+
+
+def test_a_session_booked_in_between_but_not_held_does_not_start_the_window(cast: Cast) -> None:
+    _held, upcoming = _sessions(cast)
+    later = session_schedule(
+        actor=cast.alice,
+        episode=cast.dana_episode,
+        starts_at=upcoming.starts_at + timedelta(days=7),
+    )
+    latest = submit(cast.dana_episode, "phq-9", 8, timezone.now() - timedelta(days=3))
+    page = _page(cast.alice, later)
+    assert "session 1," in page
+    assert reverse("response_detail", kwargs={"response_id": latest.pk}) in page

@@ -14,6 +14,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from django.db.models import OuterRef, Q, Subquery
+from django.utils import timezone
 
 from alliance.alerts.models import Alert, AlertStatus
 from alliance.alerts.selectors import risk_answers_standing
@@ -57,10 +58,13 @@ class Preparation:
     messages: int
 
 
-def previous_session(session: Session) -> Session | None:
-    """The last session of the episode that started before this one."""
+def previous_session(session: Session, now: datetime | None = None) -> Session | None:
+    """The last session of the episode held before this one: one booked in between but
+    still to come has nothing to report yet."""
+    now = now or timezone.now()
     return (
         Session.objects.filter(episode_id=session.episode_id, starts_at__lt=session.starts_at)
+        .filter(starts_at__lte=now)
         .order_by("-starts_at", "-number")
         .first()
     )
