@@ -36,6 +36,11 @@ urlpatterns = [
         workspace.session_add,
         name="session_add",
     ),
+    path(
+        "clinic/sessions/<int:session_id>/prepare/",
+        workspace.session_prepare,
+        name="session_prepare",
+    ),
     path("clinic/episodes/<int:episode_id>/close/", workspace.episode_close, name="episode_close"),
     path(
         "clinic/episodes/<int:episode_id>/schedule/", workspace.schedule_edit, name="schedule_edit"

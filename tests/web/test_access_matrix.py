@@ -16,7 +16,15 @@ from django.urls import URLPattern, URLResolver, get_resolver
 
 from tests.conftest import Cast
 from tests.web.matrix import LOGGED_IN_REDIRECT, ROLES, Rows, everyone, only, signed_in
-from tests.web.matrix_rows import exercises, messaging, plans, preferences, records, safety
+from tests.web.matrix_rows import (
+    exercises,
+    messaging,
+    plans,
+    preferences,
+    preparation,
+    records,
+    safety,
+)
 
 STAFF = ("therapist", "other_therapist", "supervisor", "admin")
 # Reauthenticating with a code, or turning the app off, is for those who have an app.
@@ -211,6 +219,7 @@ for _rows in (
     messaging.ROWS,
     safety.ROWS,
     records.ROWS,
+    preparation.ROWS,
 ):
     assert not MATRIX.keys() & _rows.keys(), "a URL has two rows"
     MATRIX.update(_rows)

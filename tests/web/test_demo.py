@@ -235,3 +235,28 @@ def test_therapist1_has_an_open_alert_of_each_kind(demo_practice: Any) -> None:
         ("disengagement", "client30@demo.test"),
     ):
         assert open_alerts.filter(kind=kind, client__email=email).exists(), (kind, email)
+
+
+def test_therapist1_prepares_client1s_next_session_from_the_demo(demo_practice: Any) -> None:
+    """The demo's client1 has a session booked with therapist1 in two days: its
+    preparation page has something in it, and the caseload links to it."""
+    from django.urls import reverse
+
+    upcoming = (
+        Session.objects.filter(
+            episode__client__email="client1@demo.test", starts_at__gt=timezone.now()
+        )
+        .order_by("starts_at")
+        .first()
+    )
+    assert upcoming is not None
+    assert upcoming.episode.therapist.email == "therapist1@demo.test"
+    url = reverse("session_prepare", kwargs={"session_id": upcoming.pk})
+    client = Client()
+    client.force_login(User.objects.get(email="therapist1@demo.test"))
+    assert url in client.get(reverse("caseload")).content.decode()
+    page = client.get(url)
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "No open alerts." not in text  # client1 has an open risk alert
+    assert "No session feedback since the last session." not in text

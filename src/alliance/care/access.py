@@ -34,7 +34,7 @@ from alliance.accounts.models import Role
 from alliance.accounts.models import is_client_role as roles_is_client_role
 from alliance.accounts.models import is_staff_role as roles_is_staff_role
 from alliance.accounts.models import same_person as roles_same_person
-from alliance.care.models import Episode
+from alliance.care.models import Episode, Session
 
 if TYPE_CHECKING:
     from allauth.usersessions.models import UserSession
@@ -210,6 +210,26 @@ def access_in_episode(user: User, queryset: QuerySet[T], pk: int, act: Act = Act
         raise Http404
     access_episode(user, found.episode_id, act)  # type: ignore[attr-defined]
     return found
+
+
+def access_session_preparation(user: User, session_id: int) -> Session:
+    """A session, for its preparation page: the episode's treating therapist, and its
+    supervisor (who reads it, read only). Anyone else is a 404, the client included: the
+    page is the clinician's notes for the session, not the client's record."""
+    session = (
+        Session.objects.select_related("episode__client", "episode__therapist")
+        .filter(pk=session_id, episode__in=episodes_reachable_by(user))
+        .first()
+    )
+    if session is None:
+        raise Http404
+    if not may_act_on_episode(user, session.episode, Act.READ):
+        raise Http404
+    if not (
+        is_treating_therapist(user, session.episode) or is_episode_supervisor(user, session.episode)
+    ):
+        raise Http404
+    return session
 
 
 def access_client_record(user: User, client_id: int) -> RecordAccess:

@@ -41,13 +41,14 @@ def caseload_for(user: User) -> QuerySet[Episode]:
         .annotate(n=Count("pk"))
         .values("n")
     )
+    upcoming = sessions.filter(starts_at__gt=now).order_by("starts_at", "number")
     return (
         episodes_reachable_by(user)
         .annotate(
             sessions_held=Coalesce(Subquery(held), 0),
-            next_session_at=Subquery(
-                sessions.filter(starts_at__gt=now).order_by("starts_at").values("starts_at")[:1]
-            ),
+            next_session_at=Subquery(upcoming.values("starts_at")[:1]),
+            # The caseload links the next session to its preparation page.
+            next_session_id=Subquery(upcoming.values("pk")[:1]),
         )
         .order_by("status", "client__preferred_name", "-opened_at")
     )

@@ -250,14 +250,7 @@ def _clinician_section(
     else:
         if risk_at is not None:
             # Before the change, so that "recovered" is never read without it.
-            summary.append(
-                _(
-                    "A risk item was answered at or above its threshold on %(date)s: a score "
-                    "out of the clinical range does not mean the risk has passed. Read this "
-                    "change beside the risk follow-up."
-                )
-                % {"date": when(risk_at, "date")}
-            )
+            summary.append(risk_sentence(risk_at))
         summary.append(_clinician_change(series))
         if not instrument.validated:
             notes.append(_not_validated(instrument, language))
@@ -281,6 +274,15 @@ def _clinician_section(
         summary=summary,
         notes=notes,
     )
+
+
+def risk_sentence(risk_at: datetime) -> str:
+    """Said before any change since intake while a risk answer stands."""
+    return _(
+        "A risk item was answered at or above its threshold on %(date)s: a score "
+        "out of the clinical range does not mean the risk has passed. Read this "
+        "change beside the risk follow-up."
+    ) % {"date": when(risk_at, "date")}
 
 
 def _clinician_change(series: Series) -> str:
@@ -590,3 +592,13 @@ def _one(value: float) -> str:
 
 def _language() -> str:
     return (translation.get_language() or "en").split("-")[0]
+
+
+# The same numbers in the same words on other clinician pages (``presenters/preparation.py``).
+series_by_episode = _series_by_episode
+clinician_change = _clinician_change
+band_text = _band_text
+session_text = _session_text
+signed = _signed
+one_decimal = _one
+language = _language

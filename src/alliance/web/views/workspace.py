@@ -41,6 +41,7 @@ from alliance.measures.selectors import (
     waiting_administrations_of,
 )
 from alliance.measures.services import administration_request, response_fhir_bundle
+from alliance.preparation.selectors import session_preparation
 from alliance.web.findings import alert_explanation
 from alliance.web.forms import (
     AlertNoteForm,
@@ -50,6 +51,7 @@ from alliance.web.forms import (
     SessionForm,
 )
 from alliance.web.http import AuthedRequest
+from alliance.web.presenters import preparation
 from alliance.web.presenters import workspace as presenter
 from alliance.web.presenters.panels import pages as panels
 from alliance.web.questionnaire import answer_rows, form_language
@@ -117,6 +119,20 @@ def client_record(request: AuthedRequest, client_id: int) -> HttpResponse:
         now=timezone.now(),
     )
     return render(request, "web/workspace/client_record.html", context)
+
+
+@require_GET
+def session_prepare(request: AuthedRequest, session_id: int) -> HttpResponse:
+    """One page before a session: what happened since the last one. The treating therapist
+    and the supervisor read it; it writes nothing. (The client's reply to the last
+    session's summary joins it once summaries exist: issue 17, a later part.)"""
+    access.require(access.may_see_caseload(request.user))
+    session = access.access_session_preparation(request.user, session_id)
+    record_opened(
+        actor=request.user, client_id=session.episode.client_id, context=audit_context(request)
+    )
+    prep = session_preparation(viewer=request.user, session=session)
+    return render(request, "web/workspace/session_prepare.html", preparation.preparation_page(prep))
 
 
 @require_http_methods(["GET", "POST"])
