@@ -298,3 +298,48 @@ def test_the_open_episode_check_reports_progress(cast: Any) -> None:
     result = disengagement_check_open_episodes(progress=seen.append, every=1)
     assert result == {"episodes": 2, "raised": 0, "checkins_changed": 0}
     assert seen == [1, 2]
+
+
+def test_a_claim_left_by_a_dead_worker_is_retried_after_the_timeout(cast: Any) -> None:
+    """A worker that died between claiming and recording leaves the reminder "sending":
+    not sent again while the claim is fresh (another worker may be sending it), sent once
+    the claim is older than CLAIM_TIMEOUT."""
+    from alliance.notifications.tasks import CLAIM_TIMEOUT, due_reminders_send
+
+    session = session_in(cast.dana_episode, timedelta(hours=5))
+    now = timezone.now()
+    ReminderSent.objects.create(
+        kind="session",
+        object_id=session.pk,
+        user=cast.dana,
+        attempts=1,
+        claimed_at=now - timedelta(minutes=1),
+        claimed_by="elsewhere:1",
+    )
+    assert due_reminders_send(now)["sessions"] == 0
+    assert mail.outbox == []
+
+    later = now + CLAIM_TIMEOUT
+    assert due_reminders_send(later)["sessions"] == 1
+    assert [m.to for m in mail.outbox] == [["dana@example.test"]]
+    log = ReminderSent.objects.get()
+    assert (log.status, log.attempts, log.claimed_at) == ("sent", 2, later)
+    assert due_reminders_send(later + CLAIM_TIMEOUT)["sessions"] == 0
+    assert len(mail.outbox) == 1
+
+
+def test_a_stale_claim_is_not_retried_past_max_attempts(cast: Any) -> None:
+    from alliance.notifications.tasks import CLAIM_TIMEOUT, due_reminders_send
+
+    session = session_in(cast.dana_episode, timedelta(hours=5))
+    now = timezone.now()
+    ReminderSent.objects.create(
+        kind="session",
+        object_id=session.pk,
+        user=cast.dana,
+        attempts=MAX_ATTEMPTS,
+        claimed_at=now - CLAIM_TIMEOUT * 2,
+        claimed_by="elsewhere:1",
+    )
+    assert due_reminders_send(now)["sessions"] == 0
+    assert mail.outbox == []
