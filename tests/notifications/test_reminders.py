@@ -343,3 +343,51 @@ def test_a_stale_claim_is_not_retried_past_max_attempts(cast: Any) -> None:
     )
     assert due_reminders_send(now)["sessions"] == 0
     assert mail.outbox == []
+
+
+def test_an_alert_email_is_claimed_once(cast: Any) -> None:
+    """The task run twice (a requeue, a second worker) sends one e-mail: the second call
+    finds the e-mail claimed and sent."""
+    from alliance.alerts.services import alert_notify
+
+    alert = Alert.objects.create(episode=cast.dana_episode, client=cast.dana, kind=AlertKind.RISK)
+    assert alert_notify(alert.pk) is True
+    assert alert_notify(alert.pk) is False
+    assert len(mail.outbox) == 1
+    alert.refresh_from_db()
+    assert alert.notification == "sent"
+    assert alert.notification_claimed_by
+
+
+def test_alert_emails_lost_with_a_dead_worker_are_sent_by_the_round(cast: Any) -> None:
+    """An e-mail whose task died with its worker (still "pending", or "sending" with a
+    stale claim) is sent by the periodic round after CLAIM_TIMEOUT; a fresh claim, an old
+    alert and a sent one are left alone."""
+    from alliance.alerts.services import RESUME_LOOKBACK, alert_notifications_resume
+    from alliance.lib.claims import CLAIM_TIMEOUT
+
+    now = timezone.now()
+
+    def alert(**fields: Any) -> Alert:
+        return Alert.objects.create(
+            episode=cast.dana_episode, client=cast.dana, kind=AlertKind.RISK, **fields
+        )
+
+    lost_task = alert(created_at=now - CLAIM_TIMEOUT * 2)
+    dead_claim = alert(
+        created_at=now - CLAIM_TIMEOUT * 3,
+        notification="sending",
+        notification_attempted_at=now - CLAIM_TIMEOUT * 2,
+    )
+    alert(created_at=now - CLAIM_TIMEOUT * 3, notification="sending", notification_attempted_at=now)
+    alert(created_at=now)  # its task is simply still queued
+    alert(created_at=now - RESUME_LOOKBACK * 2)
+    alert(created_at=now - CLAIM_TIMEOUT * 2, notification="sent")
+
+    assert alert_notifications_resume(now) == 2
+    assert len(mail.outbox) == 2
+    assert set(Alert.objects.filter(notification="sent", pk__in=[lost_task.pk, dead_claim.pk])) == {
+        lost_task,
+        dead_claim,
+    }
+    assert alert_notifications_resume(now) == 0

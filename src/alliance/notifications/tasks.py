@@ -7,8 +7,6 @@ only ids and the kind of error.
 
 from __future__ import annotations
 
-import os
-import socket
 from collections import defaultdict
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -23,8 +21,9 @@ from django_tasks import task
 from django_tasks.base import Task
 
 from alliance.alerts.rules import disengagement_check_open_episodes
-from alliance.alerts.services import alert_notify
+from alliance.alerts.services import alert_notifications_resume, alert_notify
 from alliance.care.models import EpisodeStatus, Session
+from alliance.lib.claims import CLAIM_TIMEOUT, worker_name
 from alliance.localtime import when, zone_label, zone_of
 from alliance.mail import send_in_language
 from alliance.measures.models import Administration
@@ -42,15 +41,6 @@ SESSION_WINDOW = timedelta(hours=24)
 CHECKIN_LOOKBACK = timedelta(days=7)
 # A reminder whose e-mail failed is tried again on later rounds, this many times in all.
 MAX_ATTEMPTS = 3
-# A claim still "sending" after this long is taken to be from a worker that died between
-# claiming and recording the outcome, and may be claimed again (see ``_claim``). Well above
-# any SMTP timeout, so that a live worker's claim is never taken from it.
-CLAIM_TIMEOUT = timedelta(minutes=15)
-
-
-def worker_name() -> str:
-    """Who claims a piece of work: host and process id, for the claimed_by columns."""
-    return f"{socket.gethostname()}:{os.getpid()}"[:100]
 
 
 def enqueue_in_transaction(work: Task[..., Any], *args: Any) -> None:
@@ -74,6 +64,12 @@ def enqueue_in_transaction(work: Task[..., Any], *args: Any) -> None:
 def send_alert_notification(alert_id: int) -> None:
     """The risk-alert e-mail to the therapist; `alert_notify` records sent or failed."""
     alert_notify(alert_id)
+
+
+@task()
+def resume_alert_notifications() -> int:
+    """Alert e-mails whose task was lost (a worker killed mid-task) or is far behind."""
+    return alert_notifications_resume()
 
 
 @task()
