@@ -1,13 +1,14 @@
-"""Two `alliance worker` processes, one PostgreSQL database: every background e-mail is sent
+"""Two `alliance worker` processes, one database: every background e-mail is sent
 exactly once — session and check-in reminders, alert e-mails, message notices, and the
 reminders and alert e-mails a dead worker left claimed — none missed, none twice, and no
 alert raised twice.
 
 The workers are real processes (`alliance worker --once`, started together), with Django's
 file-based e-mail backend writing to one directory that is counted afterwards. The
-database is a new one on the PostgreSQL server that ALLIANCE_TEST_POSTGRES_URL or (in CI's
-PostgreSQL pass) DATABASE_URL points at, dropped afterwards; with neither set the module
-is skipped (SQLite runs one writer at a time, and the suite's SQLite file is not shared).
+database is a SQLite file of their own (one writer at a time, so the claims there are
+checked but the race is milder), and a new database on the PostgreSQL server that
+ALLIANCE_TEST_POSTGRES_URL or (in CI's PostgreSQL pass) DATABASE_URL points at, dropped
+afterwards; with neither set, the PostgreSQL case is skipped.
 """
 
 from __future__ import annotations
@@ -122,8 +123,13 @@ ALERT = "A client needs your attention"
 NOTICE = "You have a new message"
 
 
-@pytest.fixture(scope="module")
-def database() -> Iterator[str]:
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database(request: pytest.FixtureRequest) -> Iterator[str]:
+    """A new database for the two workers: a SQLite file of their own (its writers take
+    turns), or a new database on the PostgreSQL server named for the tests."""
+    if request.param == "sqlite":
+        yield ""  # the default file in the test's ALLIANCE_VAR_DIR
+        return
     server = _server_url()
     if not server:
         pytest.skip(
@@ -182,11 +188,12 @@ def test_two_workers_send_every_email_exactly_once(database: str, tmp_path: Path
         "ALLIANCE_DEBUG": "true",
         "ALLIANCE_VAR_DIR": str(tmp_path / "var"),
         "ALLIANCE_FIELD_KEYS": KEY,
-        "DATABASE_URL": database,
         "DJANGO_SETTINGS_MODULE": "two_workers_settings",
         "PYTHONPATH": os.pathsep.join([str(tmp_path), str(ROOT / "src")]),
         "TWO_WORKERS_MAIL_DIR": str(mail_dir),
     }
+    if database:
+        env["DATABASE_URL"] = database
     alliance(env, "migrate", "-v", "0")
     assert "seeded" in alliance(env, "shell", "-v", "0", "-c", SEED)
     assert sent(mail_dir) == []  # queued, not sent: that is the workers' job
