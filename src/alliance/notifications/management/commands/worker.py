@@ -36,10 +36,12 @@ def _positive(value: str) -> float:
 class Command(BaseCommand):
     help = (
         "Run the background worker: it sends queued e-mails (alerts) and, every --interval "
-        "seconds, queues the session and check-in reminders and the disengagement check, and "
-        "appends a checkpoint of the audit chain to ALLIANCE_AUDIT_CHECKPOINT when the last "
-        "is an hour old. Stops cleanly on Ctrl+C or SIGTERM. --once runs one round and exits "
-        "(for cron)."
+        "seconds, queues the session and check-in reminders, the disengagement check and the "
+        "alert e-mails a stopped worker left unsent, and appends a checkpoint of the audit "
+        "chain to ALLIANCE_AUDIT_CHECKPOINT when the last is an hour old. Stops cleanly on "
+        "Ctrl+C or SIGTERM. --once runs one round and exits (for cron). Any number of "
+        "workers may share one PostgreSQL database: each e-mail is claimed by one of them "
+        "(README, Deploying)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
