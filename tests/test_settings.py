@@ -190,3 +190,80 @@ def test_migrate_creates_the_cache_table_for_login_rate_limits(tmp_path: Any) ->
     with sqlite3.connect(tmp_path / "alliance.sqlite3") as db:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master")}
     assert "alliance_cache" in tables
+
+
+SHOW_DATABASE = (
+    "from django.conf import settings; d = settings.DATABASES['default']; "
+    "print(d['CONN_MAX_AGE'], d.get('OPTIONS', {}).get('pool'))"
+)
+
+
+def test_without_a_pool_postgresql_connections_persist_a_minute() -> None:
+    result = run_alliance(
+        {"ALLIANCE_DEBUG": "true", "DATABASE_URL": "postgres://a:b@db.invalid/alliance"},
+        "shell",
+        "-c",
+        SHOW_DATABASE,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "60 None"
+
+
+def test_alliance_db_pool_turns_on_the_psycopg_pool() -> None:
+    result = run_alliance(
+        {
+            "ALLIANCE_DEBUG": "true",
+            "ALLIANCE_DB_POOL": "8",
+            "DATABASE_URL": "postgres://a:b@db.invalid/alliance",
+        },
+        "shell",
+        "-c",
+        SHOW_DATABASE,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == (
+        "0 {'min_size': 1, 'max_size': 8, 'timeout': 10}"
+    )
+
+
+@pytest.mark.parametrize("size", ["-1", "lots"])
+def test_alliance_db_pool_must_be_a_size(size: str) -> None:
+    result = run_alliance(
+        {
+            "ALLIANCE_DEBUG": "true",
+            "ALLIANCE_DB_POOL": size,
+            "DATABASE_URL": "postgres://a:b@db.invalid/alliance",
+        },
+        "check",
+    )
+    assert result.returncode != 0
+    assert "ALLIANCE_DB_POOL" in result.stderr
+
+
+def test_alliance_db_pool_is_refused_with_sqlite(tmp_path: Any) -> None:
+    result = run_alliance(
+        {"ALLIANCE_DEBUG": "true", "ALLIANCE_VAR_DIR": str(tmp_path), "ALLIANCE_DB_POOL": "4"},
+        "check",
+    )
+    assert result.returncode != 0
+    assert "only with DATABASE_URL=postgres://" in result.stderr
+
+
+def test_pooled_connections_reach_postgresql() -> None:
+    """With a real server (ALLIANCE_TEST_POSTGRES_URL, or DATABASE_URL in CI's PostgreSQL
+    pass), queries go through the pool."""
+    from tests.test_move_database import _server_url
+
+    url = _server_url()
+    if not url:
+        pytest.skip("no PostgreSQL: set ALLIANCE_TEST_POSTGRES_URL=postgres://…")
+    result = run_alliance(
+        {"ALLIANCE_DEBUG": "true", "ALLIANCE_DB_POOL": "3", "DATABASE_URL": url},
+        "shell",
+        "-c",
+        "from django.db import connection\n"
+        "with connection.cursor() as c:\n"
+        "    c.execute('SELECT 41 + 1'); print(c.fetchone()[0], connection.pool.max_size)\n",
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "42 3"

@@ -69,6 +69,9 @@ try:
     PRACTICE_COUNTRY = env_str("ALLIANCE_PRACTICE_COUNTRY", "US").upper()
     # Years the audit facts of an erased client are held (HIPAA: six, 45 CFR 164.316(b)(2)).
     ERASURE_AUDIT_RETENTION_YEARS = env_int("ALLIANCE_ERASURE_AUDIT_RETENTION_YEARS", 6)
+    # Connections each process keeps in a psycopg pool (PostgreSQL only); 0: no pool,
+    # one persistent connection per thread instead (README, "Deploying").
+    DB_POOL = env_int("ALLIANCE_DB_POOL", 0)
 except ConfigError as error:
     raise ImproperlyConfigured(str(error)) from None
 
@@ -219,6 +222,20 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
         ),
     }
+elif DB_POOL > 0:
+    # Django's psycopg pool: up to DB_POOL connections per process, handed to each request
+    # and returned after it. Pooled connections are not kept per thread as well.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 1,
+        "max_size": DB_POOL,
+        "timeout": 10,
+    }
+if DB_POOL < 0 or (DB_POOL and DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3"):
+    raise ImproperlyConfigured(
+        "ALLIANCE_DB_POOL is the size of a PostgreSQL connection pool: 0 (no pool) or more, "
+        "and only with DATABASE_URL=postgres://…"
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 CACHES = {

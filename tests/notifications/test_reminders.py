@@ -298,3 +298,96 @@ def test_the_open_episode_check_reports_progress(cast: Any) -> None:
     result = disengagement_check_open_episodes(progress=seen.append, every=1)
     assert result == {"episodes": 2, "raised": 0, "checkins_changed": 0}
     assert seen == [1, 2]
+
+
+def test_a_claim_left_by_a_dead_worker_is_retried_after_the_timeout(cast: Any) -> None:
+    """A worker that died between claiming and recording leaves the reminder "sending":
+    not sent again while the claim is fresh (another worker may be sending it), sent once
+    the claim is older than CLAIM_TIMEOUT."""
+    from alliance.notifications.tasks import CLAIM_TIMEOUT, due_reminders_send
+
+    session = session_in(cast.dana_episode, timedelta(hours=5))
+    now = timezone.now()
+    ReminderSent.objects.create(
+        kind="session",
+        object_id=session.pk,
+        user=cast.dana,
+        attempts=1,
+        claimed_at=now - timedelta(minutes=1),
+        claimed_by="elsewhere:1",
+    )
+    assert due_reminders_send(now)["sessions"] == 0
+    assert mail.outbox == []
+
+    later = now + CLAIM_TIMEOUT
+    assert due_reminders_send(later)["sessions"] == 1
+    assert [m.to for m in mail.outbox] == [["dana@example.test"]]
+    log = ReminderSent.objects.get()
+    assert (log.status, log.attempts, log.claimed_at) == ("sent", 2, later)
+    assert due_reminders_send(later + CLAIM_TIMEOUT)["sessions"] == 0
+    assert len(mail.outbox) == 1
+
+
+def test_a_stale_claim_is_not_retried_past_max_attempts(cast: Any) -> None:
+    from alliance.notifications.tasks import CLAIM_TIMEOUT, due_reminders_send
+
+    session = session_in(cast.dana_episode, timedelta(hours=5))
+    now = timezone.now()
+    ReminderSent.objects.create(
+        kind="session",
+        object_id=session.pk,
+        user=cast.dana,
+        attempts=MAX_ATTEMPTS,
+        claimed_at=now - CLAIM_TIMEOUT * 2,
+        claimed_by="elsewhere:1",
+    )
+    assert due_reminders_send(now)["sessions"] == 0
+    assert mail.outbox == []
+
+
+def test_an_alert_email_is_claimed_once(cast: Any) -> None:
+    """The task run twice (a requeue, a second worker) sends one e-mail: the second call
+    finds the e-mail claimed and sent."""
+    from alliance.alerts.services import alert_notify
+
+    alert = Alert.objects.create(episode=cast.dana_episode, client=cast.dana, kind=AlertKind.RISK)
+    assert alert_notify(alert.pk) is True
+    assert alert_notify(alert.pk) is False
+    assert len(mail.outbox) == 1
+    alert.refresh_from_db()
+    assert alert.notification == "sent"
+    assert alert.notification_claimed_by
+
+
+def test_alert_emails_lost_with_a_dead_worker_are_sent_by_the_round(cast: Any) -> None:
+    """An e-mail whose task died with its worker (still "pending", or "sending" with a
+    stale claim) is sent by the periodic round after CLAIM_TIMEOUT; a fresh claim, an old
+    alert and a sent one are left alone."""
+    from alliance.alerts.services import RESUME_LOOKBACK, alert_notifications_resume
+    from alliance.lib.claims import CLAIM_TIMEOUT
+
+    now = timezone.now()
+
+    def alert(**fields: Any) -> Alert:
+        return Alert.objects.create(
+            episode=cast.dana_episode, client=cast.dana, kind=AlertKind.RISK, **fields
+        )
+
+    lost_task = alert(created_at=now - CLAIM_TIMEOUT * 2)
+    dead_claim = alert(
+        created_at=now - CLAIM_TIMEOUT * 3,
+        notification="sending",
+        notification_attempted_at=now - CLAIM_TIMEOUT * 2,
+    )
+    alert(created_at=now - CLAIM_TIMEOUT * 3, notification="sending", notification_attempted_at=now)
+    alert(created_at=now)  # its task is simply still queued
+    alert(created_at=now - RESUME_LOOKBACK * 2)
+    alert(created_at=now - CLAIM_TIMEOUT * 2, notification="sent")
+
+    assert alert_notifications_resume(now) == 2
+    assert len(mail.outbox) == 2
+    assert set(Alert.objects.filter(notification="sent", pk__in=[lost_task.pk, dead_claim.pk])) == {
+        lost_task,
+        dead_claim,
+    }
+    assert alert_notifications_resume(now) == 0

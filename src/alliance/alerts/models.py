@@ -25,6 +25,8 @@ class AlertStatus(models.TextChoices):
 
 class NotificationStatus(models.TextChoices):
     PENDING = "pending", _("Pending")
+    # Claimed by a worker and being sent (``alliance.alerts.services.alert_notify``).
+    SENDING = "sending", _("Sending")
     SENT = "sent", _("Sent")
     FAILED = "failed", _("Could not be sent")
     NONE = "none", _("Not needed")
@@ -66,7 +68,10 @@ class Alert(models.Model):
     notification = models.CharField(
         max_length=20, choices=NotificationStatus.choices, default="pending"
     )
+    # When the e-mail was claimed (while "sending") or last attempted, and which worker
+    # (host:pid) claimed it.
     notification_attempted_at = models.DateTimeField(null=True, blank=True)
+    notification_claimed_by = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["-created_at"]

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -15,11 +17,17 @@ from alliance.alerts.models import Alert, AlertKind, AlertStatus, NotificationSt
 from alliance.audit.context import AuditContext
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
+from alliance.lib.claims import CLAIM_TIMEOUT, worker_name
 from alliance.mail import send_in_language
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from alliance.accounts.models import User
     from alliance.measures.models import Response
+
+# How far back ``alert_notifications_resume`` looks for alert e-mails never sent.
+RESUME_LOOKBACK = timedelta(days=2)
 
 
 def alert_raise_for_risk(*, response: Response) -> Alert:
@@ -47,12 +55,38 @@ def alert_raise_for_risk(*, response: Response) -> Alert:
     return alert
 
 
-def alert_notify(alert_id: int) -> None:
+def alert_notify(alert_id: int, now: datetime | None = None) -> bool:
     """E-mail the treating therapist — no health information, only "please sign in".
 
     Runs after the alert is committed; if sending fails the alert still stands, and the
-    failure is recorded for the practice admin to see.
+    failure is recorded for the practice admin to see. Returns whether this call sent it.
+
+    Claim, send, record: a conditional UPDATE from "pending" to "sending" (PostgreSQL
+    re-checks it once the row lock is free; SQLite runs one writer at a time) lets exactly
+    one of several workers send the e-mail, with no lock held while the mail server
+    answers. A claim still "sending" after CLAIM_TIMEOUT is from a worker that died, and
+    is taken again: at-least-once, so a worker killed after the mail server accepted the
+    e-mail and before recording it means the therapist gets it twice; never none.
     """
+    now = now or timezone.now()
+    me = worker_name()
+    claimed = (
+        Alert.objects.filter(pk=alert_id)
+        .filter(
+            Q(notification=NotificationStatus.PENDING)
+            | Q(
+                notification=NotificationStatus.SENDING,
+                notification_attempted_at__lt=now - CLAIM_TIMEOUT,
+            )
+        )
+        .update(
+            notification=NotificationStatus.SENDING,
+            notification_attempted_at=now,
+            notification_claimed_by=me,
+        )
+    )
+    if not claimed:
+        return False  # sent, being sent, failed, or not needed
     alert = Alert.objects.select_related("episode__therapist").get(pk=alert_id)
     therapist = alert.episode.therapist
     context: dict[str, Any] = {
@@ -67,9 +101,34 @@ def alert_notify(alert_id: int) -> None:
         what=f"alert {alert_id}",
     )
     status = NotificationStatus.SENT if sent else NotificationStatus.FAILED
-    Alert.objects.filter(pk=alert_id).update(
-        notification=status, notification_attempted_at=timezone.now()
+    Alert.objects.filter(
+        pk=alert_id,
+        notification=NotificationStatus.SENDING,
+        notification_claimed_by=me,
+        notification_attempted_at=now,
+    ).update(notification=status, notification_attempted_at=timezone.now())
+    return sent
+
+
+def alert_notifications_resume(now: datetime | None = None) -> int:
+    """Send the alert e-mails still pending CLAIM_TIMEOUT after the alert was raised (their
+    queued task was lost with a killed worker, or the queue is that far behind) and those
+    left "sending" by a worker that died. The worker's periodic round calls this; a task
+    that runs later finds the e-mail claimed and sends nothing. Alerts older than
+    RESUME_LOOKBACK are left as they are: the therapist has long since seen them on the
+    dashboard, and an upgrade must not send a backlog. Returns how many were sent."""
+    now = now or timezone.now()
+    stale = now - CLAIM_TIMEOUT
+    waiting = (
+        Alert.objects.filter(created_at__gte=now - RESUME_LOOKBACK)
+        .filter(
+            Q(notification=NotificationStatus.PENDING, created_at__lt=stale)
+            | Q(notification=NotificationStatus.SENDING, notification_attempted_at__lt=stale)
+        )
+        .order_by("created_at", "pk")
+        .values_list("pk", flat=True)
     )
+    return sum(alert_notify(alert_id, now) for alert_id in list(waiting))
 
 
 @transaction.atomic

@@ -36,6 +36,11 @@ class ReminderSent(models.Model):
     attempts = models.PositiveSmallIntegerField(default=0)
     # When it was last attempted (sent, or failed).
     sent_at = models.DateTimeField(default=timezone.now)
+    # Which worker (host:pid) claimed it last, and when: a claim still "sending" after
+    # ``alliance.notifications.tasks.CLAIM_TIMEOUT`` is from a worker that died, and is
+    # claimed again.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=100, blank=True)
 
     class Meta:
         ordering = ["-sent_at"]

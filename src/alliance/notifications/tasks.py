@@ -21,8 +21,9 @@ from django_tasks import task
 from django_tasks.base import Task
 
 from alliance.alerts.rules import disengagement_check_open_episodes
-from alliance.alerts.services import alert_notify
+from alliance.alerts.services import alert_notifications_resume, alert_notify
 from alliance.care.models import EpisodeStatus, Session
+from alliance.lib.claims import CLAIM_TIMEOUT, worker_name
 from alliance.localtime import when, zone_label, zone_of
 from alliance.mail import send_in_language
 from alliance.measures.models import Administration
@@ -66,6 +67,12 @@ def send_alert_notification(alert_id: int) -> None:
 
 
 @task()
+def resume_alert_notifications() -> int:
+    """Alert e-mails whose task was lost (a worker killed mid-task) or is far behind."""
+    return alert_notifications_resume()
+
+
+@task()
 def send_due_reminders() -> dict[str, int]:
     return due_reminders_send()
 
@@ -78,16 +85,26 @@ def check_alerts() -> dict[str, int]:
 def due_reminders_send(now: datetime | None = None) -> dict[str, int]:
     """Remind clients of sessions in the next 24 hours and of overdue check-ins.
 
-    Each session or check-in is reminded once; a failed e-mail is recorded and the rest
-    still go.
+    Each session or check-in is reminded once, however many workers run this round at the
+    same time; a failed e-mail is recorded and the rest still go.
+
+    Claim, commit, send, record: the claim (a ``ReminderSent`` row in state "sending") is
+    committed before the e-mail goes, so no lock is held while the mail server is slow, and
+    a second worker that finds the claim leaves the reminder alone. A worker that dies
+    after claiming and before recording leaves the claim "sending"; after CLAIM_TIMEOUT a
+    later round claims it again and sends it. So delivery is at-least-once, not
+    exactly-once: if the death came after the mail server accepted the e-mail but before
+    the outcome was recorded, the client gets it twice. No e-mail is sent twice otherwise,
+    and none is lost (README, "Deploying").
     """
     now = now or timezone.now()
     counts = {"sessions": 0, "checkins": 0, "failed": 0}
 
     for session in _sessions_due(now):
         client = session.episode.client
-        if not _claim(ReminderKind.SESSION, session.pk, client, now):
-            continue
+        with transaction.atomic():
+            if not _claim(ReminderKind.SESSION, session.pk, client, now):
+                continue
         ok = _send(client, "notifications/email/session.txt", {"when": session.starts_at})
         _finish(ReminderKind.SESSION, [session.pk], ok, now)
         counts["sessions" if ok else "failed"] += 1
@@ -98,7 +115,15 @@ def due_reminders_send(now: datetime | None = None) -> dict[str, int]:
         by_client[administration.episode.client_id].append(administration)
     for administrations in by_client.values():
         client = administrations[0].episode.client
-        claimed = [a.pk for a in administrations if _claim(ReminderKind.CHECKIN, a.pk, client, now)]
+        # The client's check-ins are claimed together, in one transaction and in id order:
+        # a second worker's claim waits on the first's uncommitted rows and then finds them
+        # all taken, so the client never gets one e-mail from each worker.
+        with transaction.atomic():
+            claimed = [
+                pk
+                for pk in sorted(a.pk for a in administrations)
+                if _claim(ReminderKind.CHECKIN, pk, client, now)
+            ]
         if not claimed:
             continue
         ok = _send(client, "notifications/email/checkin.txt", {})
@@ -107,12 +132,13 @@ def due_reminders_send(now: datetime | None = None) -> dict[str, int]:
     return counts
 
 
-def _reminded(kind: str) -> QuerySet[ReminderSent, int]:
+def _reminded(kind: str, now: datetime) -> QuerySet[ReminderSent, int]:
     """Ids already reminded (or being reminded, or given up on after MAX_ATTEMPTS)."""
     return (
         ReminderSent.objects.filter(kind=kind)
         .filter(
-            Q(status__in=[ReminderStatus.SENDING, ReminderStatus.SENT])
+            Q(status=ReminderStatus.SENT)
+            | Q(status=ReminderStatus.SENDING, claimed_at__gte=now - CLAIM_TIMEOUT)
             | Q(attempts__gte=MAX_ATTEMPTS)
         )
         .values_list("object_id", flat=True)
@@ -131,7 +157,7 @@ def _reachable() -> Q:
 def _sessions_due(now: datetime) -> QuerySet[Session]:
     return (
         Session.objects.filter(_reachable(), starts_at__gt=now, starts_at__lte=now + SESSION_WINDOW)
-        .exclude(pk__in=_reminded(ReminderKind.SESSION))
+        .exclude(pk__in=_reminded(ReminderKind.SESSION, now))
         .select_related("episode__client")
         .order_by("starts_at", "pk")
     )
@@ -147,35 +173,63 @@ def _checkins_overdue(now: datetime) -> QuerySet[Administration]:
             due_at__lt=now,
             due_at__gte=now - CHECKIN_LOOKBACK,
         )
-        .exclude(pk__in=_reminded(ReminderKind.CHECKIN))
+        .exclude(pk__in=_reminded(ReminderKind.CHECKIN, now))
         .select_related("episode__client")
         .order_by("due_at", "pk")
     )
 
 
 def _claim(kind: str, object_id: int, user: User, now: datetime) -> bool:
-    """Take the reminder for this worker, so that two workers never both send it."""
+    """Take the reminder for this worker, so that two workers never both send it.
+
+    Called inside the caller's transaction. A new reminder is claimed by inserting its row
+    (the unique constraint on kind and object makes a concurrent insert wait, then fail);
+    an existing one by a conditional UPDATE, which PostgreSQL re-checks once the row lock
+    is free, so of two workers exactly one changes the row. SQLite runs one writer at a
+    time, which gives the same. The attempt is counted here, at the claim, so that a
+    reminder whose sending kills the worker is not retried for ever.
+    """
+    me = worker_name()
     try:
         with transaction.atomic():
-            ReminderSent.objects.create(kind=kind, object_id=object_id, user=user, sent_at=now)
+            ReminderSent.objects.create(
+                kind=kind,
+                object_id=object_id,
+                user=user,
+                sent_at=now,
+                attempts=1,
+                claimed_at=now,
+                claimed_by=me,
+            )
     except IntegrityError:
-        # Already there: ours to retry only if it failed and has attempts left.
-        retried = ReminderSent.objects.filter(
-            kind=kind,
-            object_id=object_id,
-            status=ReminderStatus.FAILED,
-            attempts__lt=MAX_ATTEMPTS,
-        ).update(status=ReminderStatus.SENDING)
+        # Already there: ours to retry only if it failed, or its claim is stale, and it
+        # has attempts left.
+        retried = (
+            ReminderSent.objects.filter(kind=kind, object_id=object_id, attempts__lt=MAX_ATTEMPTS)
+            .filter(
+                Q(status=ReminderStatus.FAILED)
+                | Q(status=ReminderStatus.SENDING, claimed_at__lt=now - CLAIM_TIMEOUT)
+            )
+            .update(
+                status=ReminderStatus.SENDING,
+                attempts=F("attempts") + 1,
+                claimed_at=now,
+                claimed_by=me,
+            )
+        )
         return retried == 1
     return True
 
 
 def _finish(kind: str, object_ids: list[int], ok: bool, now: datetime) -> None:
-    ReminderSent.objects.filter(kind=kind, object_id__in=object_ids).update(
-        status=ReminderStatus.SENT if ok else ReminderStatus.FAILED,
-        attempts=F("attempts") + 1,
-        sent_at=now,
-    )
+    """Record the outcome of this worker's claim (and of no one else's)."""
+    ReminderSent.objects.filter(
+        kind=kind,
+        object_id__in=object_ids,
+        status=ReminderStatus.SENDING,
+        claimed_by=worker_name(),
+        claimed_at=now,
+    ).update(status=ReminderStatus.SENT if ok else ReminderStatus.FAILED, sent_at=now)
 
 
 def _send(user: User, template: str, context: dict[str, Any]) -> bool:

@@ -16,7 +16,11 @@ from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, ta
 from django_tasks.signals import task_finished
 
 from alliance.audit.services import audit_checkpoint_if_due
-from alliance.notifications.tasks import check_alerts, send_due_reminders
+from alliance.notifications.tasks import (
+    check_alerts,
+    resume_alert_notifications,
+    send_due_reminders,
+)
 
 # How often the queue is looked at for work (alert e-mails) between periodic rounds.
 POLL_SECONDS = 1.0
@@ -32,10 +36,12 @@ def _positive(value: str) -> float:
 class Command(BaseCommand):
     help = (
         "Run the background worker: it sends queued e-mails (alerts) and, every --interval "
-        "seconds, queues the session and check-in reminders and the disengagement check, and "
-        "appends a checkpoint of the audit chain to ALLIANCE_AUDIT_CHECKPOINT when the last "
-        "is an hour old. Stops cleanly on Ctrl+C or SIGTERM. --once runs one round and exits "
-        "(for cron)."
+        "seconds, queues the session and check-in reminders, the disengagement check and the "
+        "alert e-mails a stopped worker left unsent, and appends a checkpoint of the audit "
+        "chain to ALLIANCE_AUDIT_CHECKPOINT when the last is an hour old. Stops cleanly on "
+        "Ctrl+C or SIGTERM. --once runs one round and exits (for cron). Any number of "
+        "workers may share one PostgreSQL database: each e-mail is claimed by one of them "
+        "(README, Deploying)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -73,6 +79,7 @@ class Command(BaseCommand):
         """One round, run here and now rather than through the queue."""
         self._report("send_due_reminders", send_due_reminders.call())
         self._report("check_alerts", check_alerts.call())
+        self._report("resume_alert_notifications", resume_alert_notifications.call())
         self._checkpoint()
 
     def _checkpoint(self) -> None:
@@ -108,6 +115,9 @@ class Command(BaseCommand):
                 f"{result.get('checkins_changed', 0)} check-ins added or withdrawn to follow "
                 f"their schedules, {result.get('raised', 0)} disengagement alerts raised"
             )
+        elif name == "resume_alert_notifications" and isinstance(result, int):
+            if result:
+                self.stdout.write(f"resume_alert_notifications: {result} late alert e-mails sent")
         else:
             self.stdout.write(f"{name}: done")
 
@@ -164,6 +174,7 @@ class Command(BaseCommand):
             if time.monotonic() >= next_round:
                 send_due_reminders.enqueue()
                 check_alerts.enqueue()
+                resume_alert_notifications.enqueue()
                 self.stdout.write("queued send_due_reminders and check_alerts")
                 self._checkpoint()
                 next_round = time.monotonic() + interval
