@@ -61,6 +61,8 @@ NOT_FREE_TEXT = {
     "exercises.Entry.instrument_id": "an instrument id",
     "exercises.Entry.instrument_version": "a version",
     "messaging.OfficeHours.days": "weekday numbers",
+    "alerts.Alert.notification_claimed_by": "the worker holding the e-mail: host:pid",
+    "notifications.ReminderSent.claimed_by": "the worker holding the reminder: host:pid",
 }
 
 

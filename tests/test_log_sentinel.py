@@ -223,7 +223,11 @@ def catalogue(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Catalogu
         found = build_catalogue()
         # Something for the worker's reminder round: Dana's session tomorrow.
         cast = found.state.cast
+        # Sessions are numbered in order: after any the catalogue's rows already booked.
+        latest = cast.dana_episode.sessions.order_by("-number").first()
         tomorrow = timezone.now() + timedelta(hours=20)
+        if latest is not None:
+            tomorrow = max(tomorrow, latest.starts_at + timedelta(minutes=1))
         session_plan(actor=cast.alice, episode=cast.dana_episode, starts_at=tomorrow)
         yield found
         transaction.set_rollback(True)

@@ -13,11 +13,12 @@ def _upcoming_session(cast: Any) -> Any:
 
     from alliance.care.services import session_schedule
 
-    # After any session a fuller record (tests/web/test_spanish_pages.py) already has.
+    # Tomorrow (within a reminder's day, as a real next session is), or after any session
+    # a fuller record (tests/web/test_spanish_pages.py) already has.
     latest = cast.dana_episode.sessions.order_by("-number").first()
     after = max(timezone.now(), latest.starts_at) if latest is not None else timezone.now()
     return session_schedule(
-        actor=cast.alice, episode=cast.dana_episode, starts_at=after + timedelta(days=1)
+        actor=cast.alice, episode=cast.dana_episode, starts_at=after + timedelta(hours=20)
     )
 
 
