@@ -147,6 +147,7 @@ INSTALLED_APPS = [
     "alliance.messaging",
     "alliance.safety",
     "alliance.records",
+    "alliance.api",
     "alliance.web",
     "allauth",
     "allauth.account",
@@ -294,6 +295,9 @@ ACCOUNT_RATE_LIMITS = {
     # Opening or accepting an invitation link, GET included: tokens are unguessable, but
     # nobody needs to try more than a few.
     "invitation_accept": "20/m/ip",
+    # The FHIR API, per token (alliance.web.views.fhir): generous for a script, a brake
+    # on one that loops.
+    "fhir_api": "120/m/key",
 }
 
 # Two-factor sign-in (allauth.mfa): required for staff (web.middleware), optional for
