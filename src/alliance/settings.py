@@ -163,6 +163,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "alliance.web.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
+    "alliance.web.middleware.ApiWithoutCookiesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",

@@ -253,3 +253,28 @@ def test_a_token_is_rate_limited_with_retry_after(cast: Cast, settings: Any) -> 
     outcome(limited, 429)
     assert int(limited["Retry-After"]) > 0
     assert call(f"{BASE}/Patient", other).status_code == 200
+
+
+def test_the_api_ignores_cookies_even_a_staff_session_without_two_factor(cast: Cast) -> None:
+    from alliance.accounts.services import user_create
+
+    newcomer = user_create(
+        actor=None,
+        email="new.therapist@example.test",
+        password="correct horse battery staple",
+        preferred_name="Nell",
+        role="therapist",
+    )
+    browser = signed_in(newcomer)
+    # The session would send her to set up an authenticator app; the API never reads it.
+    response = call(f"{BASE}/Patient", client=browser)
+    outcome(response, 401)
+    assert not response.cookies
+    token = token_for(cast.alice, "user/*.rs")
+    response = call(f"{BASE}/Patient", token, client=signed_in(cast.charlie))
+    assert response.status_code == 200
+    assert {e["resource"]["id"] for e in body(response)["entry"]} == {
+        str(cast.dana.pk),
+        str(cast.eve.pk),
+    }
+    assert not response.cookies
