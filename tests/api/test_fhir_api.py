@@ -278,3 +278,27 @@ def test_the_api_ignores_cookies_even_a_staff_session_without_two_factor(cast: C
         str(cast.eve.pk),
     }
     assert not response.cookies
+
+
+def test_observation_pages_hold_every_score_once(cast: Cast) -> None:
+    for day in range(1, 4):
+        answered(cast, cast.dana_episode, when=f"2026-04-0{day}T09:00:00+00:00")
+    answered(cast, cast.eve_episode, when="2026-04-02T09:00:00+00:00", instrument="gad-7")
+    token = token_for(cast.alice, "user/*.rs")
+    everything = valid(body(call(f"{BASE}/Observation", token, _count=100)))
+    seen: list[str] = []
+    url: str | None = f"{BASE}/Observation?_count=2"
+    while url is not None:
+        page = valid(body(call(url, token)))
+        assert page["total"] == everything["total"]
+        seen += [e["resource"]["id"] for e in page["entry"]]
+        url = next(
+            (
+                link["url"].removeprefix("http://testserver")
+                for link in page["link"]
+                if link["relation"] == "next"
+            ),
+            None,
+        )
+    assert seen == [e["resource"]["id"] for e in everything["entry"]]
+    assert len(set(seen)) == everything["total"] >= 4
