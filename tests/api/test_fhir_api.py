@@ -302,3 +302,13 @@ def test_observation_pages_hold_every_score_once(cast: Cast) -> None:
         )
     assert seen == [e["resource"]["id"] for e in everything["entry"]]
     assert len(set(seen)) == everything["total"] >= 4
+
+
+def test_a_patient_search_by_id_beyond_reach_matches_nothing_as_a_missing_one(cast: Cast) -> None:
+    token = token_for(cast.charlie, "user/*.rs")
+    for pk in (cast.dana.pk, 99999):
+        bundle = valid(body(call(f"{BASE}/Patient", token, _id=str(pk))))
+        assert (bundle["total"], bundle.get("entry", [])) == (0, [])
+    mine = token_for(cast.alice, "user/*.rs")
+    bundle = valid(body(call(f"{BASE}/Patient", mine, _id=f"{cast.dana.pk},99999")))
+    assert [e["resource"]["id"] for e in bundle["entry"]] == [str(cast.dana.pk)]

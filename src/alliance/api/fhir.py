@@ -143,7 +143,7 @@ def operation_outcome(code: str, diagnostics: str) -> Resource:
 
 
 SEARCH_DOCS = {
-    "_id": ("token", "the client's id"),
+    "_id": ("token", "clients' ids, comma-separated; one the token does not reach matches nothing"),
     "patient": ("reference", "the client (Patient/<id>); a client the token does not reach is 404"),
     "subject": ("reference", "the same as patient"),
     "code": ("token", "the score's code, <system>|<code> or <code> (LOINC for totals)"),
