@@ -147,6 +147,7 @@ INSTALLED_APPS = [
     "alliance.messaging",
     "alliance.safety",
     "alliance.records",
+    "alliance.api",
     "alliance.web",
     "allauth",
     "allauth.account",
@@ -162,6 +163,7 @@ MIDDLEWARE = [
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "alliance.web.middleware.SecurityHeadersMiddleware",
     "csp.middleware.CSPMiddleware",
+    "alliance.web.middleware.ApiWithoutCookiesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -294,6 +296,9 @@ ACCOUNT_RATE_LIMITS = {
     # Opening or accepting an invitation link, GET included: tokens are unguessable, but
     # nobody needs to try more than a few.
     "invitation_accept": "20/m/ip",
+    # The FHIR API, per token (alliance.web.views.fhir): generous for a script, a brake
+    # on one that loops.
+    "fhir_api": "120/m/key",
 }
 
 # Two-factor sign-in (allauth.mfa): required for staff (web.middleware), optional for

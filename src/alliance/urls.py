@@ -16,6 +16,12 @@ urlpatterns = [
     ),
     path("accounts/sessions/", include("allauth.usersessions.urls")),
     path("profile/", profile.profile_edit, name="profile"),
+    path("profile/api-tokens/", profile.api_tokens, name="api_tokens"),
+    path(
+        "profile/api-tokens/<int:token_id>/revoke/",
+        profile.api_token_revoke,
+        name="api_token_revoke",
+    ),
     # Client portal
     path("me/", portal.portal_home, name="portal_home"),
     path("me/progress/", progress.my_progress, name="my_progress"),
@@ -82,6 +88,8 @@ urlpatterns = [
     path("", include("alliance.web.routes.safety")),
     # The whole record: the client's copy, and erasure at their request
     path("", include("alliance.web.routes.records")),
+    # The FHIR R4 API (read only, personal API tokens)
+    path("", include("alliance.web.routes.fhir")),
     # De-identified reports (supervisors and the practice admin)
     path("reports/outcomes/", reports.practice_report, name="practice_report"),
     path("reports/alert-accuracy/", reports.alert_accuracy, name="alert_accuracy"),

@@ -17,6 +17,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from tests.conftest import Cast
 from tests.web.matrix import LOGGED_IN_REDIRECT, ROLES, Rows, everyone, only, signed_in
 from tests.web.matrix_rows import (
+    api,
     exercises,
     messaging,
     plans,
@@ -220,6 +221,7 @@ for _rows in (
     safety.ROWS,
     records.ROWS,
     preparation.ROWS,
+    api.ROWS,
 ):
     assert not MATRIX.keys() & _rows.keys(), "a URL has two rows"
     MATRIX.update(_rows)

@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from allauth.usersessions.models import UserSession
 
     from alliance.accounts.models import User
+    from alliance.api.models import ApiToken
     from alliance.exercises.models import Entry as ExerciseEntry
     from alliance.records.models import CopyRequest, ErasureRequest
 
@@ -247,6 +248,47 @@ def own_user_sessions(user: User) -> QuerySet[UserSession]:
     if not user.is_authenticated or not user.is_active:
         return UserSession.objects.none()
     return UserSession.objects.filter(user=user)
+
+
+# --- the FHIR API: a personal token acts for its owner and reaches what they may ---
+
+
+def may_hold_api_scope(user: User, context: str) -> bool:
+    """A client's token reads their own record (``patient/…``); a member of staff's reads
+    as they do on the web (``user/…``: the practice admin's reaches no record)."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if context == "patient":
+        return user.role == Role.CLIENT
+    if context == "user":
+        return user.role in (Role.THERAPIST, Role.SUPERVISOR, Role.ADMIN)
+    return False
+
+
+def own_api_tokens(user: User) -> QuerySet[ApiToken]:
+    """The API tokens a person may see and revoke: only their own."""
+    from alliance.api.models import ApiToken
+
+    if not user.is_authenticated or not user.is_active:
+        return ApiToken.objects.none()
+    return ApiToken.objects.filter(owner=user)
+
+
+def access_own_api_token(user: User, token_id: int) -> ApiToken:
+    token = own_api_tokens(user).filter(pk=token_id).first()
+    if token is None:
+        raise Http404
+    return token
+
+
+def api_episodes(user: User, context: str) -> QuerySet[Episode]:
+    """The episodes whose record a token of this context reaches: the owner's reach on the
+    web, and with ``patient/…`` only the owner's own record."""
+    if not may_hold_api_scope(user, context):
+        return Episode.objects.none()
+    if context == "patient":
+        return episodes_reachable_by(user).filter(client=user)
+    return episodes_reachable_by(user)
 
 
 def may_manage_accounts(user: User) -> bool:

@@ -54,3 +54,31 @@ def _resolve(node: Any, by_key: dict[str, str], full_urls: set[str]) -> None:
     for key, value in node.items():
         if key != "reference":
             _resolve(value, by_key, full_urls)
+
+
+def restful_references(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The resources of the entries with every reference to another of them written as its
+    local key (``QuestionnaireResponse/response-3``): how a REST server refers to its
+    own resources, where ``urn:uuid:`` fullUrls mean nothing to the reader."""
+    keys = {
+        entry["fullUrl"]: local_key(entry["resource"])
+        for entry in entries
+        if "id" in entry["resource"]
+    }
+    resources = [entry["resource"] for entry in entries]
+    for resource in resources:
+        _to_local(resource, keys)
+    return resources
+
+
+def _to_local(node: Any, keys: dict[str, str]) -> None:
+    if isinstance(node, list):
+        for value in node:
+            _to_local(value, keys)
+    elif isinstance(node, dict):
+        target = node.get("reference")
+        if isinstance(target, str) and target in keys:
+            node["reference"] = keys[target]
+        for key, value in node.items():
+            if key != "reference":
+                _to_local(value, keys)

@@ -65,6 +65,19 @@ def _relation(
     return str(actor.get_role_display())
 
 
+# How an API read names its token in the audit log (``alliance.api.services.AUDIT_TARGET``).
+API_TOKEN_TARGET = "api_token:"  # noqa: S105 (a label, not a secret)
+
+
+def _what(event: AuditEvent) -> str:
+    """What was done, in words; a read through the API names the token by its prefix."""
+    if event.action == Action.API_READ and event.target_type.startswith(API_TOKEN_TARGET):
+        return _("read the record through the API, with the token %(token)s…") % {
+            "token": event.target_type.removeprefix(API_TOKEN_TARGET)
+        }
+    return event.action_label
+
+
 def access_visits(client: User, events: list[AuditEvent]) -> list[AccessVisit]:
     """Fold a page of events (newest first) into visits: same person, same action, same day."""
     people = {u.pk: u for u in User.objects.filter(pk__in={e.actor_id for e in events})}
@@ -84,7 +97,7 @@ def access_visits(client: User, events: list[AuditEvent]) -> list[AccessVisit]:
             who = actor.display_name
         else:
             who = _("Someone who has left the practice")
-        what = event.action_label
+        what = _what(event)
         last = visits[-1] if visits else None
         if last and (last.day, last.who, last.what) == (local.date(), who, what):
             visits[-1] = AccessVisit(

@@ -134,6 +134,33 @@ def _day(value: date) -> str:
     return value.isoformat()
 
 
+def patient_resource(client: User) -> Resource:
+    """The client as a FHIR Patient (the record export's, and the FHIR API's)."""
+    patient: Resource = {
+        "resourceType": "Patient",
+        "id": str(client.pk),
+        "active": client.is_active,
+        "name": [{"use": "usual", "text": client.preferred_name}],
+        "telecom": [{"system": "email", "value": client.email}],
+        "communication": [
+            {
+                "language": {"coding": [{"system": BCP47, "code": client.language}]},
+                "preferred": True,
+            }
+        ],
+    }
+    if client.pronouns:
+        patient["extension"] = [
+            {
+                "url": PRONOUNS_URL,
+                "extension": [{"url": "value", "valueCodeableConcept": {"text": client.pronouns}}],
+            }
+        ]
+    if client.country:
+        patient["address"] = [{"country": client.country}]
+    return patient
+
+
 class _Builder:
     """Collects the entries of one client's Bundle."""
 
@@ -164,32 +191,7 @@ class _Builder:
     # The person ---------------------------------------------------------------
 
     def add_patient(self) -> None:
-        client = self.client
-        patient: Resource = {
-            "resourceType": "Patient",
-            "id": str(client.pk),
-            "active": client.is_active,
-            "name": [{"use": "usual", "text": client.preferred_name}],
-            "telecom": [{"system": "email", "value": client.email}],
-            "communication": [
-                {
-                    "language": {"coding": [{"system": BCP47, "code": client.language}]},
-                    "preferred": True,
-                }
-            ],
-        }
-        if client.pronouns:
-            patient["extension"] = [
-                {
-                    "url": PRONOUNS_URL,
-                    "extension": [
-                        {"url": "value", "valueCodeableConcept": {"text": client.pronouns}}
-                    ],
-                }
-            ]
-        if client.country:
-            patient["address"] = [{"country": client.country}]
-        self.add(patient)
+        self.add(patient_resource(self.client))
 
     def add_practitioners(self) -> None:
         for pk in sorted(self.record.people):

@@ -26,6 +26,24 @@ PERMISSIONS_POLICY = (
 )
 
 
+API_PREFIX = "/fhir/"
+
+
+class ApiWithoutCookiesMiddleware:
+    """The FHIR API answers bearer tokens only: its requests lose their cookies before the
+    session is read, so a browser's session neither authenticates a call nor is sent to
+    set up two-factor, timed out or touched by one (``alliance.web.fhir``)."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path.startswith(API_PREFIX):
+            request.META.pop("HTTP_COOKIE", None)
+            request.COOKIES = {}
+        return self.get_response(request)
+
+
 class SecurityHeadersMiddleware:
     """Headers Django's SecurityMiddleware does not set.
 

@@ -5,13 +5,16 @@ from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from alliance.accounts.services import user_update_profile
+from alliance.api.services import api_token_revoke as revoke_token
 from alliance.audit.context import audit_context
+from alliance.care import access
 from alliance.care.services import session_end
 from alliance.web.forms import ProfileForm
 from alliance.web.http import AuthedRequest
+from alliance.web.presenters.api_tokens import api_token_rows
 
 
 @require_http_methods(["GET", "POST"])
@@ -45,3 +48,20 @@ def user_session_end(request: AuthedRequest, session_id: int) -> HttpResponse:
     else:
         messages.info(request, _("That session had already ended."))
     return redirect("usersessions_list")
+
+
+@require_GET
+def api_tokens(request: AuthedRequest) -> HttpResponse:
+    rows = api_token_rows(access.own_api_tokens(request.user))
+    base = "web/portal_base.html" if request.user.is_client else "web/workspace_base.html"
+    return render(request, "web/api_tokens.html", {"rows": rows, "base_template": base})
+
+
+@require_POST
+def api_token_revoke(request: AuthedRequest, token_id: int) -> HttpResponse:
+    token = access.access_own_api_token(request.user, token_id)
+    if revoke_token(actor=request.user, token=token, context=audit_context(request)):
+        messages.success(request, _("That API token is revoked."))
+    else:
+        messages.info(request, _("That API token was already revoked."))
+    return redirect("api_tokens")

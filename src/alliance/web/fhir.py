@@ -1,0 +1,89 @@
+"""The FHIR API's HTTP edge: bearer tokens, rate limits, and errors as OperationOutcome.
+
+A signed-in browser session never authenticates the API: only the ``Authorization:
+Bearer`` header does, so a page cannot make a visitor's browser read their record through
+it (and there is no cookie to forge a request with, hence no CSRF check).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from allauth.core.internal import ratelimit
+from django.contrib.auth.decorators import login_not_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.views.decorators.csrf import csrf_exempt
+
+from alliance.api.fhir import ScopeDenied, operation_outcome
+from alliance.api.models import ApiToken
+from alliance.api.search import BadSearch
+from alliance.api.services import api_token_authenticate
+
+CONTENT_TYPE = "application/fhir+json"
+RETRY_AFTER_SECONDS = 60
+
+
+class TokenRequest(HttpRequest):
+    api_token: ApiToken
+
+
+def fhir_json(resource: dict[str, Any], status: int = 200) -> HttpResponse:
+    return HttpResponse(
+        json.dumps(resource, ensure_ascii=False), status=status, content_type=CONTENT_TYPE
+    )
+
+
+def _outcome(status: int, code: str, text: str) -> HttpResponse:
+    return fhir_json(operation_outcome(code, text), status=status)
+
+
+def fhir_base(request: HttpRequest) -> str:
+    return request.build_absolute_uri("/fhir/R4").removesuffix("/")
+
+
+def fhir_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """GET only, no session, no CSRF; known errors as OperationOutcome."""
+
+    @login_not_required
+    @csrf_exempt
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            return _outcome(405, "not-supported", "This API only reads (GET).")
+        try:
+            return view(request, *args, **kwargs)
+        except Http404:
+            return _outcome(404, "not-found", "No such resource here.")
+        except BadSearch as error:
+            return _outcome(400, "invalid", str(error))
+        except ScopeDenied as denied:
+            return _outcome(403, "forbidden", f"The token's scopes do not cover {denied}.")
+
+    return wrapped
+
+
+def token_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The bearer token's owner acts; a missing, unknown, expired or revoked token is 401,
+    too many calls with one token 429."""
+
+    @wraps(view)
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+        token = api_token_authenticate(raw.strip()) if scheme.lower() == "bearer" else None
+        if token is None:
+            refused = _outcome(401, "login", "A valid API token is needed (Bearer).")
+            refused["WWW-Authenticate"] = 'Bearer realm="fhir"'
+            return refused
+        if not ratelimit.consume(
+            request, app="allauth.account", action="fhir_api", key=str(token.pk), limit_get=True
+        ):
+            limited = _outcome(429, "throttled", "Too many requests with this token.")
+            limited["Retry-After"] = str(RETRY_AFTER_SECONDS)
+            return limited
+        request.api_token = token  # type: ignore[attr-defined]
+        return view(request, *args, **kwargs)
+
+    return wrapped

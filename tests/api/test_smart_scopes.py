@@ -1,0 +1,41 @@
+"""SMART scopes: read-only ones are taken, anything else refused with a reason."""
+
+from __future__ import annotations
+
+import pytest
+
+from alliance.lib.smart_scopes import ScopeError, parse_scope, parse_scopes, scopes_allow
+
+
+@pytest.mark.parametrize(
+    "text", ["user/*.rs", "patient/*.rs", "user/Observation.rs", "patient/Patient.r", "user/*.s"]
+)
+def test_read_scopes_are_taken(text: str) -> None:
+    assert str(parse_scope(text)) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("user/*.cruds", "only reads"),
+        ("patient/*.rsw", "cruds"),
+        ("user/*.sr", "in that order"),
+        ("user/*.write", "cruds"),
+        ("system/*.rs", "context"),
+        ("user/Goal.rs", "serves"),
+        ("user*.rs", "not a SMART scope"),
+        ("", "at least one"),
+        ("user/*.rs patient/*.rs", "not both"),
+    ],
+)
+def test_malformed_and_write_scopes_are_refused_with_a_reason(text: str, why: str) -> None:
+    with pytest.raises(ScopeError, match=why):
+        parse_scopes(text)
+
+
+def test_a_resource_scope_allows_only_its_type_and_its_permissions() -> None:
+    scopes = parse_scopes("user/Observation.r")
+    assert scopes_allow(scopes, "Observation", "r")
+    assert not scopes_allow(scopes, "Observation", "s")
+    assert not scopes_allow(scopes, "Patient", "r")
+    assert scopes_allow(parse_scopes("user/*.rs"), "Patient", "s")
