@@ -62,6 +62,9 @@ NOT_FREE_TEXT = {
     "exercises.Entry.instrument_version": "a version",
     "messaging.OfficeHours.days": "weekday numbers",
     "alerts.Alert.notification_claimed_by": "the worker holding the e-mail: host:pid",
+    "api.ApiToken.prefix": "the first characters of a random token",
+    "api.ApiToken.token_hash": "a SHA-256 hex digest",
+    "api.ApiToken.scope": "SMART scopes, checked against their grammar",
     "notifications.ReminderSent.claimed_by": "the worker holding the reminder: host:pid",
 }
 
