@@ -154,3 +154,12 @@ def test_the_clinician_opening_a_summary_does_not_mark_it_read(cast: Cast, sessi
     assert new_summaries_for(cast.dana) == 1
     with pytest.raises(PermissionDenied):
         summary_mark_read(actor=cast.eve, summary=summary)
+
+
+def test_an_empty_draft_is_not_saved(cast: Cast, session: Any) -> None:
+    with pytest.raises(ValidationError, match="before saving"):
+        note_save_draft(actor=cast.alice, session=session, text=" ")
+    with pytest.raises(ValidationError, match="before saving"):
+        summary_save_draft(actor=cast.alice, session=session, parts={})
+    assert not PrivateNote.objects.exists()
+    assert not SessionSummary.objects.exists()

@@ -19,6 +19,7 @@ from tests.web.matrix import LOGGED_IN_REDIRECT, ROLES, Rows, everyone, only, si
 from tests.web.matrix_rows import (
     exercises,
     messaging,
+    notes,
     plans,
     preferences,
     preparation,
@@ -220,6 +221,7 @@ for _rows in (
     safety.ROWS,
     records.ROWS,
     preparation.ROWS,
+    notes.ROWS,
 ):
     assert not MATRIX.keys() & _rows.keys(), "a URL has two rows"
     MATRIX.update(_rows)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import QuerySet
+from django.db.models import Count, Q, QuerySet
 
 from alliance.care import access
 from alliance.notes.models import PrivateNote, SessionSummary
@@ -44,4 +44,12 @@ def signed_summaries_of_client(client: User) -> QuerySet[SessionSummary]:
 
 def new_summaries_for(client: User) -> int:
     """How many signed summaries (or new addenda) the client has not opened yet."""
-    return signed_summaries_of_client(client).filter(client_read_at__isnull=True).count()
+    return summaries_count_for(client)[1]
+
+
+def summaries_count_for(client: User) -> tuple[int, int]:
+    """(signed summaries, those not opened since signed or since a new addendum): one query."""
+    counts = SessionSummary.objects.filter(access.own_signed_summaries_filter(client)).aggregate(
+        total=Count("pk"), new=Count("pk", filter=Q(client_read_at__isnull=True))
+    )
+    return counts["total"], counts["new"]

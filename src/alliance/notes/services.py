@@ -91,13 +91,14 @@ def note_save_draft(
     _require_writer(actor, session)
     cleaned = _text(text, most=MAX_NOTE_CHARS, field="text")
     note = _locked_note(actor, session)
+    if note is not None and note.is_signed:
+        raise ValidationError(_locked_message())
+    if not cleaned:
+        raise ValidationError({"text": _("Write something before saving the draft.")})
     if note is None:
         note = PrivateNote(session=session, author=actor)
-    elif note.is_signed:
-        raise ValidationError(_locked_message())
     note.text = cleaned
     note.updated_at = timezone.now()
-    note.full_clean(exclude=["session", "author"])
     note.save()
     _audit(actor, Action.NOTE_SAVED, session, "private_note", note.pk, context)
     return note
@@ -181,14 +182,16 @@ def _summary_write(
 ) -> SessionSummary:
     _require_writer(actor, session)
     cleaned = _summary_parts(parts)
-    if sign and not any(cleaned.values()):
-        raise ValidationError(_("Write at least one part of the summary before signing it."))
     goals, assignments = _links(session, goal_ids, assignment_ids)
     summary = SessionSummary.objects.select_for_update().filter(session=session).first()
+    if summary is not None and summary.is_signed:
+        raise ValidationError(_locked_message())
+    if not any(cleaned.values()):
+        if sign:
+            raise ValidationError(_("Write at least one part of the summary before signing it."))
+        raise ValidationError(_("Write at least one part of the summary before saving it."))
     if summary is None:
         summary = SessionSummary(session=session, author=actor)
-    elif summary.is_signed:
-        raise ValidationError(_locked_message())
     now = timezone.now()
     for name, value in cleaned.items():
         setattr(summary, name, value)
