@@ -15,23 +15,38 @@ from tests.web.matrix import Rows, only, signed_in
 
 
 def held_session(cast: Any) -> Any:
-    """A session of Dana's that was held yesterday."""
+    """Dana's first session (a fuller record, tests/web/test_spanish_pages.py, has some),
+    else one held yesterday. Its summary stays a draft, so that the form catalogue
+    (tests/forms_catalogue.py) finds the draft's form."""
     from django.utils import timezone
 
     from alliance.care.services import session_schedule
 
+    first = cast.dana_episode.sessions.order_by("number").first()
+    if first is not None:
+        return first
     return session_schedule(
         actor=cast.alice, episode=cast.dana_episode, starts_at=timezone.now() - timedelta(days=1)
     )
 
 
 def danas_signed_summary(cast: Any) -> Any:
+    """A signed summary of another of Dana's sessions (one after all the others if need be)."""
+    from alliance.care.services import session_schedule
+    from alliance.notes.models import SessionSummary
     from alliance.notes.services import summary_sign
 
-    return summary_sign(
-        actor=cast.alice,
-        session=held_session(cast),
-        parts={"decided": "Walk each morning"},
+    first = held_session(cast)
+    session = cast.dana_episode.sessions.exclude(pk=first.pk).order_by("-number").first()
+    if session is None:
+        session = session_schedule(
+            actor=cast.alice,
+            episode=cast.dana_episode,
+            starts_at=first.starts_at + timedelta(hours=1),
+        )
+    signed = SessionSummary.objects.filter(session=session, signed_at__isnull=False).first()
+    return signed or summary_sign(
+        actor=cast.alice, session=session, parts={"decided": "Walk each morning"}
     )
 
 
