@@ -224,6 +224,11 @@ def catalogue(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Catalogu
         # Something for the worker's reminder round: Dana's session tomorrow.
         cast = found.state.cast
         tomorrow = timezone.now() + timedelta(hours=20)
+        # After the sessions the matrix's rows booked (the preparation page's is tomorrow):
+        # sessions are numbered in order.
+        latest = cast.dana_episode.sessions.order_by("-starts_at").first()
+        if latest is not None:
+            tomorrow = max(tomorrow, latest.starts_at + timedelta(minutes=5))
         session_plan(actor=cast.alice, episode=cast.dana_episode, starts_at=tomorrow)
         yield found
         transaction.set_rollback(True)
