@@ -189,3 +189,18 @@ def test_the_client_record_and_preparation_page_link_to_the_notes(cast: Cast, se
     )
     prepare = _text(alice.get(reverse("session_prepare", kwargs={"session_id": upcoming.pk})))
     assert _summary_url(session) in prepare
+
+
+def test_the_summary_form_offers_links_only_when_there_is_something_to_link(
+    cast: Cast, session: Any
+) -> None:
+    page = _text(signed_in(cast.alice).get(_summary_url(session)))
+    assert 'name="goals"' not in page
+    assert 'name="assignments"' not in page
+    from alliance.exercises.services import assignment_create
+
+    assignment_create(
+        actor=cast.alice, episode=cast.dana_episode, exercise_type="exercise-reflection-journal"
+    )
+    page = _text(signed_in(cast.alice).get(_summary_url(session)))
+    assert 'name="assignments"' in page

@@ -67,6 +67,11 @@ class SessionSummaryForm(forms.Form):
         assignment_field = self.fields["assignments"]
         assert isinstance(assignment_field, forms.MultipleChoiceField)
         assignment_field.choices = [(str(a.pk), label) for a, label in assignments]
+        # Nothing to link: no empty list of boxes.
+        if not goals:
+            del self.fields["goals"]
+        if not assignments:
+            del self.fields["assignments"]
 
     @property
     def parts(self) -> dict[str, str]:
@@ -77,11 +82,11 @@ class SessionSummaryForm(forms.Form):
 
     @property
     def goal_ids(self) -> list[int]:
-        return [int(pk) for pk in self.cleaned_data["goals"]]
+        return [int(pk) for pk in self.cleaned_data.get("goals", [])]
 
     @property
     def assignment_ids(self) -> list[int]:
-        return [int(pk) for pk in self.cleaned_data["assignments"]]
+        return [int(pk) for pk in self.cleaned_data.get("assignments", [])]
 
 
 class AddendumForm(forms.Form):
