@@ -146,6 +146,7 @@ INSTALLED_APPS = [
     "alliance.exercises",
     "alliance.messaging",
     "alliance.safety",
+    "alliance.notes",
     "alliance.records",
     "alliance.api",
     "alliance.web",

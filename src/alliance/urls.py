@@ -86,6 +86,8 @@ urlpatterns = [
     path("", include("alliance.web.routes.exercises")),
     path("", include("alliance.web.routes.messaging")),
     path("", include("alliance.web.routes.safety")),
+    # After a session: the private note and the shared summary
+    path("", include("alliance.web.routes.notes")),
     # The whole record: the client's copy, and erasure at their request
     path("", include("alliance.web.routes.records")),
     # The FHIR R4 API (read only, personal API tokens)

@@ -20,6 +20,11 @@ BACKGROUND = "Grew up between two languages"
 SAFETY_FIRST = "My niece Lucía"
 SAFETY_NOW = "Walking the dog by the river"
 ACK_NOTE = "Called Dana the same afternoon"
+# After the session: the therapist's private note never leaves the workspace; the summary
+# is the client's once signed (not yet in the record copy: issue 17, a later part).
+PRIVATE_NOTE = "Process note: my own unease when the landlord came up"
+PRIVATE_ADDENDUM = "Addendum: raise it in supervision"
+SESSION_SUMMARY = "We agreed to try the sleep diary for a week"
 TEXTS = (
     GOAL_FIRST,
     GOAL_NOW,
@@ -77,6 +82,7 @@ def rich_record(cast: Any, episode: Any = None) -> Rich:
     from alliance.care.services import session_schedule
     from alliance.exercises.services import assignment_create, entry_submit
     from alliance.messaging.services import message_send
+    from alliance.notes.services import note_add_addendum, note_sign, summary_sign
     from alliance.plans.services import (
         goal_agree,
         goal_propose,
@@ -145,6 +151,15 @@ def rich_record(cast: Any, episode: Any = None) -> Rich:
         client=client,
         steps={"reasons": [SAFETY_FIRST], "coping_alone": [SAFETY_NOW]},
         based_on=1,
+    )
+    note_sign(actor=therapist, session=session, text=PRIVATE_NOTE)
+    note_add_addendum(actor=therapist, session=session, text=PRIVATE_ADDENDUM)
+    summary_sign(
+        actor=therapist,
+        session=session,
+        parts={"decided": SESSION_SUMMARY},
+        goal_ids=[goal.pk],
+        assignment_ids=[record.pk],
     )
     return Rich(episode, session, goal, risk, feedback, alert, shared, private)
 

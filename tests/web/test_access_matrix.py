@@ -20,6 +20,7 @@ from tests.web.matrix_rows import (
     api,
     exercises,
     messaging,
+    notes,
     plans,
     preferences,
     preparation,
@@ -222,6 +223,7 @@ for _rows in (
     records.ROWS,
     preparation.ROWS,
     api.ROWS,
+    notes.ROWS,
 ):
     assert not MATRIX.keys() & _rows.keys(), "a URL has two rows"
     MATRIX.update(_rows)

@@ -72,6 +72,13 @@ class Action(models.TextChoices):
     OFFICE_HOURS_CHANGED = "office_hours_changed", _("changed office hours")
     # safety
     SAFETY_PLAN_UPDATED = "safety_plan_updated", _("updated the safety plan")
+    # notes (after a session: the private note and the shared summary)
+    NOTE_SAVED = "note_saved", _("saved a draft of a private note")
+    NOTE_SIGNED = "note_signed", _("signed a private note")
+    NOTE_ADDENDUM_ADDED = "note_addendum_added", _("added to a signed private note")
+    SUMMARY_SAVED = "summary_saved", _("saved a draft of a session summary")
+    SUMMARY_SIGNED = "summary_signed", _("signed a session summary")
+    SUMMARY_ADDENDUM_ADDED = "summary_addendum_added", _("added to a signed session summary")
     # records (the whole record: export and erasure)
     RECORD_EXPORTED = "record_exported", _("downloaded a copy of the whole record")
     ERASURE_REQUESTED = "erasure_requested", _("asked for the record to be erased")

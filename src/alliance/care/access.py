@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from alliance.accounts.models import User
     from alliance.api.models import ApiToken
     from alliance.exercises.models import Entry as ExerciseEntry
+    from alliance.notes.models import PrivateNote, SessionSummary
     from alliance.records.models import CopyRequest, ErasureRequest
 
 
@@ -470,6 +471,84 @@ def may_withdraw_agenda_item(user: User, episode: Episode, *, added_by_id: int) 
 def may_mark_agenda_discussed(user: User, episode: Episode) -> bool:
     """Marking an item "talked about" is the treating therapist's, in an open episode."""
     return may_act_on_episode(user, episode, Act.TREAT)
+
+
+# --- notes (after a session: the private note and the shared summary) ---
+# The private note is the therapist's process note ("psychotherapy notes", 45 CFR
+# 164.501): its author and the episode's supervisor read it, nobody else: not the client,
+# not another therapist, not the practice admin, and no copy of the client's record holds
+# it. The shared summary is written by the treating therapist; their supervisor reads it
+# too; the client reads it once it is signed, never as a draft. Only the treating
+# therapist of an open episode writes either (drafts, signing, addenda).
+
+
+def may_write_session_notes(user: User, episode: Episode) -> bool:
+    return may_act_on_episode(user, episode, Act.TREAT)
+
+
+def may_read_private_note(user: User, episode: Episode, note: PrivateNote | None) -> bool:
+    """The author (a note not written yet: the treating therapist) and the supervisor."""
+    if not may_act_on_episode(user, episode, Act.READ):
+        return False
+    if is_client(user):
+        return False
+    if is_episode_supervisor(user, episode):
+        return True
+    if note is None:
+        return is_treating_therapist(user, episode)
+    return same_person(user.pk, note.author_id)
+
+
+def may_read_session_summary(user: User, episode: Episode, summary: SessionSummary) -> bool:
+    """The episode's clinicians always; its client only once signed."""
+    if not may_act_on_episode(user, episode, Act.READ):
+        return False
+    if is_episode_client(user, episode):
+        return summary.is_signed
+    return is_treating_therapist(user, episode) or is_episode_supervisor(user, episode)
+
+
+def access_session_notes(user: User, session_id: int) -> Session:
+    """A session, for the clinician's pages about it (the note, the summary): the same
+    people as its preparation page (the treating therapist; the supervisor, reading)."""
+    return access_session_preparation(user, session_id)
+
+
+def require_private_note(user: User, episode: Episode, note: PrivateNote | None) -> None:
+    """Someone who reaches the session but not this note (a later therapist): a 404."""
+    if not may_read_private_note(user, episode, note):
+        raise Http404
+
+
+def require_write_session_notes(user: User, episode: Episode) -> None:
+    """Called after the session was reached for reading: read-only is a 403."""
+    if not may_write_session_notes(user, episode):
+        raise PermissionDenied
+
+
+def access_own_summary(user: User, summary_id: int) -> SessionSummary:
+    """A signed summary, for its client; a draft, or anyone else's, is a 404."""
+    from alliance.notes.models import SessionSummary
+
+    summary = (
+        SessionSummary.objects.select_related("session__episode", "author")
+        .filter(pk=summary_id)
+        .first()
+    )
+    if summary is None:
+        raise Http404
+    if not is_episode_client(user, summary.session.episode):
+        raise Http404
+    if not may_read_session_summary(user, summary.session.episode, summary):
+        raise Http404
+    return summary
+
+
+def own_signed_summaries_filter(user: User) -> Q:
+    """``may_read_session_summary`` for a client as a filter: their own, signed."""
+    if not may_use_client_portal(user):
+        return Q(pk__in=[])
+    return Q(session__episode__client=user, signed_at__isnull=False)
 
 
 # --- exercises ---

@@ -57,6 +57,12 @@ from alliance.care.models import Episode, Session
 from alliance.exercises.models import Assignment, Entry
 from alliance.measures.models import Administration, CheckinSchedule, Response
 from alliance.messaging.models import Message, MessageNotice, ReadMarker
+from alliance.notes.models import (
+    PrivateNote,
+    PrivateNoteAddendum,
+    SessionSummary,
+    SummaryAddendum,
+)
 from alliance.notifications.models import ReminderKind, ReminderSent
 from alliance.plans.models import Goal, GoalRating, GoalVersion, Plan, PlanSummaryVersion
 from alliance.preferences.models import AgendaItem, CulturalProfile, TreatmentPreferences
@@ -168,6 +174,7 @@ def _erase(
     requested_at = (
         ErasureRequest.objects.filter(client=client).values_list("requested_at", flat=True).first()
     )
+    _erase_notes(scope)
     _erase_messages(scope)
     _erase_exercises(scope)
     _erase_plans(scope)
@@ -195,6 +202,16 @@ def _erase(
         context=context,
     )
     return erasure, _plain_counts(scope.removed)
+
+
+def _erase_notes(scope: _Scope) -> None:
+    """The private notes and the shared summaries of the client's sessions, with their
+    addenda (and the summaries' links to goals and exercises)."""
+    sessions = scope.session_ids
+    scope.delete(PrivateNoteAddendum.objects.filter(note__session__in=sessions))
+    scope.delete(PrivateNote.objects.filter(session__in=sessions))
+    scope.delete(SummaryAddendum.objects.filter(summary__session__in=sessions))
+    scope.delete(SessionSummary.objects.filter(session__in=sessions))
 
 
 def _erase_messages(scope: _Scope) -> None:
@@ -311,6 +328,8 @@ def _plain_counts(removed: Counter[str]) -> dict[str, int]:
         if not count:
             continue
         model: type[Model] = apps.get_model(label)
+        if model._meta.auto_created:
+            continue  # a many-to-many link, removed with what it links (a summary's goals)
         counts[str(model._meta.verbose_name_plural)] = count
     return counts
 

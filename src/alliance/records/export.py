@@ -21,6 +21,11 @@ therapists, supervisors, other authors  Practitioner (name only)
 episode of care                         EpisodeOfCare, with a CareTeam (therapist, supervisor)
 session                                 Encounter (``planned`` before its time, then
                                         ``finished``)
+session summary (signed)                Composition (``final``; ``amended`` once it has
+                                        addenda): one section per part, one per addendum
+                                        (dated, with its author), linked goals as section
+                                        entries; ``encounter`` the session. Drafts and the
+                                        therapist's private notes are never exported
 treatment plan (one per episode)        CarePlan: current summary in ``description``,
                                         every summary in ``note``, the review date in the
                                         extension ``urn:alliance:extension:plan-review-on``,
@@ -64,6 +69,7 @@ Texts in the Bundle are in English (the readable copy is in the client's languag
 
 from __future__ import annotations
 
+import html
 import io
 import json
 import zipfile
@@ -83,6 +89,7 @@ from alliance.exercises.models import Entry
 from alliance.lib.fhir_bundle import resolve_references
 from alliance.measures.services import _urn, response_fhir_entries
 from alliance.messaging.models import Message
+from alliance.notes.models import SessionSummary
 from alliance.plans.models import Goal, GoalStatus
 from alliance.preferences.items import CULTURAL_PARTS, ITEMS_BY_CODE
 from alliance.preferences.models import (
@@ -124,6 +131,23 @@ AGENDA_TASK_STATUS = {
     AgendaStatus.WITHDRAWN: "cancelled",
     AgendaStatus.DISCUSSED: "completed",
 }
+
+
+SUMMARY_SECTIONS = (
+    ("discussed", "What we talked about"),
+    ("decided", "What we decided together"),
+    ("client_will", "What the client will do"),
+    ("therapist_will", "What the therapist will do before next time"),
+)
+
+
+def _narrative(text: str) -> dict[str, str]:
+    """A section's text as FHIR narrative: escaped XHTML, one line per line."""
+    lines = "<br/>".join(html.escape(line) for line in text.splitlines())
+    return {
+        "status": "generated",
+        "div": f'<div xmlns="http://www.w3.org/1999/xhtml">{lines}</div>',
+    }
 
 
 def _dt(value: datetime) -> str:
@@ -256,6 +280,8 @@ class _Builder:
                     "period": {"start": _dt(session.starts_at)},
                 }
             )
+        for summary in part.session_summaries:
+            self.add(self.session_summary(summary))
         self.add(self.care_plan(part, period, episode_ref, team_ref))
         for goal in part.goals:
             self.add_goal(goal)
@@ -273,6 +299,55 @@ class _Builder:
             self.add(self.agenda_item(item))
         if part.cultural is not None:
             self.add(self.cultural_profile(part.cultural))
+
+    def session_summary(self, summary: SessionSummary) -> Resource:
+        signed_at = summary.signed_at or summary.updated_at
+        addenda = list(summary.addenda.all())
+        sections: list[Resource] = [
+            {"title": title, "text": _narrative(getattr(summary, name))}
+            for name, title in SUMMARY_SECTIONS
+            if getattr(summary, name)
+        ]
+        goals = list(summary.goals.all())
+        if goals:
+            sections.append(
+                {
+                    "title": "Goals this session worked on",
+                    "text": _narrative("; ".join(goal.current_text for goal in goals)),
+                    "entry": [{"reference": f"Goal/goal-{goal.pk}"} for goal in goals],
+                }
+            )
+        assignments = list(summary.assignments.all())
+        if assignments:
+            names = "; ".join(str(a.get_exercise_type_display()) for a in assignments)
+            sections.append({"title": "Exercises", "text": _narrative(names)})
+        for addendum in addenda:
+            sections.append(
+                {
+                    "title": f"Addendum {addendum.number}, {_dt(addendum.created_at)}",
+                    "author": [self.person(addendum.author_id)],
+                    "text": _narrative(addendum.text),
+                }
+            )
+        return {
+            "resourceType": "Composition",
+            "id": f"session-summary-{summary.pk}",
+            "status": "amended" if addenda else "final",
+            "type": {"text": "Session summary"},
+            "subject": self.patient,
+            "encounter": {"reference": f"Encounter/session-{summary.session_id}"},
+            "date": _dt(addenda[-1].created_at if addenda else signed_at),
+            "author": [self.person(summary.author_id)],
+            "title": f"Summary of session {summary.session.number}",
+            "attester": [
+                {
+                    "mode": "professional",
+                    "time": _dt(signed_at),
+                    "party": self.person(summary.author_id),
+                }
+            ],
+            "section": sections,
+        }
 
     def care_plan(
         self,

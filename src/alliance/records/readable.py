@@ -24,6 +24,7 @@ from alliance.instruments.names import client_name, formal_name
 from alliance.instruments.texts import answer_text, answered_items, item_text
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Response
+from alliance.notes.models import SessionSummary
 from alliance.preferences.items import CULTURAL_PARTS, ITEMS
 from alliance.records.selectors import ClientRecord, EpisodeRecord
 from alliance.safety.models import SafetyPlanVersion
@@ -179,6 +180,26 @@ def _who(record: ClientRecord, user_id: int | None) -> str:
     return record.name_of(user_id)
 
 
+def _session_summary(record: ClientRecord, summary: SessionSummary) -> dict[str, Any]:
+    """A signed session summary as the client reads it on their own page."""
+    return {
+        "summary": summary,
+        "author": _who(record, summary.author_id),
+        "parts": [
+            (_("What we talked about"), summary.discussed),
+            (_("What we decided together"), summary.decided),
+            (_("What you will do"), summary.client_will),
+            (_("What your therapist will do before next time"), summary.therapist_will),
+        ],
+        "goals": [goal.current_text for goal in summary.goals.all()],
+        "exercises": [str(a.get_exercise_type_display()) for a in summary.assignments.all()],
+        "addenda": [
+            {"addendum": addendum, "author": _who(record, addendum.author_id)}
+            for addendum in summary.addenda.all()
+        ],
+    }
+
+
 def _episode(record: ClientRecord, part: EpisodeRecord, language: str) -> dict[str, Any]:
     episode = part.episode
     return {
@@ -186,6 +207,9 @@ def _episode(record: ClientRecord, part: EpisodeRecord, language: str) -> dict[s
         "therapist": record.name_of(episode.therapist_id),
         "supervisor": record.name_of(episode.supervisor_id),
         "sessions": part.sessions,
+        "session_summaries": [
+            _session_summary(record, summary) for summary in part.session_summaries
+        ],
         "plan": part.plan,
         "summary": part.summaries[-1].text if part.summaries else "",
         "earlier_summaries": part.summaries[:-1],

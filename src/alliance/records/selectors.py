@@ -17,6 +17,7 @@ from alliance.care.models import Episode, Session
 from alliance.exercises.models import Assignment, Entry
 from alliance.measures.models import Response
 from alliance.messaging.models import Message
+from alliance.notes.models import SessionSummary, SummaryAddendum
 from alliance.plans.models import Goal, GoalRating, GoalVersion, Plan, PlanSummaryVersion
 from alliance.preferences.items import CULTURAL_PARTS
 from alliance.preferences.models import AgendaItem, CulturalProfile, TreatmentPreferences
@@ -42,6 +43,9 @@ class EpisodeRecord:
     preferences: list[TreatmentPreferences]
     agenda: list[AgendaItem]
     cultural: CulturalProfile | None
+    # Signed session summaries with their addenda (a draft is not part of the record; the
+    # therapist's private notes never are).
+    session_summaries: list[SessionSummary] = field(default_factory=list)
 
     def entries_of(self, assignment: Assignment) -> list[Entry]:
         return [entry for entry in self.entries if entry.assignment_id == assignment.pk]
@@ -101,6 +105,16 @@ def _episode_record(episode: Episode, *, everything: bool) -> EpisodeRecord:
         preferences=list(preferences.order_by("version")),
         agenda=list(AgendaItem.objects.filter(episode=episode).order_by("created_at", "pk")),
         cultural=cultural,
+        session_summaries=list(
+            SessionSummary.objects.filter(session__episode=episode, signed_at__isnull=False)
+            .select_related("session")
+            .prefetch_related(
+                Prefetch("addenda", queryset=SummaryAddendum.objects.order_by("number")),
+                "goals",
+                "assignments",
+            )
+            .order_by("session__number")
+        ),
     )
 
 
@@ -119,6 +133,9 @@ def _people_named(record: ClientRecord) -> set[int]:
         if part.plan is not None:
             ids.add(part.plan.review_set_by_id)
         ids |= {summary.author_id for summary in part.summaries}
+        for session_summary in part.session_summaries:
+            ids.add(session_summary.author_id)
+            ids |= {addendum.author_id for addendum in session_summary.addenda.all()}
         for goal in part.goals:
             ids |= {goal.proposed_by_id, goal.ended_by_id}
             for version in goal.versions.all():

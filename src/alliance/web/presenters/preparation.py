@@ -14,6 +14,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from alliance import instruments as engine
 from alliance.instruments.names import formal_name
 from alliance.measures.models import Response
 from alliance.preparation.selectors import Preparation
@@ -33,6 +34,7 @@ class ScoreRow:
 
 @dataclass(frozen=True)
 class Measure:
+    instrument: engine.Instrument
     heading: str
     rows: list[ScoreRow]
     summary: list[str]
@@ -103,7 +105,7 @@ def _measure(
         )
     summary = [progress.risk_sentence(risk_at)] if risk_at is not None else []
     summary.append(progress.clinician_change(series))
-    return Measure(heading=heading, rows=rows, summary=summary)
+    return Measure(instrument=series.instrument, heading=heading, rows=rows, summary=summary)
 
 
 def _feedback(series: progress.Series, shown: list[Response], heading: str) -> Feedback:

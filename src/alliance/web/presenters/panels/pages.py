@@ -15,7 +15,15 @@ from alliance.accounts.models import User
 from alliance.care.models import Episode
 from alliance.measures.models import Response
 from alliance.messaging.selectors import unread_counts_for
-from alliance.web.presenters.panels import Panel, exercises, messaging, plans, preferences, safety
+from alliance.web.presenters.panels import (
+    Panel,
+    exercises,
+    messaging,
+    notes,
+    plans,
+    preferences,
+    safety,
+)
 from alliance.web.presenters.panels import shown as _shown
 
 
@@ -53,6 +61,7 @@ def portal_home(
     messages by episode id, as the navigation counted them for the page."""
     return _shown(
         messaging.portal_card(episode=episode, unread_by_episode=unread),
+        notes.portal_card(viewer=viewer),
         exercises.portal_card(viewer=viewer, episode=episode),
         plans.portal_card(viewer=viewer, episode=episode, now=now),
         preferences.portal_card(viewer=viewer, episode=episode),

@@ -1,0 +1,99 @@
+"""Forms of the notes after a session: they check input; services do the writing."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from alliance.exercises.models import Assignment
+from alliance.notes.models import MAX_ADDENDUM_CHARS, MAX_NOTE_CHARS, MAX_SUMMARY_PART_CHARS
+from alliance.plans.models import Goal
+
+if TYPE_CHECKING:
+    from django.utils.functional import _StrPromise
+
+# What the two submit buttons of a draft say (``intent``): save, or save and sign.
+DRAFT, SIGN, ADDENDUM = "draft", "sign", "addendum"
+
+
+class PrivateNoteForm(forms.Form):
+    text = forms.CharField(
+        label=_("Your private note"),
+        required=False,
+        max_length=MAX_NOTE_CHARS,
+        widget=forms.Textarea(attrs={"rows": 12}),
+    )
+
+
+def _part(label: str | _StrPromise) -> forms.CharField:
+    return forms.CharField(
+        label=label,
+        required=False,
+        max_length=MAX_SUMMARY_PART_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class SessionSummaryForm(forms.Form):
+    discussed = _part(_("What we talked about"))
+    decided = _part(_("What we decided together"))
+    client_will = _part(_("What the client will do"))
+    therapist_will = _part(_("What I will do before next time"))
+    goals = forms.MultipleChoiceField(
+        label=_("Goals this session worked on"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+    assignments = forms.MultipleChoiceField(
+        label=_("Exercises this summary refers to"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        goals: Sequence[Goal] = (),
+        assignments: Sequence[tuple[Assignment, str]] = (),
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        goal_field = self.fields["goals"]
+        assert isinstance(goal_field, forms.MultipleChoiceField)
+        goal_field.choices = [(str(goal.pk), goal.current_text) for goal in goals]
+        assignment_field = self.fields["assignments"]
+        assert isinstance(assignment_field, forms.MultipleChoiceField)
+        assignment_field.choices = [(str(a.pk), label) for a, label in assignments]
+        # Nothing to link: no empty list of boxes.
+        if not goals:
+            del self.fields["goals"]
+        if not assignments:
+            del self.fields["assignments"]
+
+    @property
+    def parts(self) -> dict[str, str]:
+        return {
+            name: self.cleaned_data[name]
+            for name in ("discussed", "decided", "client_will", "therapist_will")
+        }
+
+    @property
+    def goal_ids(self) -> list[int]:
+        return [int(pk) for pk in self.cleaned_data.get("goals", [])]
+
+    @property
+    def assignment_ids(self) -> list[int]:
+        return [int(pk) for pk in self.cleaned_data.get("assignments", [])]
+
+
+class AddendumForm(forms.Form):
+    addendum = forms.CharField(
+        label=_("Addendum"),
+        max_length=MAX_ADDENDUM_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        help_text=_("Dated and kept after the signed text; the signed text does not change."),
+        error_messages={"required": _("Write the addendum before adding it.")},
+    )

@@ -1,0 +1,221 @@
+"""After a session: the therapist's private note and the shared summary (clinic/…), and
+the client's signed summaries (me/…). Who reads and writes what is decided in
+``alliance.care.access`` ("notes" section)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_http_methods
+
+from alliance.audit.context import audit_context
+from alliance.audit.services import record_opened
+from alliance.care import access
+from alliance.care.models import Session
+from alliance.exercises.selectors import goals_to_link, live_assignments
+from alliance.notes import services
+from alliance.notes.models import SessionSummary
+from alliance.notes.selectors import private_note_of, signed_summaries_of_client, summary_of
+from alliance.preparation.selectors import session_preparation
+from alliance.web.forms_notes import (
+    ADDENDUM,
+    SIGN,
+    AddendumForm,
+    PrivateNoteForm,
+    SessionSummaryForm,
+)
+from alliance.web.http import AuthedRequest
+from alliance.web.presenters import notes as presenter
+
+
+def _session(request: AuthedRequest, session_id: int, part: str) -> Session:
+    access.require(access.may_see_caseload(request.user))
+    session = access.access_session_notes(request.user, session_id)
+    if request.method == "GET":
+        record_opened(
+            actor=request.user,
+            client_id=session.episode.client_id,
+            part=part,
+            target_id=session.pk,
+            context=audit_context(request),
+        )
+    return session
+
+
+def _write(request: AuthedRequest, form: forms.Form, save: Callable[[], Any], done: str) -> bool:
+    """Run ``save`` if the form is valid; a refusal (a signed text, say) goes on the form."""
+    if not form.is_valid():
+        return False
+    try:
+        save()
+    except ValidationError as error:
+        form.add_error(None, error)
+        return False
+    messages.success(request, done)
+    return True
+
+
+def _saved_message(intent: str) -> str:
+    if intent == SIGN:
+        return _("Signed. The text is now locked; you can add dated addenda below.")
+    if intent == ADDENDUM:
+        return _("The addendum is added.")
+    return _("The draft is saved.")
+
+
+def _status(request: AuthedRequest) -> int:
+    return 400 if request.method == "POST" else 200
+
+
+def _note_post(request: AuthedRequest, session: Session, shown: dict[str, forms.Form]) -> bool:
+    """Save a draft, sign, or add an addendum (the button's ``intent``); the bound form
+    goes into ``shown`` to be shown again with its errors."""
+    intent = request.POST.get("intent", "")
+    kwargs: dict[str, Any] = {
+        "actor": request.user,
+        "session": session,
+        "context": audit_context(request),
+    }
+    if intent == ADDENDUM:
+        form: forms.Form = AddendumForm(request.POST)
+        shown["addendum_form"] = form
+        save: Callable[[], object] = lambda: services.note_add_addendum(  # noqa: E731
+            **kwargs, text=form.cleaned_data["addendum"]
+        )
+    else:
+        form = shown["form"] = PrivateNoteForm(request.POST)
+        call = services.note_sign if intent == SIGN else services.note_save_draft
+        save = lambda: call(**kwargs, text=form.cleaned_data["text"])  # noqa: E731
+    return _write(request, form, save, _saved_message(intent))
+
+
+def _summary_post(
+    request: AuthedRequest, session: Session, shown: dict[str, forms.Form], choices: dict[str, Any]
+) -> bool:
+    intent = request.POST.get("intent", "")
+    kwargs: dict[str, Any] = {
+        "actor": request.user,
+        "session": session,
+        "context": audit_context(request),
+    }
+    if intent == ADDENDUM:
+        form: forms.Form = AddendumForm(request.POST)
+        shown["addendum_form"] = form
+        save: Callable[[], object] = lambda: services.summary_add_addendum(  # noqa: E731
+            **kwargs, text=form.cleaned_data["addendum"]
+        )
+    else:
+        summary_form = SessionSummaryForm(request.POST, **choices)
+        form = shown["form"] = summary_form
+        call = services.summary_sign if intent == SIGN else services.summary_save_draft
+        save = lambda: call(  # noqa: E731
+            **kwargs,
+            parts=summary_form.parts,
+            goal_ids=summary_form.goal_ids,
+            assignment_ids=summary_form.assignment_ids,
+        )
+    return _write(request, form, save, _saved_message(intent))
+
+
+def _summary_choices(request: AuthedRequest, session: Session) -> dict[str, Any]:
+    episode = session.episode
+    return {
+        "goals": goals_to_link(episode),
+        "assignments": presenter.assignment_choices(
+            list(live_assignments([episode], viewer=request.user))
+        ),
+    }
+
+
+def _summary_initial(
+    request: AuthedRequest, session: Session, summary: SessionSummary | None
+) -> dict[str, Any]:
+    """A draft's own words; a new summary starts from what the client already sees."""
+    if summary is None:
+        prep = session_preparation(viewer=request.user, session=session)
+        return presenter.summary_prefill(prep, client=session.episode.client)
+    return {
+        "discussed": summary.discussed,
+        "decided": summary.decided,
+        "client_will": summary.client_will,
+        "therapist_will": summary.therapist_will,
+        "goals": [str(goal.pk) for goal in summary.goals.all()],
+        "assignments": [str(assignment.pk) for assignment in summary.assignments.all()],
+    }
+
+
+@require_http_methods(["GET", "POST"])
+def session_note(request: AuthedRequest, session_id: int) -> HttpResponse:
+    """The therapist's private note: its author and the supervisor (reading) only."""
+    session = _session(request, session_id, "private_note")
+    note = private_note_of(session)
+    access.require_private_note(request.user, session.episode, note)
+    shown: dict[str, forms.Form] = {
+        "form": PrivateNoteForm(initial={"text": note.text if note else ""}),
+        "addendum_form": AddendumForm(),
+    }
+    if request.method == "POST":
+        access.require_write_session_notes(request.user, session.episode)
+        if _note_post(request, session, shown):
+            return redirect("session_note", session_id=session.pk)
+    may_write = access.may_write_session_notes(request.user, session.episode)
+    context = presenter.note_page(session=session, note=note, may_write=may_write, **shown)
+    return render(request, "web/notes/note.html", context, status=_status(request))
+
+
+@require_http_methods(["GET", "POST"])
+def session_summary(request: AuthedRequest, session_id: int) -> HttpResponse:
+    """The shared summary: written by the treating therapist, read by the supervisor, and
+    by the client once signed (on their own page)."""
+    session = _session(request, session_id, "session_summary")
+    summary = summary_of(session)
+    may_write = access.may_write_session_notes(request.user, session.episode)
+    choices = _summary_choices(request, session) if may_write else {}
+    initial = _summary_initial(request, session, summary) if may_write else {}
+    shown: dict[str, forms.Form] = {
+        "form": SessionSummaryForm(initial=initial, **choices),
+        "addendum_form": AddendumForm(),
+    }
+    if request.method == "POST":
+        access.require_write_session_notes(request.user, session.episode)
+        if _summary_post(request, session, shown, choices):
+            return redirect("session_summary", session_id=session.pk)
+    context = presenter.summary_page(session=session, summary=summary, may_write=may_write, **shown)
+    return render(request, "web/notes/summary.html", context, status=_status(request))
+
+
+@require_GET
+def my_summaries(request: AuthedRequest) -> HttpResponse:
+    """The client's signed session summaries, newest first."""
+    access.require(access.may_use_client_portal(request.user))
+    record_opened(
+        actor=request.user,
+        client_id=request.user.pk,
+        part="session_summaries",
+        context=audit_context(request),
+    )
+    summaries = list(signed_summaries_of_client(request.user))
+    return render(request, "web/notes/my_summaries.html", {"summaries": summaries})
+
+
+@require_GET
+def my_summary(request: AuthedRequest, summary_id: int) -> HttpResponse:
+    """One signed summary with its addenda; opening it is what makes it no longer new."""
+    access.require(access.may_use_client_portal(request.user))
+    summary = access.access_own_summary(request.user, summary_id)
+    record_opened(
+        actor=request.user,
+        client_id=request.user.pk,
+        part="session_summary",
+        target_id=summary.pk,
+        context=audit_context(request),
+    )
+    services.summary_mark_read(actor=request.user, summary=summary)
+    return render(request, "web/notes/my_summary.html", presenter.client_summary(summary))
