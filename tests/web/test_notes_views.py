@@ -128,6 +128,19 @@ def test_a_new_summary_starts_with_the_check_ins_and_the_agenda(cast: Cast) -> N
     assert "Your check-ins since our last session:" in page
     assert ": 4" in page
     assert "My sister&#x27;s visit (not talked about yet)" in page
+    assert STARTS_WITH in page
+
+
+STARTS_WITH = "since the last session and what they asked to talk about"
+
+
+def test_with_nothing_since_the_last_session_the_page_does_not_say_it_starts_from_it(
+    cast: Cast, session: Any
+) -> None:
+    page = _text(signed_in(cast.alice).get(_summary_url(session)))
+    assert "Your check-ins since our last session:" not in page
+    assert STARTS_WITH not in page
+    assert "What we talked about" in page
 
 
 def test_the_prefill_is_in_the_clients_language(cast: Cast) -> None:
