@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, Q, QuerySet
 
 from alliance.care import access
-from alliance.notes.models import PrivateNote, SessionSummary
+from alliance.notes.models import PrivateNote, SessionSummary, SummaryReply
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
@@ -27,7 +27,7 @@ def private_note_of(session: Session) -> PrivateNote | None:
 def summary_of(session: Session) -> SessionSummary | None:
     return (
         SessionSummary.objects.filter(session=session)
-        .select_related("author")
+        .select_related("author", "reply__answered_by")
         .prefetch_related("addenda__author", "goals__versions", "assignments")
         .first()
     )
@@ -53,3 +53,10 @@ def summaries_count_for(client: User) -> tuple[int, int]:
         total=Count("pk"), new=Count("pk", filter=Q(client_read_at__isnull=True))
     )
     return counts["total"], counts["new"]
+
+
+def reply_to(summary: SessionSummary | None) -> SummaryReply | None:
+    """The client's reply to this summary, if they replied."""
+    if summary is None or summary.pk is None:
+        return None
+    return SummaryReply.objects.filter(summary=summary).select_related("answered_by").first()
