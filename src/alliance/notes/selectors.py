@@ -60,3 +60,16 @@ def reply_to(summary: SessionSummary | None) -> SummaryReply | None:
     if summary is None or summary.pk is None:
         return None
     return SummaryReply.objects.filter(summary=summary).select_related("answered_by").first()
+
+
+def summary_signals_of(episode_ids: list[int]) -> list[SummaryReply]:
+    """The client's "partly" and "no" replies to signed summaries, oldest session first."""
+    return list(
+        SummaryReply.objects.filter(
+            summary__session__episode_id__in=episode_ids,
+            summary__signed_at__isnull=False,
+            recognised__in=["partly", "no"],
+        )
+        .select_related("summary__session")
+        .order_by("summary__session__starts_at", "pk")
+    )
