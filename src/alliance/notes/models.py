@@ -174,3 +174,11 @@ class SummaryReply(models.Model):
     def is_a_signal(self) -> bool:
         """Partly or no: the summary is not quite how the client remembers the session."""
         return self.recognised in (Recognised.PARTLY, Recognised.NO)
+
+
+def reply_of(summary: SessionSummary) -> SummaryReply | None:
+    """The summary's reply, if the client replied (without a query when it was joined)."""
+    try:
+        return summary.reply
+    except SummaryReply.DoesNotExist:
+        return None
