@@ -34,6 +34,7 @@ from alliance.notes.models import (
     SummaryAddendum,
     SummaryReply,
 )
+from alliance.notes.tasks import send_summary_notice
 from alliance.plans.models import Goal
 
 if TYPE_CHECKING:
@@ -240,8 +241,11 @@ def summary_sign(
     goal_ids: Iterable[int] = (),
     assignment_ids: Iterable[int] = (),
     context: AuditContext | None = None,
+    base_url: str = "",
 ) -> SessionSummary:
-    """Save and sign the summary: it is locked, and the client can read it."""
+    """Save and sign the summary: it is locked, and the client can read it. With
+    ``base_url``, the client is told by e-mail after the commit (``tasks.py``: no content,
+    and only if they want reminders)."""
     summary = _summary_write(
         actor=actor,
         session=session,
@@ -251,6 +255,9 @@ def summary_sign(
         sign=True,
     )
     _audit(actor, Action.SUMMARY_SIGNED, session, "session_summary", summary.pk, context)
+    if base_url:
+        link, summary_id = f"{base_url}/", summary.pk
+        transaction.on_commit(lambda: send_summary_notice.enqueue(summary_id, link), robust=True)
     return summary
 
 

@@ -39,7 +39,7 @@ from alliance.web.forms_notes import (
     SessionSummaryForm,
     SummaryReplyForm,
 )
-from alliance.web.http import AuthedRequest
+from alliance.web.http import AuthedRequest, site_url
 from alliance.web.presenters import notes as presenter
 
 
@@ -140,6 +140,8 @@ def _summary_post(
     else:
         summary_form = SessionSummaryForm(request.POST, **choices)
         form = shown["form"] = summary_form
+        if intent == SIGN:
+            kwargs["base_url"] = site_url(request)
         call = services.summary_sign if intent == SIGN else services.summary_save_draft
         save = lambda: call(  # noqa: E731
             **kwargs,
