@@ -9,11 +9,23 @@ from datetime import timedelta
 from typing import Any
 
 from alliance.care.services import session_schedule
-from alliance.notes.models import PrivateNote, PrivateNoteAddendum, SessionSummary, SummaryAddendum
+from alliance.notes.models import (
+    PrivateNote,
+    PrivateNoteAddendum,
+    SessionSummary,
+    SummaryAddendum,
+    SummaryReply,
+)
 from alliance.notes.services import summary_add_addendum
 from alliance.records.erasure import client_erase
 from alliance.records.export import record_archive
-from tests.records.helpers import PRIVATE_ADDENDUM, PRIVATE_NOTE, rich_record
+from tests.records.helpers import (
+    PRIVATE_ADDENDUM,
+    PRIVATE_NOTE,
+    REPLY_ANSWER,
+    SUMMARY_REPLY,
+    rich_record,
+)
 
 
 def _archive_texts(archive: bytes) -> dict[str, str]:
@@ -36,7 +48,7 @@ def test_erasure_removes_notes_summaries_and_their_addenda(cast: Any) -> None:
     rich = rich_record(cast)
     summary_add_addendum(actor=cast.alice, session=rich.session, text="One more thing")
     result = client_erase(actor=cast.ada, client=cast.dana)
-    for model in (PrivateNote, PrivateNoteAddendum, SessionSummary, SummaryAddendum):
+    for model in (PrivateNote, PrivateNoteAddendum, SessionSummary, SummaryAddendum, SummaryReply):
         assert not model.objects.exists(), model
     assert result.removed["private notes"] == 1
     assert result.removed["session summary addenda"] == 1
@@ -67,7 +79,11 @@ def test_a_signed_summary_is_a_composition_with_its_addenda(cast: Any) -> None:
     titles = [section["title"] for section in composition["section"]]
     assert titles[0] == "What we decided together"
     assert "Goals this session worked on" in titles
-    assert titles[-1].startswith("Addendum 1, ")
+    assert titles[-3].startswith("Addendum 1, ")
+    # The client's reply and the therapist's answer close it, the reply by the Patient.
+    assert titles[-2].startswith("The client's reply, ")
+    assert titles[-1].startswith("The therapist's answer, ")
+    assert composition["section"][-2]["author"] == [composition["subject"]]
     text = str(composition)
     assert SESSION_SUMMARY in text
     assert "Bring the diary" in text
@@ -94,3 +110,13 @@ def test_the_readable_copy_shows_signed_summaries_in_the_clients_words(cast: Any
     assert "Your session summaries" in html
     assert SESSION_SUMMARY in html
     assert "What your therapist will do before next time" in html
+
+
+def test_both_copies_hold_the_reply_and_the_answer_with_the_summary(cast: Any) -> None:
+    rich_record(cast)
+    files = _archive_texts(record_archive(cast.dana, everything=True))
+    for name in ("record.fhir.json", "record.html"):
+        text = files[name].replace("&#x27;", "'")
+        assert SUMMARY_REPLY in text, name
+        assert REPLY_ANSWER in text, name
+    assert "Is this how you remember it? Partly." in files["record.fhir.json"]

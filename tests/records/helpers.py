@@ -25,6 +25,8 @@ ACK_NOTE = "Called Dana the same afternoon"
 PRIVATE_NOTE = "Process note: my own unease when the landlord came up"
 PRIVATE_ADDENDUM = "Addendum: raise it in supervision"
 SESSION_SUMMARY = "We agreed to try the sleep diary for a week"
+SUMMARY_REPLY = "We also spoke about the visit of my sister"
+REPLY_ANSWER = "Thank you: we will start with the visit of your sister"
 TEXTS = (
     GOAL_FIRST,
     GOAL_NOW,
@@ -39,6 +41,8 @@ TEXTS = (
     BACKGROUND,
     SAFETY_FIRST,
     SAFETY_NOW,
+    SUMMARY_REPLY,
+    REPLY_ANSWER,
 )
 
 PHQ9_WITH_RISK = [1, 2, 1, 1, 0, 1, 0, 0, 1]
@@ -82,7 +86,13 @@ def rich_record(cast: Any, episode: Any = None) -> Rich:
     from alliance.care.services import session_schedule
     from alliance.exercises.services import assignment_create, entry_submit
     from alliance.messaging.services import message_send
-    from alliance.notes.services import note_add_addendum, note_sign, summary_sign
+    from alliance.notes.services import (
+        note_add_addendum,
+        note_sign,
+        summary_reply,
+        summary_reply_answer,
+        summary_sign,
+    )
     from alliance.plans.services import (
         goal_agree,
         goal_propose,
@@ -154,13 +164,15 @@ def rich_record(cast: Any, episode: Any = None) -> Rich:
     )
     note_sign(actor=therapist, session=session, text=PRIVATE_NOTE)
     note_add_addendum(actor=therapist, session=session, text=PRIVATE_ADDENDUM)
-    summary_sign(
+    signed = summary_sign(
         actor=therapist,
         session=session,
         parts={"decided": SESSION_SUMMARY},
         goal_ids=[goal.pk],
         assignment_ids=[record.pk],
     )
+    summary_reply(actor=client, summary=signed, recognised="partly", text=SUMMARY_REPLY)
+    summary_reply_answer(actor=therapist, summary=signed, text=REPLY_ANSWER)
     return Rich(episode, session, goal, risk, feedback, alert, shared, private)
 
 

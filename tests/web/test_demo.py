@@ -13,6 +13,7 @@ from alliance.audit.services import verify_chain
 from alliance.care.models import Episode, Session
 from alliance.exercises.models import Assignment, Entry
 from alliance.messaging.models import Message, OfficeHours
+from alliance.notes.models import SessionSummary, SummaryReply
 from alliance.plans.models import Goal, GoalRating
 from alliance.preferences.models import AgendaItem, CulturalProfile, TreatmentPreferences
 from alliance.safety.models import SafetyPlanVersion
@@ -73,6 +74,8 @@ def test_demo_clients_whose_care_ended_give_the_alert_audit_outcomes_to_count(
 
 
 CLIENTS_VOICE = (
+    SessionSummary,
+    SummaryReply,
     Goal,
     GoalRating,
     TreatmentPreferences,
@@ -260,3 +263,21 @@ def test_therapist1_prepares_client1s_next_session_from_the_demo(demo_practice: 
     text = page.content.decode()
     assert "No open alerts." not in text  # client1 has an open risk alert
     assert "No session feedback since the last session." not in text
+
+
+def test_therapist1s_clients_have_signed_summaries_with_replies(demo_practice: Any) -> None:
+    mine = SessionSummary.objects.filter(
+        session__episode__therapist__email="therapist1@demo.test", signed_at__isnull=False
+    )
+    assert mine.exists()
+    assert not SessionSummary.objects.exclude(
+        session__episode__therapist__email="therapist1@demo.test"
+    ).exists()
+    partly = SummaryReply.objects.filter(summary__in=mine, recognised="partly")
+    assert partly.exists()
+    assert all(reply.text and reply.is_answered for reply in partly)
+    client1 = mine.filter(session__episode__client__email="client1@demo.test")
+    newest = client1.order_by("-session__starts_at").first()
+    assert newest is not None and newest.client_read_at is None
+    assert not SummaryReply.objects.filter(summary=newest).exists()
+    assert client1.filter(client_read_at__isnull=False).exists()

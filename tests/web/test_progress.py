@@ -476,3 +476,27 @@ def test_no_risk_note_without_a_current_risk_answer(cast: Cast) -> None:
     submit_series(cast.dana_episode, "phq-9", [18, 8])
     assert "A risk item was answered" not in clinician_page(cast)
     assert HEALTHY_RANGE in page(cast.dana, "my_progress")
+
+
+def test_a_partly_or_no_reply_to_a_summary_is_named_not_scored(cast: Cast) -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from alliance.care.services import session_schedule
+    from alliance.notes.services import summary_reply, summary_sign
+
+    replies = {1: "partly", 2: "yes", 3: "no"}
+    for number, recognised in replies.items():
+        session = session_schedule(
+            actor=cast.alice,
+            episode=cast.dana_episode,
+            starts_at=timezone.now() - timedelta(days=10 - number),
+        )
+        summary = summary_sign(actor=cast.alice, session=session, parts={"decided": "x"})
+        summary_reply(actor=cast.dana, summary=summary, recognised=recognised)
+    page = clinician_page(cast)
+    assert "The client said the summary of session 1 was only partly how they remember it." in page
+    assert "The client said the summary of session 3 was not how they remember it." in page
+    assert "session 2" not in page
+    assert "The client said the summary" in clinician_page(cast, cast.sam)

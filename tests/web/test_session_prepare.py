@@ -276,3 +276,35 @@ def test_a_session_booked_in_between_but_not_held_does_not_start_the_window(cast
     page = _page(cast.alice, later)
     assert "session 1," in page
     assert reverse("response_detail", kwargs={"response_id": latest.pk}) in page
+
+
+def test_the_reply_to_the_last_summary_comes_first_with_its_signal(cast: Cast) -> None:
+    from alliance.notes.services import summary_reply, summary_reply_answer, summary_sign
+
+    held, upcoming = _sessions(cast)
+    page = _page(cast.alice, upcoming)
+    assert "reply to the summary of session" not in page
+    summary = summary_sign(actor=cast.alice, session=held, parts={"decided": "Walk daily"})
+    assert "The client has not replied to this summary." in _page(cast.alice, upcoming)
+    summary_reply(actor=cast.dana, summary=summary, recognised="partly", text="And my sleep")
+    page = _page(cast.alice, upcoming)
+    assert page.index("reply to the summary of session 1") < page.index("Check-ins")
+    assert "And my sleep" in page
+    assert "The client said the summary of session 1 was only partly how they remember it." in page
+    summary_reply_answer(actor=cast.alice, summary=summary, text="We will talk about it")
+    page = _page(cast.sam, upcoming)
+    assert "And my sleep" in page
+    assert "We will talk about it" in page
+    # The held session's own page looks back before it: no summary of its own there.
+    assert "And my sleep" not in _page(cast.alice, held)
+
+
+def test_a_yes_is_shown_but_is_not_a_signal(cast: Cast) -> None:
+    from alliance.notes.services import summary_reply, summary_sign
+
+    held, upcoming = _sessions(cast)
+    summary = summary_sign(actor=cast.alice, session=held, parts={"decided": "Walk daily"})
+    summary_reply(actor=cast.dana, summary=summary, recognised="yes")
+    page = _page(cast.alice, upcoming)
+    assert "reply to the summary of session 1" in page
+    assert "The client said the summary" not in page

@@ -79,6 +79,8 @@ class Action(models.TextChoices):
     SUMMARY_SAVED = "summary_saved", _("saved a draft of a session summary")
     SUMMARY_SIGNED = "summary_signed", _("signed a session summary")
     SUMMARY_ADDENDUM_ADDED = "summary_addendum_added", _("added to a signed session summary")
+    SUMMARY_REPLIED = "summary_replied", _("replied to a session summary")
+    SUMMARY_REPLY_ANSWERED = "summary_reply_answered", _("answered a reply to a session summary")
     # records (the whole record: export and erasure)
     RECORD_EXPORTED = "record_exported", _("downloaded a copy of the whole record")
     ERASURE_REQUESTED = "erasure_requested", _("asked for the record to be erased")

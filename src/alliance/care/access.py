@@ -544,6 +544,17 @@ def access_own_summary(user: User, summary_id: int) -> SessionSummary:
     return summary
 
 
+def may_reply_to_summary(user: User, episode: Episode, summary: SessionSummary) -> bool:
+    """The client's "Is this how you remember it?": only the episode's own client, only
+    for a signed summary, only while the episode is open."""
+    return summary.is_signed and may_act_on_episode(user, episode, Act.CONTRIBUTE)
+
+
+def may_answer_summary_reply(user: User, episode: Episode) -> bool:
+    """The treating therapist of an open episode answers the client's reply (once)."""
+    return may_act_on_episode(user, episode, Act.TREAT)
+
+
 def own_signed_summaries_filter(user: User) -> Q:
     """``may_read_session_summary`` for a client as a filter: their own, signed."""
     if not may_use_client_portal(user):

@@ -126,3 +126,59 @@ class SummaryAddendum(Appended):
 
     def __str__(self) -> str:
         return f"Addendum {self.number} to session summary {self.summary_id}"
+
+
+MAX_REPLY_CHARS = 2000
+MAX_REPLY_ANSWER_CHARS = 1000
+
+
+class Recognised(models.TextChoices):
+    """The client's answer to "Is this how you remember it?"."""
+
+    YES = "yes", _("Yes")
+    PARTLY = "partly", _("Partly")
+    NO = "no", _("No")
+
+
+class SummaryReply(models.Model):
+    """The client's reply to a signed summary: one per summary. The client may change it
+    until their therapist has answered it; the therapist answers it once."""
+
+    summary = models.OneToOneField(SessionSummary, on_delete=models.PROTECT, related_name="reply")
+    recognised = models.CharField(max_length=8, choices=Recognised.choices)
+    text = EncryptedTextField(_("reply"), blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    answer = EncryptedTextField(_("answer"), blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        verbose_name = _("reply to a session summary")
+        verbose_name_plural = _("replies to session summaries")
+
+    def __str__(self) -> str:
+        return f"Reply to session summary {self.summary_id}"
+
+    @property
+    def is_answered(self) -> bool:
+        return self.answered_at is not None
+
+    @property
+    def is_a_signal(self) -> bool:
+        """Partly or no: the summary is not quite how the client remembers the session."""
+        return self.recognised in (Recognised.PARTLY, Recognised.NO)
+
+
+def reply_of(summary: SessionSummary) -> SummaryReply | None:
+    """The summary's reply, if the client replied (without a query when it was joined)."""
+    try:
+        return summary.reply
+    except SummaryReply.DoesNotExist:
+        return None

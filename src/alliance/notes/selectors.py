@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, Q, QuerySet
 
 from alliance.care import access
-from alliance.notes.models import PrivateNote, SessionSummary
+from alliance.notes.models import PrivateNote, SessionSummary, SummaryReply
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
@@ -27,7 +27,7 @@ def private_note_of(session: Session) -> PrivateNote | None:
 def summary_of(session: Session) -> SessionSummary | None:
     return (
         SessionSummary.objects.filter(session=session)
-        .select_related("author")
+        .select_related("author", "reply__answered_by")
         .prefetch_related("addenda__author", "goals__versions", "assignments")
         .first()
     )
@@ -53,3 +53,23 @@ def summaries_count_for(client: User) -> tuple[int, int]:
         total=Count("pk"), new=Count("pk", filter=Q(client_read_at__isnull=True))
     )
     return counts["total"], counts["new"]
+
+
+def reply_to(summary: SessionSummary | None) -> SummaryReply | None:
+    """The client's reply to this summary, if they replied."""
+    if summary is None or summary.pk is None:
+        return None
+    return SummaryReply.objects.filter(summary=summary).select_related("answered_by").first()
+
+
+def summary_signals_of(episode_ids: list[int]) -> list[SummaryReply]:
+    """The client's "partly" and "no" replies to signed summaries, oldest session first."""
+    return list(
+        SummaryReply.objects.filter(
+            summary__session__episode_id__in=episode_ids,
+            summary__signed_at__isnull=False,
+            recognised__in=["partly", "no"],
+        )
+        .select_related("summary__session")
+        .order_by("summary__session__starts_at", "pk")
+    )

@@ -24,12 +24,17 @@ from alliance.exercises.models import Assignment
 from alliance.notes.models import (
     MAX_ADDENDUM_CHARS,
     MAX_NOTE_CHARS,
+    MAX_REPLY_ANSWER_CHARS,
+    MAX_REPLY_CHARS,
     MAX_SUMMARY_PART_CHARS,
     PrivateNote,
     PrivateNoteAddendum,
+    Recognised,
     SessionSummary,
     SummaryAddendum,
+    SummaryReply,
 )
+from alliance.notes.tasks import send_summary_notice
 from alliance.plans.models import Goal
 
 if TYPE_CHECKING:
@@ -236,8 +241,11 @@ def summary_sign(
     goal_ids: Iterable[int] = (),
     assignment_ids: Iterable[int] = (),
     context: AuditContext | None = None,
+    base_url: str = "",
 ) -> SessionSummary:
-    """Save and sign the summary: it is locked, and the client can read it."""
+    """Save and sign the summary: it is locked, and the client can read it. With
+    ``base_url``, the client is told by e-mail after the commit (``tasks.py``: no content,
+    and only if they want reminders)."""
     summary = _summary_write(
         actor=actor,
         session=session,
@@ -247,6 +255,9 @@ def summary_sign(
         sign=True,
     )
     _audit(actor, Action.SUMMARY_SIGNED, session, "session_summary", summary.pk, context)
+    if base_url:
+        link, summary_id = f"{base_url}/", summary.pk
+        transaction.on_commit(lambda: send_summary_notice.enqueue(summary_id, link), robust=True)
     return summary
 
 
@@ -292,3 +303,74 @@ def summary_mark_read(*, actor: User, summary: SessionSummary) -> None:
     if summary.client_read_at is None:
         summary.client_read_at = timezone.now()
         summary.save(update_fields=["client_read_at"])
+
+
+# --- the client's reply to a signed summary ---
+
+
+def _answered_message() -> str:
+    return _("Your therapist has answered your reply, so it can no longer change.")
+
+
+@transaction.atomic
+def summary_reply(
+    *,
+    actor: User,
+    summary: SessionSummary,
+    recognised: str,
+    text: str = "",
+    context: AuditContext | None = None,
+) -> SummaryReply:
+    """The client's answer to "Is this how you remember it?" (yes, partly, no) with an
+    optional comment. One reply per summary: the client may change it until their
+    therapist has answered it; then it is kept as answered."""
+    summary = (
+        SessionSummary.objects.select_for_update()
+        .select_related("session__episode")
+        .get(pk=summary.pk)
+    )
+    episode = summary.session.episode
+    if not access.may_reply_to_summary(actor, episode, summary):
+        raise PermissionDenied
+    if recognised not in Recognised.values:
+        raise ValidationError({"recognised": _("Choose yes, partly or no.")})
+    cleaned = _text(text, most=MAX_REPLY_CHARS, field="text")
+    reply = SummaryReply.objects.filter(summary=summary).first()
+    if reply is not None and reply.is_answered:
+        raise ValidationError(_answered_message())
+    now = timezone.now()
+    if reply is None:
+        reply = SummaryReply(summary=summary, created_at=now)
+    reply.recognised = recognised
+    reply.text = cleaned
+    reply.updated_at = now
+    reply.save()
+    _audit(actor, Action.SUMMARY_REPLIED, summary.session, "summary_reply", reply.pk, context)
+    return reply
+
+
+@transaction.atomic
+def summary_reply_answer(
+    *, actor: User, summary: SessionSummary, text: str, context: AuditContext | None = None
+) -> SummaryReply:
+    """The treating therapist's short answer to the client's reply, once: the client reads
+    it under their reply, which from then on no longer changes."""
+    summary = SessionSummary.objects.select_related("session__episode").get(pk=summary.pk)
+    if not access.may_answer_summary_reply(actor, summary.session.episode):
+        raise PermissionDenied
+    cleaned = _text(text, most=MAX_REPLY_ANSWER_CHARS, field="answer")
+    if not cleaned:
+        raise ValidationError({"answer": _("Write the answer before sending it.")})
+    reply = SummaryReply.objects.select_for_update().filter(summary=summary).first()
+    if reply is None:
+        raise ValidationError(_("The client has not replied to this summary."))
+    if reply.is_answered:
+        raise ValidationError(_("This reply has already been answered; an answer is given once."))
+    reply.answer = cleaned
+    reply.answered_at = timezone.now()
+    reply.answered_by = actor
+    reply.save(update_fields=["answer", "answered_at", "answered_by"])
+    _audit(
+        actor, Action.SUMMARY_REPLY_ANSWERED, summary.session, "summary_reply", reply.pk, context
+    )
+    return reply

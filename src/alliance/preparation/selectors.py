@@ -26,6 +26,7 @@ from alliance.measures.models import Response
 from alliance.measures.selectors import scored_responses_of
 from alliance.messaging.models import Message
 from alliance.messaging.selectors import unread_counts_for
+from alliance.notes.models import SessionSummary
 from alliance.plans.models import GoalRating
 from alliance.preferences.models import AgendaItem, AgendaStatus
 
@@ -56,6 +57,9 @@ class Preparation:
     unread: int | None
     # Messages sent in the window (a count: the thread has the words).
     messages: int
+    # The last signed summary of a session before this one, with the client's reply to
+    # it (``summary.reply``) when they replied: the page shows it first.
+    last_summary: SessionSummary | None = None
 
 
 def previous_session(session: Session, now: datetime | None = None) -> Session | None:
@@ -123,4 +127,19 @@ def session_preparation(*, viewer: User, session: Session) -> Preparation:
         messages=Message.objects.filter(
             episode=episode, sent_at__gte=since, sent_at__lt=until
         ).count(),
+        last_summary=last_signed_summary_before(session),
+    )
+
+
+def last_signed_summary_before(session: Session) -> SessionSummary | None:
+    """The last signed summary of an earlier session of the episode, with its reply."""
+    return (
+        SessionSummary.objects.filter(
+            session__episode_id=session.episode_id,
+            session__starts_at__lt=session.starts_at,
+            signed_at__isnull=False,
+        )
+        .select_related("session", "reply__answered_by")
+        .order_by("-session__starts_at", "-session__number")
+        .first()
     )

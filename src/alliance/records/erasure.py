@@ -62,6 +62,7 @@ from alliance.notes.models import (
     PrivateNoteAddendum,
     SessionSummary,
     SummaryAddendum,
+    SummaryReply,
 )
 from alliance.notifications.models import ReminderKind, ReminderSent
 from alliance.plans.models import Goal, GoalRating, GoalVersion, Plan, PlanSummaryVersion
@@ -206,11 +207,13 @@ def _erase(
 
 def _erase_notes(scope: _Scope) -> None:
     """The private notes and the shared summaries of the client's sessions, with their
-    addenda (and the summaries' links to goals and exercises)."""
+    addenda, the client's replies to them (and the summaries' links to goals and
+    exercises)."""
     sessions = scope.session_ids
     scope.delete(PrivateNoteAddendum.objects.filter(note__session__in=sessions))
     scope.delete(PrivateNote.objects.filter(session__in=sessions))
     scope.delete(SummaryAddendum.objects.filter(summary__session__in=sessions))
+    scope.delete(SummaryReply.objects.filter(summary__session__in=sessions))
     scope.delete(SessionSummary.objects.filter(session__in=sessions))
 
 

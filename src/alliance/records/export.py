@@ -89,7 +89,7 @@ from alliance.exercises.models import Entry
 from alliance.lib.fhir_bundle import resolve_references
 from alliance.measures.services import _urn, response_fhir_entries
 from alliance.messaging.models import Message
-from alliance.notes.models import SessionSummary
+from alliance.notes.models import Recognised, SessionSummary, reply_of
 from alliance.plans.models import Goal, GoalStatus
 from alliance.preferences.items import CULTURAL_PARTS, ITEMS_BY_CODE
 from alliance.preferences.models import (
@@ -300,6 +300,29 @@ class _Builder:
         if part.cultural is not None:
             self.add(self.cultural_profile(part.cultural))
 
+    def _summary_reply(self, summary: SessionSummary) -> list[Resource]:
+        """The client's reply ("Is this how you remember it?") and the therapist's answer."""
+        reply = reply_of(summary)
+        if reply is None:
+            return []
+        said = f"Is this how you remember it? {Recognised(reply.recognised).label}."
+        sections: list[Resource] = [
+            {
+                "title": f"The client's reply, {_dt(reply.updated_at)}",
+                "author": [self.person(self.client.pk)],
+                "text": _narrative(f"{said} {reply.text}".strip()),
+            }
+        ]
+        if reply.is_answered and reply.answered_by_id is not None and reply.answered_at:
+            sections.append(
+                {
+                    "title": f"The therapist's answer, {_dt(reply.answered_at)}",
+                    "author": [self.person(reply.answered_by_id)],
+                    "text": _narrative(reply.answer),
+                }
+            )
+        return sections
+
     def session_summary(self, summary: SessionSummary) -> Resource:
         signed_at = summary.signed_at or summary.updated_at
         addenda = list(summary.addenda.all())
@@ -329,6 +352,7 @@ class _Builder:
                     "text": _narrative(addendum.text),
                 }
             )
+        sections.extend(self._summary_reply(summary))
         return {
             "resourceType": "Composition",
             "id": f"session-summary-{summary.pk}",

@@ -24,7 +24,7 @@ from alliance.instruments.names import client_name, formal_name
 from alliance.instruments.texts import answer_text, answered_items, item_text
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Response
-from alliance.notes.models import SessionSummary
+from alliance.notes.models import SessionSummary, reply_of
 from alliance.preferences.items import CULTURAL_PARTS, ITEMS
 from alliance.records.selectors import ClientRecord, EpisodeRecord
 from alliance.safety.models import SafetyPlanVersion
@@ -181,7 +181,9 @@ def _who(record: ClientRecord, user_id: int | None) -> str:
 
 
 def _session_summary(record: ClientRecord, summary: SessionSummary) -> dict[str, Any]:
-    """A signed session summary as the client reads it on their own page."""
+    """A signed session summary as the client reads it on their own page, with their
+    reply to it and their therapist's answer."""
+    reply = reply_of(summary)
     return {
         "summary": summary,
         "author": _who(record, summary.author_id),
@@ -197,6 +199,8 @@ def _session_summary(record: ClientRecord, summary: SessionSummary) -> dict[str,
             {"addendum": addendum, "author": _who(record, addendum.author_id)}
             for addendum in summary.addenda.all()
         ],
+        "reply": reply,
+        "answered_by": _who(record, reply.answered_by_id) if reply is not None else "",
     }
 
 

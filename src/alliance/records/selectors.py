@@ -107,7 +107,7 @@ def _episode_record(episode: Episode, *, everything: bool) -> EpisodeRecord:
         cultural=cultural,
         session_summaries=list(
             SessionSummary.objects.filter(session__episode=episode, signed_at__isnull=False)
-            .select_related("session")
+            .select_related("session", "reply")
             .prefetch_related(
                 Prefetch("addenda", queryset=SummaryAddendum.objects.order_by("number")),
                 "goals",

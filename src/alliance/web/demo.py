@@ -29,6 +29,7 @@ from alliance.measures.models import When
 from alliance.measures.schedules import schedule_sync
 from alliance.measures.services import administration_request
 from alliance.messaging.demo import demo_messaging, demo_office_hours
+from alliance.notes.demo import demo_summaries
 from alliance.plans.demo import demo_plans
 from alliance.preferences.demo import demo_preferences
 from alliance.safety.demo import demo_safety
@@ -426,6 +427,8 @@ def load_demo_practice(
         _history(number, episode, therapist, rng, now, result, max_weeks)
         if episode.is_open:
             _clients_voice(number, episode, now)
+        if episode.is_open and therapist_number_for(number) == 1:
+            demo_summaries(episode=episode, now=now, unread_last=number == 1)
         if number in CLOSED_CLIENTS and episode.is_open:
             episode_close(actor=therapist, episode=episode)
         progress(f"  {number} of 30 clients")

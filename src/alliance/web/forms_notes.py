@@ -9,14 +9,21 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from alliance.exercises.models import Assignment
-from alliance.notes.models import MAX_ADDENDUM_CHARS, MAX_NOTE_CHARS, MAX_SUMMARY_PART_CHARS
+from alliance.notes.models import (
+    MAX_ADDENDUM_CHARS,
+    MAX_NOTE_CHARS,
+    MAX_REPLY_ANSWER_CHARS,
+    MAX_REPLY_CHARS,
+    MAX_SUMMARY_PART_CHARS,
+    Recognised,
+)
 from alliance.plans.models import Goal
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
 
 # What the two submit buttons of a draft say (``intent``): save, or save and sign.
-DRAFT, SIGN, ADDENDUM = "draft", "sign", "addendum"
+DRAFT, SIGN, ADDENDUM, ANSWER = "draft", "sign", "addendum", "answer"
 
 
 class PrivateNoteForm(forms.Form):
@@ -96,4 +103,33 @@ class AddendumForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("Dated and kept after the signed text; the signed text does not change."),
         error_messages={"required": _("Write the addendum before adding it.")},
+    )
+
+
+class SummaryReplyForm(forms.Form):
+    """The client's "Is this how you remember it?" under a signed summary."""
+
+    recognised = forms.ChoiceField(
+        label=_("Is this how you remember it?"),
+        choices=Recognised.choices,
+        widget=forms.RadioSelect,
+        error_messages={"required": _("Choose yes, partly or no.")},
+    )
+    text = forms.CharField(
+        label=_("Anything you would like to add or correct? (optional)"),
+        required=False,
+        max_length=MAX_REPLY_CHARS,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class ReplyAnswerForm(forms.Form):
+    """The therapist's short answer to the client's reply, given once."""
+
+    answer = forms.CharField(
+        label=_("Your answer to the client"),
+        max_length=MAX_REPLY_ANSWER_CHARS,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("The client reads it under their reply. You answer once."),
+        error_messages={"required": _("Write the answer before sending it.")},
     )

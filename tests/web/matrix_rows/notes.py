@@ -69,9 +69,10 @@ ROWS: Rows = {
         None,
         {"GET": only({"client": 200, "other_client": 200}), "POST": signed_in(405)},
     ),
-    # Eve has no summary: Dana's is a 404 for her, as for everyone but Dana.
+    # Eve has no summary: Dana's is a 404 for her, as for everyone but Dana. Dana's POST
+    # is her reply ("Is this how you remember it?"): empty, it is a 400.
     "my_summary": (
         lambda c, r: {"summary_id": danas_signed_summary(c).pk},
-        {"GET": only({"client": 200}), "POST": signed_in(405)},
+        {"GET": only({"client": 200}), "POST": only({"client": 400})},
     ),
 }

@@ -16,10 +16,11 @@ from django.utils.translation import gettext as _
 
 from alliance import localtime
 from alliance.accounts.models import User
+from alliance.care import access
 from alliance.care.models import Session
 from alliance.exercises.models import Assignment
 from alliance.instruments.names import client_name
-from alliance.notes.models import PrivateNote, SessionSummary
+from alliance.notes.models import PrivateNote, SessionSummary, SummaryReply
 from alliance.preferences.models import AgendaStatus
 from alliance.preparation.selectors import Preparation
 from alliance.web.presenters import preparation
@@ -104,13 +105,20 @@ def note_page(
 
 
 def summary_page(
-    *, session: Session, summary: SessionSummary | None, may_write: bool, **forms: Any
+    *,
+    session: Session,
+    summary: SessionSummary | None,
+    reply: SummaryReply | None,
+    may_write: bool,
+    **forms: Any,
 ) -> dict[str, Any]:
     return {
         "session": session,
         "episode": session.episode,
         "client": session.episode.client,
         "summary": summary,
+        "reply": reply,
+        "may_answer": reply is not None and not reply.is_answered and may_write,
         "labels": _clinician_labels(),
         "locked": summary is not None and summary.is_signed,
         "may_write": may_write,
@@ -118,10 +126,23 @@ def summary_page(
     }
 
 
-def client_summary(summary: SessionSummary) -> dict[str, Any]:
-    """The client's page of one signed summary: its four parts, links and addenda."""
+def reply_initial(reply: SummaryReply | None) -> dict[str, str]:
+    if reply is None:
+        return {}
+    return {"recognised": reply.recognised, "text": reply.text}
+
+
+def client_summary(
+    summary: SessionSummary, *, reply: SummaryReply | None, form: Any, user: User
+) -> dict[str, Any]:
+    """The client's page of one signed summary: its four parts, links and addenda, and
+    their reply (changeable until their therapist has answered it)."""
+    may_reply = access.may_reply_to_summary(user, summary.session.episode, summary)
     return {
         "summary": summary,
+        "reply": reply,
+        "reply_form": form,
+        "may_reply": may_reply and (reply is None or not reply.is_answered),
         "labels": _client_labels(),
         "session": summary.session,
         "goals": list(summary.goals.prefetch_related("versions")),

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from alliance import instruments as engine
 from alliance.instruments.names import formal_name
 from alliance.measures.models import Response
+from alliance.notes.models import Recognised, SessionSummary, SummaryReply
 from alliance.preparation.selectors import Preparation
 from alliance.web import charts
 from alliance.web.presenters import progress
@@ -76,6 +77,33 @@ def preparation_page(prep: Preparation) -> dict[str, Any]:
         "client": prep.session.episode.client,
         "measures": measures,
         "feedback": feedback,
+        "last_summary": prep.last_summary,
+        "summary_reply": summary_reply_of(prep.last_summary),
+        "summary_signal": summary_signal(summary_reply_of(prep.last_summary)),
+    }
+
+
+def summary_reply_of(summary: SessionSummary | None) -> SummaryReply | None:
+    if summary is None:
+        return None
+    try:
+        return summary.reply
+    except SummaryReply.DoesNotExist:
+        return None
+
+
+def summary_signal(reply: SummaryReply | None) -> str | None:
+    """A "partly" or "no" is an alliance signal, said in words (never scored)."""
+    if reply is None or not reply.is_a_signal:
+        return None
+    number = reply.summary.session.number
+    if reply.recognised == Recognised.PARTLY:
+        return _(
+            "The client said the summary of session %(number)s was only partly how they "
+            "remember it."
+        ) % {"number": number}
+    return _("The client said the summary of session %(number)s was not how they remember it.") % {
+        "number": number
     }
 
 
@@ -159,3 +187,13 @@ def _against_baseline(
 
 def _total(response: Response) -> float:
     return float(response.total) if response.total is not None else 0.0
+
+
+def summary_signals(replies: list[SummaryReply]) -> dict[int, list[str]]:
+    """The sentences of ``summary_signal``, by episode id (the progress page)."""
+    by_episode: dict[int, list[str]] = {}
+    for reply in replies:
+        sentence = summary_signal(reply)
+        if sentence is not None:
+            by_episode.setdefault(reply.summary.session.episode_id, []).append(sentence)
+    return by_episode

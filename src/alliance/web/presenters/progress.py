@@ -120,12 +120,15 @@ def clinician_episodes(
     responses: Sequence[Response],
     risk: Mapping[int, datetime],
     panels: Mapping[int, Sequence[Panel]],
+    signals: Mapping[int, Sequence[str]] | None = None,
 ) -> list[dict[str, object]]:
     """For each episode, a section per instrument: what the clinician's progress page lists.
 
     ``responses`` are the episodes' scored responses, oldest first; ``risk`` the time of
     a standing risk answer by episode id; ``panels`` the goal ratings and exercises shown
-    under each episode's scores, by episode id (``presenters/panels/pages.py``).
+    under each episode's scores, by episode id (``presenters/panels/pages.py``);
+    ``signals`` the sentences about the client's "partly" or "no" replies to session
+    summaries, by episode id (``presenters/preparation.summary_signal``).
     """
     language = _language()
     grouped = _series_by_episode(responses)
@@ -137,6 +140,7 @@ def clinician_episodes(
                 for series in grouped.get(episode.pk, [])
             ],
             "panels": panels.get(episode.pk, []),
+            "summary_signals": (signals or {}).get(episode.pk, []),
         }
         for episode in episodes
     ]

@@ -22,16 +22,24 @@ from alliance.care.models import Session
 from alliance.exercises.selectors import goals_to_link, live_assignments
 from alliance.notes import services
 from alliance.notes.models import SessionSummary
-from alliance.notes.selectors import private_note_of, signed_summaries_of_client, summary_of
+from alliance.notes.selectors import (
+    private_note_of,
+    reply_to,
+    signed_summaries_of_client,
+    summary_of,
+)
 from alliance.preparation.selectors import session_preparation
 from alliance.web.forms_notes import (
     ADDENDUM,
+    ANSWER,
     SIGN,
     AddendumForm,
     PrivateNoteForm,
+    ReplyAnswerForm,
     SessionSummaryForm,
+    SummaryReplyForm,
 )
-from alliance.web.http import AuthedRequest
+from alliance.web.http import AuthedRequest, site_url
 from alliance.web.presenters import notes as presenter
 
 
@@ -67,6 +75,8 @@ def _saved_message(intent: str) -> str:
         return _("Signed. The text is now locked; you can add dated addenda below.")
     if intent == ADDENDUM:
         return _("The addendum is added.")
+    if intent == ANSWER:
+        return _("Your answer is sent; the client reads it under their reply.")
     return _("The draft is saved.")
 
 
@@ -96,6 +106,13 @@ def _note_post(request: AuthedRequest, session: Session, shown: dict[str, forms.
     return _write(request, form, save, _saved_message(intent))
 
 
+def _replied_summary(session: Session) -> SessionSummary:
+    summary = summary_of(session)
+    if summary is None:
+        raise ValidationError(_("The client has not replied to this summary."))
+    return summary
+
+
 def _summary_post(
     request: AuthedRequest, session: Session, shown: dict[str, forms.Form], choices: dict[str, Any]
 ) -> bool:
@@ -105,15 +122,26 @@ def _summary_post(
         "session": session,
         "context": audit_context(request),
     }
-    if intent == ADDENDUM:
-        form: forms.Form = AddendumForm(request.POST)
+    if intent == ANSWER:
+        form: forms.Form = ReplyAnswerForm(request.POST)
+        shown["answer_form"] = form
+        save: Callable[[], object] = lambda: services.summary_reply_answer(  # noqa: E731
+            actor=request.user,
+            summary=_replied_summary(session),
+            text=form.cleaned_data["answer"],
+            context=kwargs["context"],
+        )
+    elif intent == ADDENDUM:
+        form = AddendumForm(request.POST)
         shown["addendum_form"] = form
-        save: Callable[[], object] = lambda: services.summary_add_addendum(  # noqa: E731
+        save = lambda: services.summary_add_addendum(  # noqa: E731
             **kwargs, text=form.cleaned_data["addendum"]
         )
     else:
         summary_form = SessionSummaryForm(request.POST, **choices)
         form = shown["form"] = summary_form
+        if intent == SIGN:
+            kwargs["base_url"] = site_url(request)
         call = services.summary_sign if intent == SIGN else services.summary_save_draft
         save = lambda: call(  # noqa: E731
             **kwargs,
@@ -182,12 +210,15 @@ def session_summary(request: AuthedRequest, session_id: int) -> HttpResponse:
     shown: dict[str, forms.Form] = {
         "form": SessionSummaryForm(initial=initial, **choices),
         "addendum_form": AddendumForm(),
+        "answer_form": ReplyAnswerForm(),
     }
     if request.method == "POST":
         access.require_write_session_notes(request.user, session.episode)
         if _summary_post(request, session, shown, choices):
             return redirect("session_summary", session_id=session.pk)
-    context = presenter.summary_page(session=session, summary=summary, may_write=may_write, **shown)
+    context = presenter.summary_page(
+        session=session, summary=summary, reply=reply_to(summary), may_write=may_write, **shown
+    )
     return render(request, "web/notes/summary.html", context, status=_status(request))
 
 
@@ -205,9 +236,10 @@ def my_summaries(request: AuthedRequest) -> HttpResponse:
     return render(request, "web/notes/my_summaries.html", {"summaries": summaries})
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def my_summary(request: AuthedRequest, summary_id: int) -> HttpResponse:
-    """One signed summary with its addenda; opening it is what makes it no longer new."""
+    """One signed summary with its addenda, and "Is this how you remember it?" under it;
+    opening it is what makes it no longer new."""
     access.require(access.may_use_client_portal(request.user))
     summary = access.access_own_summary(request.user, summary_id)
     record_opened(
@@ -218,4 +250,20 @@ def my_summary(request: AuthedRequest, summary_id: int) -> HttpResponse:
         context=audit_context(request),
     )
     services.summary_mark_read(actor=request.user, summary=summary)
-    return render(request, "web/notes/my_summary.html", presenter.client_summary(summary))
+    reply = reply_to(summary)
+    form = SummaryReplyForm(request.POST or None, initial=presenter.reply_initial(reply))
+    if request.method == "POST" and _reply(request, form, summary):
+        return redirect("my_summary", summary_id=summary.pk)
+    context = presenter.client_summary(summary, reply=reply, form=form, user=request.user)
+    return render(request, "web/notes/my_summary.html", context, status=_status(request))
+
+
+def _reply(request: AuthedRequest, form: forms.Form, summary: SessionSummary) -> bool:
+    save = lambda: services.summary_reply(  # noqa: E731
+        actor=request.user,
+        summary=summary,
+        recognised=form.cleaned_data["recognised"],
+        text=form.cleaned_data["text"],
+        context=audit_context(request),
+    )
+    return _write(request, form, save, _("Thank you. Your therapist will see your reply."))

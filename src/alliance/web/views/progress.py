@@ -16,10 +16,12 @@ from alliance.audit.services import record_opened
 from alliance.care import access
 from alliance.care.selectors import current_or_latest
 from alliance.measures.selectors import scored_responses_of
+from alliance.notes.selectors import summary_signals_of
 from alliance.safety.crisis import resources_for_person
 from alliance.web.http import AuthedRequest
 from alliance.web.presenters import progress as presenter
 from alliance.web.presenters.panels import pages as panels
+from alliance.web.presenters.preparation import summary_signals
 
 
 @require_GET
@@ -32,6 +34,7 @@ def client_progress(request: AuthedRequest, client_id: int) -> HttpResponse:
         scored_responses_of(record.episodes),
         risk_answers_standing(record.episodes),
         {e.pk: panels.progress(viewer=request.user, episode=e) for e in record.episodes},
+        summary_signals(summary_signals_of([e.pk for e in record.episodes])),
     )
     return render(
         request,
