@@ -116,7 +116,7 @@ class SummaryReplyForm(forms.Form):
         error_messages={"required": _("Choose yes, partly or no.")},
     )
     text = forms.CharField(
-        label=_("Anything you would like to add or correct? (optional)"),
+        label=_("Anything you would like to add or correct?"),
         required=False,
         max_length=MAX_REPLY_CHARS,
         widget=forms.Textarea(attrs={"rows": 4}),
