@@ -1,7 +1,8 @@
 """What a therapist writes in a private note reaches nobody but its author and the
 episode's supervisor: no page the client, another client, another therapist or the
 practice admin can open (every URL of the access matrix, as each of them), no copy of
-the record, no log line, and no plain byte in the database file. A draft summary is
+the record, no FHIR API response (to anyone's token, the author's too: the API never
+serves notes), no log line, and no plain byte in the database file. A draft summary is
 the same for the client until it is signed."""
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from alliance.care.services import session_schedule
 from alliance.records.export import record_archive
+from tests.api.helpers import call, token_for
 from tests.conftest import Cast
 from tests.sentinel import run_on_database_file
 from tests.web.test_access_matrix import MATRIX, make_records, user_for
@@ -77,9 +79,40 @@ def test_the_note_reaches_no_page_of_anyone_else_no_copy_and_no_log(
         with zipfile.ZipFile(io.BytesIO(record_archive(cast.dana, everything=everything))) as z:
             for member in z.namelist():
                 assert NOTE not in z.read(member).decode(), member
+    opened += _api_reaches_no_note(cast)
     for record in caplog.records:
         assert NOTE not in record.getMessage()
         assert NOTE not in repr(record.args)
+
+
+def _api_reaches_no_note(cast: Cast) -> int:
+    """Every FHIR read and search a token can make about Dana, with each person's token."""
+    dana = cast.dana.pk
+    paths = [
+        ("/fhir/R4/metadata", {}),
+        ("/fhir/R4/Patient", {}),
+        (f"/fhir/R4/Patient/{dana}", {}),
+        ("/fhir/R4/Observation", {"patient": dana}),
+        ("/fhir/R4/QuestionnaireResponse", {"patient": dana}),
+        ("/fhir/R4/Observation", {}),
+        ("/fhir/R4/QuestionnaireResponse", {}),
+    ]
+    tokens = [
+        token_for(cast.dana, "patient/*.rs"),
+        token_for(cast.alice, "user/*.rs"),
+        token_for(cast.sam, "user/*.rs"),
+        token_for(user_for(cast, "other_therapist"), "user/*.rs"),
+    ]
+    answered = 0
+    for token in tokens:
+        for path, params in paths:
+            response = call(path, token, **params)
+            assert response.status_code in (200, 404), (path, response.status_code)
+            assert NOTE not in response.content.decode(), path
+            assert DRAFT not in response.content.decode(), path
+            answered += response.status_code == 200
+    assert answered >= 15  # the reads reached Dana's data, not only refusals
+    return answered
 
 
 SCRIPT = """
