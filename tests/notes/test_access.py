@@ -71,3 +71,21 @@ def test_the_client_reads_a_summary_once_signed(cast: Cast, session: Any) -> Non
             access.access_own_summary(someone, signed.pk)
     assert not access.may_read_session_summary(cast.charlie, episode, signed)
     assert not access.may_read_session_summary(cast.ada, episode, signed)
+
+
+NOTES_PROMISE = (
+    "A therapist's private note about a session is read only by its author and the "
+    "episode's supervisor; it is never in the client's record copy, the FHIR API or the "
+    "practice report, and only the practice's backup and erasure handle it. A session "
+    "summary reaches the client only once the therapist signs it; after that, changes are "
+    "dated addenda and every one is kept."
+)
+
+
+def test_readme_security_and_the_policy_make_the_same_promise_about_notes() -> None:
+    """Word for word in the three places (the tests beside this one and
+    tests/notes/test_private_note_sentinel.py hold each clause)."""
+    from tests.records.test_promise import DOCUMENTS, plain
+
+    for name, path in DOCUMENTS.items():
+        assert NOTES_PROMISE in plain(path.read_text(encoding="utf-8")), name

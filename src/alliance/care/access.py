@@ -487,7 +487,14 @@ def may_write_session_notes(user: User, episode: Episode) -> bool:
 
 
 def may_read_private_note(user: User, episode: Episode, note: PrivateNote | None) -> bool:
-    """The author (a note not written yet: the treating therapist) and the supervisor."""
+    """The author (a note not written yet: the treating therapist) and the supervisor.
+
+    A therapist's private note about a session is read only by its author and the
+    episode's supervisor; it is never in the client's record copy, the FHIR API or the
+    practice report, and only the practice's backup and erasure handle it. A session
+    summary reaches the client only once the therapist signs it; after that, changes are
+    dated addenda and every one is kept.
+    """
     if not may_act_on_episode(user, episode, Act.READ):
         return False
     if is_client(user):
