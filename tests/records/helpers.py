@@ -21,7 +21,7 @@ SAFETY_FIRST = "My niece Lucía"
 SAFETY_NOW = "Walking the dog by the river"
 ACK_NOTE = "Called Dana the same afternoon"
 # After the session: the therapist's private note never leaves the workspace; the summary
-# is the client's once signed (not yet in the record copy: issue 17, a later part).
+# is the client's once signed, and is in both copies of their record with its reply.
 PRIVATE_NOTE = "Process note: my own unease when the landlord came up"
 PRIVATE_ADDENDUM = "Addendum: raise it in supervision"
 SESSION_SUMMARY = "We agreed to try the sleep diary for a week"
