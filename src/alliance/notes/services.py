@@ -8,7 +8,7 @@ stored; what the therapist adds afterwards is a dated addendum, appended in orde
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -88,13 +88,27 @@ def _locked_note(actor: User, session: Session) -> PrivateNote | None:
     return note
 
 
-@transaction.atomic
-def note_save_draft(
-    *, actor: User, session: Session, text: str, context: AuditContext | None = None
-) -> PrivateNote:
-    """Save the note as a draft (made on first save); a signed note is refused."""
+def _addendum_text(actor: User, session: Session, text: str) -> str:
+    """An addendum's text, checked, by someone who may write this session's notes."""
+    _require_writer(actor, session)
+    cleaned = _text(text, most=MAX_ADDENDUM_CHARS, field="addendum")
+    if not cleaned:
+        raise ValidationError({"addendum": _("Write the addendum before adding it.")})
+    return cleaned
+
+
+def _next_number(addenda: Any) -> int:
+    """Addenda are numbered 1, 2, … in the order they were added."""
+    last: int | None = addenda.aggregate(last=Max("number"))["last"]
+    return (last or 0) + 1
+
+
+def _note_write(*, actor: User, session: Session, text: str, sign: bool) -> PrivateNote:
+    """The note's text saved, and signed if ``sign``; a signed note is refused."""
     _require_writer(actor, session)
     cleaned = _text(text, most=MAX_NOTE_CHARS, field="text")
+    if sign and not cleaned:
+        raise ValidationError({"text": _("Write the note before signing it.")})
     note = _locked_note(actor, session)
     if note is not None and note.is_signed:
         raise ValidationError(_locked_message())
@@ -102,9 +116,21 @@ def note_save_draft(
         raise ValidationError({"text": _("Write something before saving the draft.")})
     if note is None:
         note = PrivateNote(session=session, author=actor)
+    now = timezone.now()
     note.text = cleaned
-    note.updated_at = timezone.now()
+    note.updated_at = now
+    if sign:
+        note.signed_at = now
     note.save()
+    return note
+
+
+@transaction.atomic
+def note_save_draft(
+    *, actor: User, session: Session, text: str, context: AuditContext | None = None
+) -> PrivateNote:
+    """Save the note as a draft (made on first save); a signed note is refused."""
+    note = _note_write(actor=actor, session=session, text=text, sign=False)
     _audit(actor, Action.NOTE_SAVED, session, "private_note", note.pk, context)
     return note
 
@@ -114,20 +140,7 @@ def note_sign(
     *, actor: User, session: Session, text: str, context: AuditContext | None = None
 ) -> PrivateNote:
     """Save the text and sign it: from now on it is locked."""
-    _require_writer(actor, session)
-    cleaned = _text(text, most=MAX_NOTE_CHARS, field="text")
-    if not cleaned:
-        raise ValidationError({"text": _("Write the note before signing it.")})
-    note = _locked_note(actor, session)
-    if note is None:
-        note = PrivateNote(session=session, author=actor)
-    elif note.is_signed:
-        raise ValidationError(_locked_message())
-    now = timezone.now()
-    note.text = cleaned
-    note.updated_at = now
-    note.signed_at = now
-    note.save()
+    note = _note_write(actor=actor, session=session, text=text, sign=True)
     _audit(actor, Action.NOTE_SIGNED, session, "private_note", note.pk, context)
     return note
 
@@ -137,16 +150,12 @@ def note_add_addendum(
     *, actor: User, session: Session, text: str, context: AuditContext | None = None
 ) -> PrivateNoteAddendum:
     """A dated addition to a signed note, numbered after the ones before."""
-    _require_writer(actor, session)
-    cleaned = _text(text, most=MAX_ADDENDUM_CHARS, field="addendum")
-    if not cleaned:
-        raise ValidationError({"addendum": _("Write the addendum before adding it.")})
+    cleaned = _addendum_text(actor, session, text)
     note = _locked_note(actor, session)
     if note is None or not note.is_signed:
         raise ValidationError(_("An addendum is added to a signed note; sign the note first."))
-    last = note.addenda.aggregate(last=Max("number"))["last"] or 0
     addendum = PrivateNoteAddendum.objects.create(
-        note=note, number=last + 1, text=cleaned, author=actor
+        note=note, number=_next_number(note.addenda), text=cleaned, author=actor
     )
     _audit(
         actor, Action.NOTE_ADDENDUM_ADDED, session, "private_note_addendum", addendum.pk, context
@@ -266,18 +275,14 @@ def summary_add_addendum(
     *, actor: User, session: Session, text: str, context: AuditContext | None = None
 ) -> SummaryAddendum:
     """A dated addition to a signed summary; the client reads it with the summary."""
-    _require_writer(actor, session)
-    cleaned = _text(text, most=MAX_ADDENDUM_CHARS, field="addendum")
-    if not cleaned:
-        raise ValidationError({"addendum": _("Write the addendum before adding it.")})
+    cleaned = _addendum_text(actor, session, text)
     summary = SessionSummary.objects.select_for_update().filter(session=session).first()
     if summary is None or not summary.is_signed:
         raise ValidationError(
             _("An addendum is added to a signed summary; sign the summary first.")
         )
-    last = summary.addenda.aggregate(last=Max("number"))["last"] or 0
     addendum = SummaryAddendum.objects.create(
-        summary=summary, number=last + 1, text=cleaned, author=actor
+        summary=summary, number=_next_number(summary.addenda), text=cleaned, author=actor
     )
     # A new addendum is news for the client: the portal says so again.
     summary.client_read_at = None
