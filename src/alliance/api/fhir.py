@@ -16,10 +16,14 @@ from urllib.parse import urlencode
 from django.http import Http404
 
 from alliance.accounts.models import User
-from alliance.api.models import ApiToken
+from alliance.api.callers import ApiCaller
 from alliance.api.search import DATE_PARAMS, SEARCH_PARAMS, Search
-from alliance.api.selectors import token_patient, token_patients, token_response, token_responses
-from alliance.api.services import scopes_of
+from alliance.api.selectors import (
+    caller_patient,
+    caller_patients,
+    caller_response,
+    caller_responses,
+)
 from alliance.lib.fhir_bundle import restful_references
 from alliance.lib.smart_scopes import scopes_allow
 from alliance.measures.models import Response
@@ -36,8 +40,8 @@ class ScopeDenied(Exception):
     """The token's scopes do not cover this resource type (403)."""
 
 
-def require_scope(token: ApiToken, resource: str, permission: str) -> None:
-    if not scopes_allow(scopes_of(token), resource, permission):
+def require_scope(caller: ApiCaller, resource: str, permission: str) -> None:
+    if not scopes_allow(caller.scopes, resource, permission):
         raise ScopeDenied(resource)
 
 
@@ -64,32 +68,32 @@ def _observations(response: Response, search: Search | None = None) -> list[Reso
     ]
 
 
-def read(token: ApiToken, resource: str, resource_id: str) -> tuple[Resource, int]:
-    """One resource and the client it is about; 404 when the token does not reach it."""
+def read(caller: ApiCaller, resource: str, resource_id: str) -> tuple[Resource, int]:
+    """One resource and the client it is about; 404 when the caller does not reach it."""
     if resource == "Patient" and resource_id.isdigit():
-        patient = token_patient(token, int(resource_id))
+        patient = caller_patient(caller, int(resource_id))
         return patient_resource(patient), patient.pk
     pattern = RESPONSE_ID if resource == "QuestionnaireResponse" else OBSERVATION_ID
     match = pattern.match(resource_id) if resource != "Patient" else None
     if match is None:
         raise Http404
-    response = token_response(token, int(match["pk"]))
+    response = caller_response(caller, int(match["pk"]))
     for found in response_resources(response):
         if found["resourceType"] == resource and found["id"] == resource_id:
             return found, response.client_id
     raise Http404
 
 
-def search(token: ApiToken, query: Search) -> tuple[list[Resource], int, list[int]]:
+def search(caller: ApiCaller, query: Search) -> tuple[list[Resource], int, list[int]]:
     """A page of matches, how many match in all, and the clients on the page."""
     if query.resource == "Patient":
-        patients = token_patients(token)
+        patients = caller_patients(caller)
         if query.ids:
             ids = [int(i) for i in query.ids if i.isdigit()]
             patients = patients.filter(pk__in=ids)
         page: list[User] = list(patients[query.offset : query.offset + query.count])
         return [patient_resource(p) for p in page], patients.count(), [p.pk for p in page]
-    responses = token_responses(token, query)
+    responses = caller_responses(caller, query)
     if query.resource == "QuestionnaireResponse":
         page_responses = list(responses[query.offset : query.offset + query.count])
         resources = [response_resources(r)[0] for r in page_responses]

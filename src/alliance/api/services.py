@@ -11,12 +11,13 @@ from django.db import transaction
 from django.utils import timezone
 
 from alliance.accounts.models import User
+from alliance.api.callers import ApiCaller
 from alliance.api.models import ApiToken
 from alliance.audit.context import AuditContext
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
-from alliance.lib.smart_scopes import Scope, ScopeError, parse_scopes
+from alliance.lib.smart_scopes import ScopeError, parse_scopes
 
 TOKEN_START = "alliance_"  # noqa: S105 (what every token begins with, not a secret)
 PREFIX_LENGTH = 8
@@ -24,17 +25,10 @@ DEFAULT_DAYS = 30
 MAX_DAYS = 365
 # Last use is written at most this often, so that a busy token does not write on every call.
 LAST_USED_EVERY = timedelta(minutes=1)
-# The audit event's target_type names the token by its prefix: the client's access log
-# reads it there without asking this app (``alliance.records.access_log``).
-AUDIT_TARGET = "api_token:"
 
 
 def hash_api_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
-
-
-def scopes_of(token: ApiToken) -> tuple[Scope, ...]:
-    return parse_scopes(token.scope)
 
 
 def scope_refusal(owner: User, scope: str) -> str | None:
@@ -124,15 +118,15 @@ def api_token_authenticate(raw: str) -> ApiToken | None:
 
 
 def api_read_record(
-    *, token: ApiToken, client_ids: Iterable[int], context: AuditContext | None = None
+    *, caller: ApiCaller, client_ids: Iterable[int], context: AuditContext | None = None
 ) -> None:
-    """One audit event per client whose data an API call returned, naming the token."""
+    """One audit event per client whose data an API call returned, naming the credential."""
     for client_id in sorted(set(client_ids)):
         audit_record(
-            actor=token.owner,
+            actor=caller.owner,
             action=Action.API_READ,
             client_id=client_id,
-            target_type=f"{AUDIT_TARGET}{token.prefix}",
-            target_id=token.pk,
+            target_type=caller.audit_target,
+            target_id=caller.audit_target_id,
             context=context,
         )

@@ -65,7 +65,7 @@ def _relation(
     return str(actor.get_role_display())
 
 
-# How an API read names its token in the audit log (``alliance.api.services.AUDIT_TARGET``).
+# How an API read names its token in the audit log (``alliance.api.callers.TOKEN_AUDIT_TARGET``).
 API_TOKEN_TARGET = "api_token:"  # noqa: S105 (a label, not a secret)
 
 

@@ -17,8 +17,8 @@ from django.contrib.auth.decorators import login_not_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 
+from alliance.api.callers import ApiCaller, token_caller
 from alliance.api.fhir import ScopeDenied, operation_outcome
-from alliance.api.models import ApiToken
 from alliance.api.search import BadSearch
 from alliance.api.services import api_token_authenticate
 
@@ -27,7 +27,7 @@ RETRY_AFTER_SECONDS = 60
 
 
 class TokenRequest(HttpRequest):
-    api_token: ApiToken
+    api_caller: ApiCaller
 
 
 def fhir_json(resource: dict[str, Any], status: int = 200) -> HttpResponse:
@@ -65,6 +65,12 @@ def fhir_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     return wrapped
 
 
+def _bearer_caller(raw: str) -> ApiCaller | None:
+    """Who a bearer credential acts for; None when it is unknown or no longer usable."""
+    token = api_token_authenticate(raw)
+    return token_caller(token) if token is not None else None
+
+
 def token_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """The bearer token's owner acts; a missing, unknown, expired or revoked token is 401,
     too many calls with one token 429."""
@@ -72,18 +78,18 @@ def token_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespo
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
-        token = api_token_authenticate(raw.strip()) if scheme.lower() == "bearer" else None
-        if token is None:
+        caller = _bearer_caller(raw.strip()) if scheme.lower() == "bearer" else None
+        if caller is None:
             refused = _outcome(401, "login", "A valid API token is needed (Bearer).")
             refused["WWW-Authenticate"] = 'Bearer realm="fhir"'
             return refused
         if not ratelimit.consume(
-            request, app="allauth.account", action="fhir_api", key=str(token.pk), limit_get=True
+            request, app="allauth.account", action="fhir_api", key=caller.rate_key, limit_get=True
         ):
             limited = _outcome(429, "throttled", "Too many requests with this token.")
             limited["Retry-After"] = str(RETRY_AFTER_SECONDS)
             return limited
-        request.api_token = token  # type: ignore[attr-defined]
+        request.api_caller = caller  # type: ignore[attr-defined]
         return view(request, *args, **kwargs)
 
     return wrapped

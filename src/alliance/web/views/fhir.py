@@ -32,9 +32,11 @@ def metadata(request: HttpRequest) -> HttpResponse:
 @token_required
 def resource_read(request: TokenRequest, resource: str, resource_id: str) -> HttpResponse:
     _supported(resource)
-    fhir.require_scope(request.api_token, resource, "r")
-    found, client_id = fhir.read(request.api_token, resource, resource_id)
-    api_read_record(token=request.api_token, client_ids=[client_id], context=audit_context(request))
+    fhir.require_scope(request.api_caller, resource, "r")
+    found, client_id = fhir.read(request.api_caller, resource, resource_id)
+    api_read_record(
+        caller=request.api_caller, client_ids=[client_id], context=audit_context(request)
+    )
     return fhir_json(found)
 
 
@@ -42,10 +44,12 @@ def resource_read(request: TokenRequest, resource: str, resource_id: str) -> Htt
 @token_required
 def resource_search(request: TokenRequest, resource: str) -> HttpResponse:
     _supported(resource)
-    fhir.require_scope(request.api_token, resource, "s")
+    fhir.require_scope(request.api_caller, resource, "s")
     query = parse_search(resource, dict(request.GET.lists()))
-    resources, total, client_ids = fhir.search(request.api_token, query)
-    api_read_record(token=request.api_token, client_ids=client_ids, context=audit_context(request))
+    resources, total, client_ids = fhir.search(request.api_caller, query)
+    api_read_record(
+        caller=request.api_caller, client_ids=client_ids, context=audit_context(request)
+    )
     params = [(k, v) for k, values in request.GET.lists() for v in values]
     bundle = fhir.searchset(
         base=fhir_base(request), query=query, params=params, resources=resources, total=total
