@@ -66,6 +66,8 @@ NOT_FREE_TEXT = {
     "api.ApiToken.token_hash": "a SHA-256 hex digest",
     "api.ApiToken.scope": "SMART scopes, checked against their grammar",
     "notifications.ReminderSent.claimed_by": "the worker holding the reminder: host:pid",
+    "messaging.MessageNotice.claimed_by": "the worker holding the notice: host:pid",
+    "messaging.MessageNotice.link": "the site's address for the notice's link",
 }
 
 

@@ -16,8 +16,9 @@ from django.utils import timezone, translation
 from alliance.audit.models import Action, AuditEvent
 from alliance.care.models import Episode
 from alliance.care.services import episode_close
+from alliance.lib.claims import CLAIM_TIMEOUT
 from alliance.messaging import services
-from alliance.messaging.models import Message, MessageKind, ReadMarker
+from alliance.messaging.models import Message, MessageKind, MessageNotice, ReadMarker
 from alliance.messaging.selectors import (
     threads_for_clinician,
     unread_counts_for,
@@ -29,7 +30,7 @@ from alliance.messaging.services import (
     office_hours_set,
     thread_open,
 )
-from alliance.messaging.tasks import NOTICE_INTERVAL, message_notice_send
+from alliance.messaging.tasks import NOTICE_INTERVAL, message_notice_send, message_notices_resume
 from tests.conftest import Cast, signed_in
 
 MADRID = ZoneInfo("Europe/Madrid")
@@ -399,3 +400,74 @@ def test_inactive_people_get_no_notice(cast: Cast, always_open: Any) -> None:
     type(cast.dana).objects.filter(pk=cast.dana.pk).update(is_active=False)
     assert message_notice_send(message.pk, "/") == "inactive"
     assert mail.outbox == []
+
+
+# --- a worker that dies: the notice is owed, and a later round sends it ---
+
+
+def test_a_notice_whose_task_was_lost_is_sent_by_a_later_round(
+    cast: Cast, always_open: Any
+) -> None:
+    # The message commits, but its queued task never runs (the worker was killed).
+    message_send(
+        actor=cast.dana, episode=cast.dana_episode, body="are you there?", base_url="https://x.test"
+    )
+    assert mail.outbox == []
+    assert message_notices_resume() == 0  # not yet: the task may only be behind
+    later = timezone.now() + CLAIM_TIMEOUT + timedelta(minutes=1)
+    assert message_notices_resume(now=later) == 1
+    (email,) = mail.outbox
+    assert email.to == ["alice@example.test"]
+    assert "https://x.test/" in email.body
+    # Owed once, sent once: the next round and the late task send nothing more.
+    assert message_notices_resume(now=later + timedelta(minutes=1)) == 0
+    assert message_notice_send(Message.objects.get().pk, "/", now=later) == "throttled"
+    assert len(mail.outbox) == 1
+
+
+def test_a_notice_claimed_by_a_worker_that_died_is_sent_again(
+    cast: Cast, always_open: Any, monkeypatch: Any
+) -> None:
+    from alliance.messaging import tasks
+
+    message = message_send(actor=cast.dana, episode=cast.dana_episode, body="hello")
+
+    def killed(**kwargs: Any) -> bool:
+        raise SystemExit("worker killed mid-send")
+
+    monkeypatch.setattr(tasks, "send_in_language", killed)
+    with pytest.raises(SystemExit):
+        message_notice_send(message.pk, "/")
+    monkeypatch.undo()
+    notice = MessageNotice.objects.get(user=cast.alice)
+    assert notice.sending_since is not None and notice.claimed_by
+    # A second worker within the claim's time leaves it to its owner…
+    assert message_notice_send(message.pk, "/") == "throttled"
+    assert message_notices_resume() == 0
+    # …and after CLAIM_TIMEOUT takes it over.
+    later = timezone.now() + CLAIM_TIMEOUT + timedelta(minutes=1)
+    assert message_notices_resume(now=later) == 1
+    assert len(mail.outbox) == 1
+    notice.refresh_from_db()
+    assert (notice.sending_since, notice.waiting_since, notice.claimed_by) == (None, None, "")
+
+
+def test_a_lost_notice_is_dropped_once_the_thread_is_read(cast: Cast, always_open: Any) -> None:
+    message_send(actor=cast.dana, episode=cast.dana_episode, body="hello")
+    thread_open(actor=cast.alice, episode=cast.dana_episode)
+    later = timezone.now() + CLAIM_TIMEOUT + timedelta(minutes=1)
+    assert message_notices_resume(now=later) == 0
+    assert mail.outbox == []
+    assert MessageNotice.objects.get(user=cast.alice).waiting_since is None
+
+
+def test_a_notice_sent_on_time_is_not_owed_any_more(
+    cast: Cast, always_open: Any, django_capture_on_commit_callbacks: Any
+) -> None:
+    send_committed(
+        django_capture_on_commit_callbacks, actor=cast.dana, episode=cast.dana_episode, body="hi"
+    )
+    assert len(mail.outbox) == 1
+    later = timezone.now() + CLAIM_TIMEOUT + timedelta(minutes=1)
+    assert message_notices_resume(now=later) == 0
+    assert len(mail.outbox) == 1

@@ -108,11 +108,20 @@ class ReadMarker(models.Model):
 
 
 class MessageNotice(models.Model):
-    """When a person was last e-mailed about new messages in a thread (the throttle)."""
+    """When a person was last e-mailed about new messages in a thread (the throttle), and
+    a notice still owed to them: ``waiting_since`` is set in the same transaction as the
+    message, so a notice whose task was lost with a killed worker is still known, and
+    ``sending_since`` marks one claimed but not yet known to be sent (a worker that dies
+    mid-send leaves it set; ``alliance.messaging.tasks.message_notices_resume``)."""
 
     episode = models.ForeignKey(Episode, on_delete=models.PROTECT, related_name="+")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     last_sent_at = models.DateTimeField(null=True, blank=True)
+    waiting_since = models.DateTimeField(null=True, blank=True)
+    sending_since = models.DateTimeField(null=True, blank=True)
+    claimed_by = models.CharField(max_length=100, blank=True, default="")
+    # The site's address for the notice's link, as the sender reached it (no health data).
+    link = models.CharField(max_length=200, blank=True, default="")
 
     class Meta:
         constraints = [

@@ -22,7 +22,7 @@ from alliance.care.models import Episode
 from alliance.messaging.hours import WEEKDAYS, WeeklyHours, is_within, out_of_hours_since
 from alliance.messaging.models import Message, MessageKind, OfficeHours, ReadMarker
 from alliance.messaging.selectors import describe_hours, office_hours_of, practice_zone
-from alliance.messaging.tasks import send_message_notice
+from alliance.messaging.tasks import message_notice_owed, send_message_notice
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
@@ -94,6 +94,7 @@ def message_send(
     _mark_read(actor, episode, latest, message.sent_at)
     if notify:
         link = f"{base_url}/"
+        message_notice_owed(message, link)
         message_id = message.pk
         transaction.on_commit(lambda: send_message_notice.enqueue(message_id, link), robust=True)
     return message

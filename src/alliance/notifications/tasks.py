@@ -27,6 +27,7 @@ from alliance.lib.claims import CLAIM_TIMEOUT, worker_name
 from alliance.localtime import when, zone_label, zone_of
 from alliance.mail import send_in_language
 from alliance.measures.models import Administration
+from alliance.messaging.tasks import message_notices_resume
 from alliance.notifications.models import ReminderKind, ReminderSent, ReminderStatus
 
 if TYPE_CHECKING:
@@ -70,6 +71,12 @@ def send_alert_notification(alert_id: int) -> None:
 def resume_alert_notifications() -> int:
     """Alert e-mails whose task was lost (a worker killed mid-task) or is far behind."""
     return alert_notifications_resume()
+
+
+@task()
+def resume_message_notices() -> int:
+    """Message notices whose task was lost (a worker killed mid-task) or is far behind."""
+    return message_notices_resume()
 
 
 @task()

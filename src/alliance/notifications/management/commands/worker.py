@@ -19,6 +19,7 @@ from alliance.audit.services import audit_checkpoint_if_due
 from alliance.notifications.tasks import (
     check_alerts,
     resume_alert_notifications,
+    resume_message_notices,
     send_due_reminders,
 )
 
@@ -80,6 +81,7 @@ class Command(BaseCommand):
         self._report("send_due_reminders", send_due_reminders.call())
         self._report("check_alerts", check_alerts.call())
         self._report("resume_alert_notifications", resume_alert_notifications.call())
+        self._report("resume_message_notices", resume_message_notices.call())
         self._checkpoint()
 
     def _checkpoint(self) -> None:
@@ -118,6 +120,9 @@ class Command(BaseCommand):
         elif name == "resume_alert_notifications" and isinstance(result, int):
             if result:
                 self.stdout.write(f"resume_alert_notifications: {result} late alert e-mails sent")
+        elif name == "resume_message_notices" and isinstance(result, int):
+            if result:
+                self.stdout.write(f"resume_message_notices: {result} late message notices sent")
         else:
             self.stdout.write(f"{name}: done")
 
@@ -175,6 +180,7 @@ class Command(BaseCommand):
                 send_due_reminders.enqueue()
                 check_alerts.enqueue()
                 resume_alert_notifications.enqueue()
+                resume_message_notices.enqueue()
                 self.stdout.write("queued send_due_reminders and check_alerts")
                 self._checkpoint()
                 next_round = time.monotonic() + interval
