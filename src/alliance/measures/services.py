@@ -123,6 +123,11 @@ def response_store(
     whose window is not open yet, stores nothing (and raises no alert) and raises
     ``NotOpenForAnswers``.
     """
+    # The episode first, then the administration: the order the schedule sync takes them
+    # in (``schedules.schedule_sync``), so that the two queue rather than deadlock.
+    Episode.objects.select_for_update().filter(pk=administration.episode_id).values_list(
+        "pk"
+    ).first()
     administration = (
         Administration.objects.select_for_update()
         .select_related("episode")
