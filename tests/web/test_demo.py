@@ -281,3 +281,19 @@ def test_therapist1s_clients_have_signed_summaries_with_replies(demo_practice: A
     assert newest is not None and newest.client_read_at is None
     assert not SummaryReply.objects.filter(summary=newest).exists()
     assert client1.filter(client_read_at__isnull=False).exists()
+
+
+def test_demo_command_adds_a_scale_practice(demo_practice: Any, capsys: Any) -> None:
+    call_command("demo", "--no-serve", "--max-weeks", "4", "--scale", "12")
+    out = capsys.readouterr().out
+    assert "clients 12/12" in out
+    for email in (
+        "admin@demo.test",
+        "client30@demo.test",
+        "admin@scale.test",
+        "client1@scale.test",
+    ):
+        assert email in out
+    assert User.objects.filter(email__endswith="@scale.test", role="client").count() == 12
+    # The documented demo accounts are still the demo's, unchanged.
+    assert User.objects.filter(email__endswith="@demo.test").count() == 43

@@ -6,12 +6,15 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandParser
 
 from alliance.web.demo import DEMO_PASSWORD, load_demo_practice
+from alliance.web.scale import build_scale_practice
 
 
 class Command(BaseCommand):
     help = (
         "Load the demo practice into the configured database (idempotently), then serve it "
-        "on http://127.0.0.1:8000 and print the logins. --no-serve only loads."
+        "on http://127.0.0.1:8000 and print the logins. --no-serve only loads. --scale N "
+        "adds, beside the demo practice, a scale practice of N clients with up to two years "
+        "of weekly history (bulk-inserted; logins @scale.test)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -26,6 +29,13 @@ class Command(BaseCommand):
             choices=range(4, 31),
             metavar="4-30",
             help="longest history a demo client gets, in weeks (default 30)",
+        )
+        parser.add_argument(
+            "--scale",
+            type=int,
+            default=0,
+            metavar="N",
+            help="also build a scale practice of N clients (N/50 therapists; default: none)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -44,8 +54,19 @@ class Command(BaseCommand):
         )
         for line in result.login_lines():
             self.stdout.write(f"  {line}")
+        if options["scale"] > 0:
+            self._scale(options["scale"])
         if options["no_serve"]:
             return
         self.stdout.write("")
         self.stdout.write(f"Serving on {url} — press Ctrl-C to stop.")
         call_command("runserver", options["addrport"], use_reloader=False, use_threading=True)
+
+    def _scale(self, clients: int) -> None:
+        self.stdout.write("")
+        self.stdout.write(f"Building the scale practice ({clients:,} clients)…")
+        scale = build_scale_practice(clients, progress=lambda line: self.stdout.write(line))
+        self.stdout.write(self.style.SUCCESS(scale.summary()))
+        self.stdout.write("Scale practice logins (same password; staff codes as above):")
+        for line in scale.login_lines():
+            self.stdout.write(f"  {line}")

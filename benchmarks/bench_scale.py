@@ -1,0 +1,168 @@
+"""Cost that does not grow with the practice (issue 16, part 4): the pages a practice opens
+all day, at 100 clients and at ``--clients`` clients.
+
+    DATABASE_URL=postgres://… .venv/bin/python benchmarks/bench_scale.py [--clients 10000]
+        [--requests 30]
+
+The data set is the scale practice (``alliance.web.scale.build_scale_practice``: client n
+with therapist ceil(n/50) and supervisor ceil(n/2000), up to two years of weekly PHQ-9,
+GAD-7 and session feedback, alerts, sessions, score summaries), built in the database that
+``DATABASE_URL`` names — which must not hold a scale practice yet — or, with
+``DATABASE_URL`` unset, in a throw-away SQLite database (``benchmarks/_setup.py``). The
+database is migrated first (``alliance migrate``).
+
+It builds 100 clients, measures, grows the practice to ``--clients``, measures again. Each
+page is opened with the Django test client (``force_login``; no HTTP server, so the figures
+are the application's own time: middleware, views, queries, templates): one untimed visit,
+one visit whose queries are counted, then ``--requests`` timed visits. The pages: the
+caseload of therapist1 (50 clients) and of supervisor1 (all clients up to 2,000), client1's
+record and progress (as therapist1), the practice report and the alert-accuracy audit (as
+supervisor1).
+
+Progress goes to stderr; the figures to stdout; the last line is ``growth: X``, the worst
+ratio of p95 at ``--clients`` over p95 at 100 across the pages.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import time
+
+from _setup import ALLIANCE, ROOT, fresh_database, machine, percentile, progress
+
+SMALL = 100
+
+
+def _database() -> str:
+    """Set Django up on DATABASE_URL (migrated here) or on a fresh SQLite database."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        fresh_database("scale")
+        return "SQLite (throw-away, WAL)"
+    os.environ.update(
+        ALLIANCE_DEBUG="true",
+        ALLIANCE_LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="alliance.settings",
+    )
+    os.environ.pop("ALLIANCE_TESTING", None)
+    progress("alliance migrate on DATABASE_URL")
+    subprocess.run(
+        [str(ALLIANCE), "migrate", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return connection.vendor
+    version = connection.pg_version  # e.g. 150018 for 15.18
+    return f"PostgreSQL {version // 10000}.{version % 10000} (DATABASE_URL)"
+
+
+def _measure(requests: int) -> dict[str, tuple[int, float, float]]:
+    """Per page: (queries, p50 ms, p95 ms)."""
+    from django.db import connection, reset_queries
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from alliance.web.scale import scale_pages
+
+    figures = {}
+    for name, (user, url) in scale_pages().items():
+        browser = Client(HTTP_HOST="127.0.0.1")  # an allowed host outside tests
+        browser.force_login(user)
+        assert browser.get(url).status_code == 200, name
+        reset_queries()  # each request empties DEBUG's query log: capture from empty
+        with CaptureQueriesContext(connection) as queries:
+            assert browser.get(url).status_code == 200, name
+        times = []
+        for _ in range(requests):
+            started = time.perf_counter()
+            page = browser.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+            assert page.status_code == 200, name
+        figures[name] = (
+            len(queries.captured_queries),
+            percentile(times, 50),
+            percentile(times, 95),
+        )
+        progress(f"  {name}: {figures[name][0]} queries, p95 {figures[name][2]:.1f} ms")
+    return figures
+
+
+def _build(clients: int) -> float:
+    from django.db import connection
+
+    from alliance.web.scale import build_scale_practice
+
+    started = time.perf_counter()
+    result = build_scale_practice(clients, progress=progress)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")  # fresh statistics, as autovacuum would soon give
+    progress(result.summary())
+    return time.perf_counter() - started
+
+
+def _counts() -> dict[str, int]:
+    from alliance.alerts.models import Alert
+    from alliance.care.models import Episode, Session
+    from alliance.measures.models import Administration, Response
+
+    return {
+        "episodes": Episode.objects.count(),
+        "sessions": Session.objects.count(),
+        "administrations": Administration.objects.count(),
+        "responses": Response.objects.count(),
+        "alerts": Alert.objects.count(),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--clients", type=int, default=10_000)
+    parser.add_argument("--requests", type=int, default=30)
+    args = parser.parse_args()
+    database = _database()
+    from alliance.web.scale import existing_clients
+
+    if existing_clients():
+        raise SystemExit("this database already holds a scale practice: use an empty one")
+    print(f"machine: {machine()}")
+    print(f"database: {database}")
+    print(f"client: Django test client, {args.requests} timed requests per page and size")
+    small_build = _build(SMALL)
+    progress(f"measuring at {SMALL} clients")
+    small = _measure(args.requests)
+    large_build = _build(args.clients)
+    counts = _counts()
+    print(
+        f"build: {SMALL} clients in {small_build:.1f} s; grown to {args.clients:,} in "
+        f"{large_build:.1f} s ({counts['responses']:,} responses, "
+        f"{counts['administrations']:,} administrations, {counts['sessions']:,} sessions, "
+        f"{counts['alerts']:,} alerts)"
+    )
+    progress(f"measuring at {args.clients:,} clients")
+    large = _measure(args.requests)
+    worst = 0.0
+    print(f"{'page':34} {'queries':>15} {'p50 ms':>17} {'p95 ms':>17} {'p95 ratio':>9}")
+    for name, (queries, p50, p95) in small.items():
+        big_queries, big_p50, big_p95 = large[name]
+        ratio = big_p95 / p95
+        worst = max(worst, ratio)
+        same = "" if big_queries == queries else "  <- query count grows"
+        print(
+            f"{name:34} {queries:>6} → {big_queries:<6} {p50:>7.1f} → {big_p50:<7.1f} "
+            f"{p95:>7.1f} → {big_p95:<7.1f} {ratio:>8.2f}x{same}"
+        )
+    print(f"growth: {worst:.2f}")
+
+
+if __name__ == "__main__":
+    main()
