@@ -197,7 +197,7 @@ class People:
     name_of: Callable[[int | None], str]
 
     def person(self, user_id: int) -> dict[str, str]:
-        kind = "Patient" if user_id == self.client_id else "Practitioner"
+        kind = "Patient" if access.same_person(user_id, self.client_id) else "Practitioner"
         ref = {"reference": f"{kind}/{user_id}"}
         name = self.name_of(user_id)
         if name:
@@ -277,9 +277,7 @@ def care_plan_resource(part: PlanRecord, people: People) -> Resource:
         detail: dict[str, Any] = {
             "kind": "Task",
             "code": {
-                "coding": [
-                    {"system": "urn:alliance:exercise", "code": assignment.exercise_type}
-                ],
+                "coding": [{"system": "urn:alliance:exercise", "code": assignment.exercise_type}],
                 "text": exercise_instrument(
                     assignment.exercise_type, assignment.instrument_version
                 ).title,
@@ -303,6 +301,7 @@ def care_plan_resource(part: PlanRecord, people: People) -> Resource:
     if activities:
         plan["activity"] = activities
     return plan
+
 
 def goal_resource(goal: Goal, people: People) -> Resource:
     """A goal as a Goal; its ratings are Observations (``goal_rating_resources``)."""
@@ -363,6 +362,7 @@ def goal_rating_resources(goal: Goal, people: People) -> list[Resource]:
             ]
         observations.append(observation)
     return observations
+
 
 def detected_issue_resource(alert: Alert, people: People) -> Resource:
     """An alert as a DetectedIssue; its own status (open, acknowledged…) in an extension."""
