@@ -126,6 +126,13 @@ def test_every_reference_resolves_inside_its_bundle(outputs: dict[str, Path], na
     assert unresolved_references(bundle) == []
 
 
+def test_the_api_output_holds_every_type_served(outputs: dict[str, Path]) -> None:
+    from alliance.api.search import SEARCH_PARAMS
+
+    served = {entry["resource"]["resourceType"] for entry in read(outputs["api"])["entry"]}
+    assert served == set(SEARCH_PARAMS)
+
+
 def test_the_reference_check_finds_what_r4_leaves_unresolved() -> None:
     bundle = {
         "resourceType": "Bundle",
