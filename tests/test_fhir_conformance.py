@@ -3,8 +3,9 @@ Bundle (FHIR R4, bundle.html#references), HL7's R4 JSON schema accepts it, and s
 Medplum's validator (@medplum/core ``validateResource`` with the R4 definitions).
 
 The outputs checked: demo client1's record export (whole, and without what they kept
-private), one response's download (``response_fhir_bundle``) and ``alliance score
---format fhir``. The schema and Medplum's
+private), one response's download (``response_fhir_bundle``), ``alliance score
+--format fhir`` and everything the FHIR API serves client1's own token (every type,
+gathered in one Bundle). The schema and Medplum's
 validator come from npm, locked in tests/fhir_validate (``make node-deps``, which ``make
 test`` runs). Without them the tests fail under CI; elsewhere they skip only when Node.js
 itself is missing.
@@ -49,7 +50,7 @@ def outputs(
     from alliance.records.selectors import client_record
 
     folder = tmp_path_factory.mktemp("fhir")
-    files = {name: folder / f"{name}.json" for name in ("record", "shared", "response", "score")}
+    files = {name: folder / f"{name}.json" for name in OUTPUTS}
     with django_db_blocker.unblock():
         client1 = User.objects.get(email="client1@demo.test")
         files["record"].write_text(record_bundle_json(client_record(client1)), encoding="utf-8")
@@ -63,7 +64,44 @@ def outputs(
             "score", "phq-9", str(SCORE_CSV), "--format", "fhir", stdout=out, stderr=io.StringIO()
         )
         files["score"].write_text(out.getvalue(), encoding="utf-8")
+        files["api"].write_text(json.dumps(api_outputs(client1)), encoding="utf-8")
     return files
+
+
+OUTPUTS = ("record", "shared", "response", "score", "api")
+
+
+def api_outputs(client: Any) -> dict[str, Any]:
+    """Everything the FHIR API serves a client's own token, every page of every type, as
+    one Bundle with the server's RESTful fullUrls (so ``Patient/6`` resolves in it)."""
+    from alliance.api import fhir
+    from alliance.api.callers import ApiCaller
+    from alliance.api.search import SEARCH_PARAMS, parse_search
+    from alliance.lib.smart_scopes import parse_scopes
+
+    caller = ApiCaller(
+        owner=client,
+        scopes=parse_scopes("patient/*.rs"),
+        audit_target="test",
+        audit_target_id=0,
+        rate_key="test",
+    )
+    resources = []
+    for kind in SEARCH_PARAMS:
+        offset, total = 0, 1
+        while offset < total:
+            query = parse_search(kind, {"_count": ["100"], "_offset": [str(offset)]})
+            found = fhir.search(caller, query)
+            resources += found.page.matches
+            offset, total = offset + 100, found.page.total
+    base = "https://alliance.test/fhir/R4"
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r} for r in resources
+        ],
+    }
 
 
 def read(path: Path) -> dict[str, Any]:
@@ -81,11 +119,18 @@ def validators_installed() -> None:
     pytest.skip(f"Node.js is not installed, so neither is the FHIR validator ({hint})")
 
 
-@pytest.mark.parametrize("name", ["record", "shared", "response", "score"])
+@pytest.mark.parametrize("name", OUTPUTS)
 def test_every_reference_resolves_inside_its_bundle(outputs: dict[str, Path], name: str) -> None:
     bundle = read(outputs[name])
     assert bundle["entry"], name
     assert unresolved_references(bundle) == []
+
+
+def test_the_api_output_holds_every_type_served(outputs: dict[str, Path]) -> None:
+    from alliance.api.search import SEARCH_PARAMS
+
+    served = {entry["resource"]["resourceType"] for entry in read(outputs["api"])["entry"]}
+    assert served == set(SEARCH_PARAMS)
 
 
 def test_the_reference_check_finds_what_r4_leaves_unresolved() -> None:

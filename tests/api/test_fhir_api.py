@@ -20,7 +20,18 @@ def test_metadata_needs_no_token_and_says_what_is_supported() -> None:
     statement = valid(body(response))
     rest = statement["rest"][0]
     served = {r["type"]: r for r in rest["resource"]}
-    assert set(served) == {"Patient", "QuestionnaireResponse", "Observation"}
+    assert set(served) == {
+        "Patient",
+        "QuestionnaireResponse",
+        "Observation",
+        "EpisodeOfCare",
+        "CarePlan",
+        "Goal",
+        "DetectedIssue",
+        "Questionnaire",
+    }
+    assert served["Goal"]["searchInclude"] == ["Goal:subject"]
+    assert "searchInclude" not in served["Patient"]
     assert {i["code"] for i in served["Observation"]["interaction"]} == {"read", "search-type"}
     assert {p["name"] for p in served["Observation"]["searchParam"]} == {
         "patient",
@@ -221,7 +232,8 @@ def test_unknown_types_and_writes_are_refused(cast: Cast) -> None:
     from django.test import Client
 
     token = token_for(cast.alice, "user/*.rs")
-    outcome(call(f"{BASE}/Goal", token), 404)
+    outcome(call(f"{BASE}/Encounter", token), 404)
+    outcome(call(f"{BASE}/Encounter/session-1", token), 404)
     response = Client().post(f"{BASE}/Patient", {}, headers={"Authorization": f"Bearer {token}"})
     outcome(response, 405)
 

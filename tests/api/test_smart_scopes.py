@@ -22,7 +22,7 @@ def test_read_scopes_are_taken(text: str) -> None:
         ("user/*.sr", "in that order"),
         ("user/*.write", "cruds"),
         ("system/*.rs", "context"),
-        ("user/Goal.rs", "serves"),
+        ("user/Encounter.rs", "serves"),
         ("user*.rs", "not a SMART scope"),
         ("", "at least one"),
         ("user/*.rs patient/*.rs", "not both"),

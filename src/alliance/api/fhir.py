@@ -1,39 +1,28 @@
-"""The FHIR R4 resources and Bundles the API answers with.
+"""The FHIR R4 answers: read and search dispatched to the served types
+(``alliance.api.resources``), ``_include``, searchset Bundles, OperationOutcome and the
+CapabilityStatement.
 
-No second mapping: a Patient is the record export's (``records.export.patient_resource``),
-a QuestionnaireResponse and its Observations are the ones every export makes
-(``measures.services.response_fhir_entries``). Only the references change, from the
-export's ``urn:uuid:`` to the server's ``Type/id``, and each resource says when it last
-changed (``meta.lastUpdated``: a response, once answered, never changes).
+No second mapping: every resource is the record export's or the instruments' own (see
+``alliance.api.resources``). Only the references change, from the export's ``urn:uuid:``
+to the server's ``Type/id``, and each resource says when it last changed
+(``meta.lastUpdated``).
 """
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
 from django.http import Http404
 
-from alliance.accounts.models import User
 from alliance.api.callers import ApiCaller
-from alliance.api.search import DATE_PARAMS, SEARCH_PARAMS, Search
-from alliance.api.selectors import (
-    caller_patient,
-    caller_patients,
-    caller_response,
-    caller_responses,
-)
-from alliance.lib.fhir_bundle import restful_references
+from alliance.api.resources import IDS, KINDS, Page, questionnaire_for, references
+from alliance.api.search import DATE_PARAMS, INCLUDES, SEARCH_PARAMS, Search
 from alliance.lib.smart_scopes import scopes_allow
-from alliance.measures.models import Response
-from alliance.measures.services import response_fhir_entries
-from alliance.records.export import patient_resource
 
 Resource = dict[str, Any]
 FHIR_VERSION = "4.0.1"
-RESPONSE_ID = re.compile(r"^response-(?P<pk>\d+)$")
-OBSERVATION_ID = re.compile(r"^response-(?P<pk>\d+)-obs-\d+$")
 
 
 class ScopeDenied(Exception):
@@ -45,62 +34,63 @@ def require_scope(caller: ApiCaller, resource: str, permission: str) -> None:
         raise ScopeDenied(resource)
 
 
-def response_resources(response: Response) -> list[Resource]:
-    """The QuestionnaireResponse and its Observations, as the server serves them."""
-    resources = restful_references(response_fhir_entries(response))
-    for resource in resources:
-        resource["meta"] = {"lastUpdated": response.submitted_at.isoformat()}
-    return resources
-
-
-def _observations(response: Response, search: Search | None = None) -> list[Resource]:
-    found = [r for r in response_resources(response) if r["resourceType"] == "Observation"]
-    if search is None or search.code is None:
-        return found
-    system, code = search.code
-    return [
-        obs
-        for obs in found
-        if any(
-            c.get("code") == code and (system is None or c.get("system") == system)
-            for c in obs["code"].get("coding", [])
-        )
-    ]
-
-
-def read(caller: ApiCaller, resource: str, resource_id: str) -> tuple[Resource, int]:
-    """One resource and the client it is about; 404 when the caller does not reach it."""
-    if resource == "Patient" and resource_id.isdigit():
-        patient = caller_patient(caller, int(resource_id))
-        return patient_resource(patient), patient.pk
-    pattern = RESPONSE_ID if resource == "QuestionnaireResponse" else OBSERVATION_ID
-    match = pattern.match(resource_id) if resource != "Patient" else None
-    if match is None:
+def read(caller: ApiCaller, resource: str, resource_id: str) -> tuple[Resource, list[int]]:
+    """One resource and the clients whose data it is; 404 when the caller does not reach
+    it (or the type is not served)."""
+    if resource not in KINDS:
         raise Http404
-    response = caller_response(caller, int(match["pk"]))
-    for found in response_resources(response):
-        if found["resourceType"] == resource and found["id"] == resource_id:
-            return found, response.client_id
-    raise Http404
+    return KINDS[resource].read(caller, resource_id)
 
 
-def search(caller: ApiCaller, query: Search) -> tuple[list[Resource], int, list[int]]:
-    """A page of matches, how many match in all, and the clients on the page."""
-    if query.resource == "Patient":
-        patients = caller_patients(caller)
-        if query.ids:
-            ids = [int(i) for i in query.ids if i.isdigit()]
-            patients = patients.filter(pk__in=ids)
-        page: list[User] = list(patients[query.offset : query.offset + query.count])
-        return [patient_resource(p) for p in page], patients.count(), [p.pk for p in page]
-    responses = caller_responses(caller, query)
-    if query.resource == "QuestionnaireResponse":
-        page_responses = list(responses[query.offset : query.offset + query.count])
-        resources = [response_resources(r)[0] for r in page_responses]
-        return resources, responses.count(), [r.client_id for r in page_responses]
-    matches = [(obs, r.client_id) for r in responses for obs in _observations(r, query)]
-    window = matches[query.offset : query.offset + query.count]
-    return [obs for obs, _ in window], len(matches), [client for _, client in window]
+@dataclass(frozen=True)
+class Found:
+    """A search's answer: the page, what ``_include`` brought, and whose data is in it."""
+
+    page: Page
+    included: list[Resource]
+    client_ids: list[int]
+
+
+def search(caller: ApiCaller, query: Search) -> Found:
+    page = KINDS[query.resource].search(caller, query)
+    included, client_ids = _included(caller, query, page.matches)
+    return Found(page=page, included=included, client_ids=page.client_ids + client_ids)
+
+
+def _included(
+    caller: ApiCaller, query: Search, matches: list[Resource]
+) -> tuple[list[Resource], list[int]]:
+    """What ``_include`` names, each read as the caller would read it (what they do not
+    reach, or their scopes do not cover, is left out), once."""
+    seen = {(r["resourceType"], r["id"]) for r in matches}
+    included: list[Resource] = []
+    client_ids: list[int] = []
+    for name in query.includes:
+        element = INCLUDES[query.resource][name]
+        for target in (t for r in matches for t in references(r.get(element))):
+            found = _include_one(caller, target, seen)
+            if found is not None:
+                included.append(found[0])
+                client_ids += found[1]
+    return included, client_ids
+
+
+def _include_one(
+    caller: ApiCaller, target: str, seen: set[tuple[str, str]]
+) -> tuple[Resource, list[int]] | None:
+    questionnaire = questionnaire_for(target) if "|" in target or ":" in target else None
+    key = ("Questionnaire", questionnaire["id"]) if questionnaire else tuple(target.split("/", 1))
+    if len(key) != 2 or key in seen or key[0] not in IDS:
+        return None
+    seen.add((key[0], key[1]))
+    if not scopes_allow(caller.scopes, key[0], "r"):
+        return None
+    if questionnaire is not None:
+        return questionnaire, []
+    try:
+        return read(caller, key[0], key[1])
+    except Http404:
+        return None
 
 
 def searchset(
@@ -110,6 +100,7 @@ def searchset(
     params: list[tuple[str, str]],
     resources: list[Resource],
     total: int,
+    included: list[Resource] | None = None,
 ) -> Resource:
     """A searchset Bundle with ``self`` and, while more remain, ``next`` (and ``previous``)."""
 
@@ -132,9 +123,10 @@ def searchset(
             {
                 "fullUrl": f"{base}/{r['resourceType']}/{r['id']}",
                 "resource": r,
-                "search": {"mode": "match"},
+                "search": {"mode": mode},
             }
-            for r in resources
+            for mode, found in (("match", resources), ("include", included or []))
+            for r in found
         ],
     }
 
@@ -151,26 +143,45 @@ SEARCH_DOCS = {
     "patient": ("reference", "the client (Patient/<id>); a client the token does not reach is 404"),
     "subject": ("reference", "the same as patient"),
     "code": ("token", "the score's code, <system>|<code> or <code> (LOINC for totals)"),
+    "url": ("uri", "the Questionnaire's canonical url, optionally |<version>"),
+    "name": ("string", "the Questionnaire's computer name (starts with, any case)"),
+    "lifecycle-status": ("token", "proposed, active, completed or cancelled"),
     "_count": ("number", f"how many a page holds (at most {100})"),
     "_offset": ("number", "how many matches to skip (the next link sets it)"),
 }
 
 
+STATUS_DOCS = {
+    "EpisodeOfCare": {"status": ("token", "active (open) or finished (closed), comma-separated")},
+    "DetectedIssue": {
+        "status": (
+            "token",
+            "the alert's own status (extension urn:alliance:extension:alert-status): open, "
+            "acknowledged or resolved, comma-separated; final (every alert's FHIR status) "
+            "matches all",
+        )
+    },
+}
+
+
 def capability_statement(*, base: str, software: str, date: str) -> Resource:
-    """What the server does, exactly: read and search of three types, JSON only."""
+    """What the server does, exactly: read and search of the types served, JSON only."""
     resources = []
     for resource, params in SEARCH_PARAMS.items():
         docs = {name: ("date", text) for name, text in DATE_PARAMS.items()} | SEARCH_DOCS
-        resources.append(
-            {
-                "type": resource,
-                "interaction": [{"code": "read"}, {"code": "search-type"}],
-                "searchParam": [
-                    {"name": name, "type": docs[name][0], "documentation": docs[name][1]}
-                    for name in params
-                ],
-            }
-        )
+        docs |= STATUS_DOCS.get(resource, {})
+        served: Resource = {
+            "type": resource,
+            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "searchParam": [
+                {"name": name, "type": docs[name][0], "documentation": docs[name][1]}
+                for name in params
+                if name != "_include"
+            ],
+        }
+        if resource in INCLUDES:
+            served["searchInclude"] = list(INCLUDES[resource])
+        resources.append(served)
     return {
         "resourceType": "CapabilityStatement",
         "status": "active",

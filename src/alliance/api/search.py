@@ -15,10 +15,26 @@ from datetime import UTC, datetime, timedelta
 DEFAULT_COUNT = 20
 MAX_COUNT = 100
 PAGING = ("_count", "_offset")
+WHO = ("patient", "subject")
 SEARCH_PARAMS: dict[str, tuple[str, ...]] = {
     "Patient": ("_id", *PAGING),
-    "QuestionnaireResponse": ("patient", "subject", "authored", "_lastUpdated", *PAGING),
-    "Observation": ("patient", "subject", "code", "date", "_lastUpdated", *PAGING),
+    "QuestionnaireResponse": (*WHO, "authored", "_lastUpdated", "_include", *PAGING),
+    "Observation": (*WHO, "code", "date", "_lastUpdated", "_include", *PAGING),
+    "EpisodeOfCare": (*WHO, "status", "_lastUpdated", *PAGING),
+    "CarePlan": (*WHO, "_lastUpdated", *PAGING),
+    "Goal": (*WHO, "lifecycle-status", "_lastUpdated", "_include", *PAGING),
+    "DetectedIssue": (*WHO, "status", "_lastUpdated", "_include", *PAGING),
+    "Questionnaire": ("url", "name", "_lastUpdated", *PAGING),
+}
+# What ``_include`` may name, per type: the reference followed, and the type it reaches.
+INCLUDES: dict[str, dict[str, str]] = {
+    "QuestionnaireResponse": {
+        "QuestionnaireResponse:subject": "subject",
+        "QuestionnaireResponse:questionnaire": "questionnaire",
+    },
+    "Observation": {"Observation:subject": "subject", "Observation:derived-from": "derivedFrom"},
+    "Goal": {"Goal:subject": "subject"},
+    "DetectedIssue": {"DetectedIssue:patient": "patient"},
 }
 # What each date parameter means (the documentation in the CapabilityStatement).
 DATE_PARAMS = {
@@ -41,6 +57,7 @@ class DateBound:
     prefix: str
     start: datetime
     end: datetime
+    name: str = "_lastUpdated"
 
 
 @dataclass(frozen=True)
@@ -52,6 +69,10 @@ class Search:
     dates: tuple[DateBound, ...] = field(default=())
     count: int = DEFAULT_COUNT
     offset: int = 0
+    status: tuple[str, ...] = ()
+    url: str | None = None
+    name: str | None = None
+    includes: tuple[str, ...] = ()
 
 
 def _one(params: Mapping[str, Sequence[str]], name: str) -> str | None:
@@ -89,7 +110,7 @@ def _date(name: str, value: str) -> DateBound:
             end = start + timedelta(microseconds=1)
     except ValueError:
         raise BadSearch(f"{name} must be a date (2026-01-31) or a time, after ge, le…") from None
-    return DateBound(prefix=prefix, start=start, end=end)
+    return DateBound(prefix=prefix, start=start, end=end, name=name)
 
 
 def _code(value: str) -> tuple[str | None, str]:
@@ -115,8 +136,17 @@ def parse_search(resource: str, params: Mapping[str, Sequence[str]]) -> Search:
         if name in allowed
         for value in params.get(name, [])
     )
+    includes = tuple(params.get("_include", []))
+    unknown_includes = sorted(set(includes) - set(INCLUDES.get(resource, {})))
+    if unknown_includes:
+        raise BadSearch(f"this server does not include {', '.join(unknown_includes)}")
+    status = _one(params, "status") or _one(params, "lifecycle-status")
     return Search(
         resource=resource,
+        status=tuple(status.split(",")) if status else (),
+        url=_one(params, "url"),
+        name=_one(params, "name"),
+        includes=includes,
         patient_id=_patient(patient) if patient else None,
         ids=ids,
         code=_code(code) if code else None,

@@ -2,15 +2,27 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, QuerySet
+from typing import Any, TypeVar
+
+from django.db.models import DateTimeField, Expression, F, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 
 from alliance.accounts.models import User
+from alliance.alerts.models import Alert
 from alliance.api.callers import ApiCaller
 from alliance.api.search import DateBound, Search
 from alliance.care import access
 from alliance.care.models import Episode
+from alliance.exercises.models import Assignment, Entry
+from alliance.instruments import list_instruments
+from alliance.instruments.fhir import observations_coded
 from alliance.measures.models import Response
+from alliance.plans.models import Goal, GoalRating, GoalVersion, Plan, PlanSummaryVersion
+from alliance.records.export import GOAL_LIFECYCLE
+from alliance.records.selectors import PlanRecord, plan_record
+
+M = TypeVar("M", bound=Model)
 
 
 def caller_episodes(caller: ApiCaller) -> QuerySet[Episode]:
@@ -30,16 +42,16 @@ def caller_patient(caller: ApiCaller, client_id: int) -> User:
     return patient
 
 
-def _date_filter(bound: DateBound) -> Q:
+def _date_filter(bound: DateBound, name: str = "submitted_at") -> Q:
     if bound.prefix == "ge":
-        return Q(submitted_at__gte=bound.start)
+        return Q(**{f"{name}__gte": bound.start})
     if bound.prefix == "gt":
-        return Q(submitted_at__gte=bound.end)
+        return Q(**{f"{name}__gte": bound.end})
     if bound.prefix == "le":
-        return Q(submitted_at__lt=bound.end)
+        return Q(**{f"{name}__lt": bound.end})
     if bound.prefix == "lt":
-        return Q(submitted_at__lt=bound.start)
-    return Q(submitted_at__gte=bound.start, submitted_at__lt=bound.end)
+        return Q(**{f"{name}__lt": bound.start})
+    return Q(**{f"{name}__gte": bound.start, f"{name}__lt": bound.end})
 
 
 def caller_responses(caller: ApiCaller, search: Search | None = None) -> QuerySet[Response]:
@@ -51,7 +63,22 @@ def caller_responses(caller: ApiCaller, search: Search | None = None) -> QuerySe
         responses = responses.filter(client_id=search.patient_id)
     for bound in search.dates if search is not None else ():
         responses = responses.filter(_date_filter(bound))
+    if search is not None and search.code is not None:
+        responses = responses.filter(_coded(*search.code))
     return responses.order_by("submitted_at", "pk")
+
+
+def _coded(system: str | None, code: str) -> Q:
+    """The responses one of whose Observations carries the code: those of the instruments
+    whose total (scored) or subscale (present) it codes."""
+    found = Q(pk__in=[])
+    for inst, subscale in observations_coded(list_instruments(), system, code):
+        version = Q(instrument_id=inst.id, instrument_version=inst.version)
+        if subscale is None:
+            found |= version & Q(total__isnull=False)
+        else:
+            found |= version & Q(subscales__has_key=subscale)
+    return found
 
 
 def caller_response(caller: ApiCaller, response_id: int) -> Response:
@@ -59,3 +86,105 @@ def caller_response(caller: ApiCaller, response_id: int) -> Response:
     if response is None:
         raise Http404
     return response
+
+
+# When each resource last changed (its meta.lastUpdated, and what _lastUpdated searches):
+# the latest of the times the resource shows.
+
+
+def _latest(queryset: QuerySet[Any], name: str, fallback: str) -> Expression:
+    newest = queryset.filter(**{f"{name}__isnull": False}).order_by(f"-{name}").values(name)[:1]
+    return Coalesce(Subquery(newest, output_field=DateTimeField()), F(fallback))
+
+
+def _since(fallback: str, *names: str) -> list[Expression]:
+    return [Coalesce(F(name), F(fallback)) for name in names]
+
+
+def _narrowed(
+    caller: ApiCaller, queryset: QuerySet[M], search: Search | None, client: str
+) -> QuerySet[M]:
+    """Narrowed by the search's patient (404 when the caller does not reach them) and its
+    _lastUpdated bounds (on the ``last_updated`` annotation)."""
+    if search is None:
+        return queryset
+    if search.patient_id is not None:
+        caller_patient(caller, search.patient_id)
+        queryset = queryset.filter(**{client: search.patient_id})
+    for bound in search.dates:
+        queryset = queryset.filter(_date_filter(bound, "last_updated"))
+    return queryset
+
+
+def caller_episode_resources(caller: ApiCaller, search: Search | None = None) -> QuerySet[Episode]:
+    """Episodes (as EpisodeOfCare), with when each last changed."""
+    episodes = caller_episodes(caller).annotate(
+        last_updated=Coalesce(F("closed_at"), F("opened_at"))
+    )
+    if search is not None and search.status:
+        wanted = {"active": "open", "finished": "closed"}
+        episodes = episodes.filter(status__in=[wanted.get(s, "") for s in search.status])
+    return _narrowed(caller, episodes, search, "client_id").order_by("opened_at", "pk")
+
+
+def caller_plans(caller: ApiCaller, search: Search | None = None) -> QuerySet[Episode]:
+    """Episodes as their treatment plans (CarePlan), with when each plan last changed."""
+    episode = OuterRef("pk")
+    readable = Entry.objects.filter(access.exercise_entries_readable_by(caller.owner))
+    episodes = caller_episodes(caller).annotate(
+        last_updated=Greatest(
+            F("opened_at"),
+            *_since("opened_at", "closed_at"),
+            _latest(Plan.objects.filter(episode=episode), "created_at", "opened_at"),
+            _latest(
+                PlanSummaryVersion.objects.filter(plan__episode=episode), "created_at", "opened_at"
+            ),
+            _latest(Goal.objects.filter(episode=episode), "created_at", "opened_at"),
+            _latest(Assignment.objects.filter(episode=episode), "assigned_at", "opened_at"),
+            _latest(Assignment.objects.filter(episode=episode), "withdrawn_at", "opened_at"),
+            _latest(readable.filter(episode=episode), "completed_at", "opened_at"),
+        )
+    )
+    return _narrowed(caller, episodes, search, "client_id").order_by("opened_at", "pk")
+
+
+def caller_plan(caller: ApiCaller, episode: Episode) -> PlanRecord:
+    """The plan of an episode the caller reaches, with the exercise entries they may read."""
+    readable = Entry.objects.filter(access.exercise_entries_readable_by(caller.owner))
+    return plan_record(episode, readable)
+
+
+def caller_goals(caller: ApiCaller, search: Search | None = None) -> QuerySet[Goal]:
+    goal = OuterRef("pk")
+    goals = Goal.objects.filter(episode__in=caller_episodes(caller)).annotate(
+        last_updated=Greatest(
+            F("created_at"),
+            *_since("created_at", "ended_at"),
+            _latest(GoalVersion.objects.filter(goal=goal), "created_at", "created_at"),
+            _latest(GoalRating.objects.filter(goal=goal), "rated_at", "created_at"),
+        )
+    )
+    if search is not None and search.status:
+        wanted = {fhir: str(status) for status, fhir in GOAL_LIFECYCLE.items()}
+        goals = goals.filter(status__in=[wanted.get(s, "") for s in search.status])
+    goals = goals.select_related("episode").prefetch_related("versions", "ratings")
+    return _narrowed(caller, goals, search, "episode__client_id").order_by("created_at", "pk")
+
+
+def caller_alerts(caller: ApiCaller, search: Search | None = None) -> QuerySet[Alert]:
+    alerts = Alert.objects.filter(episode__in=caller_episodes(caller)).annotate(
+        last_updated=Greatest(
+            F("created_at"), *_since("created_at", "acknowledged_at", "resolved_at")
+        )
+    )
+    if search is not None and search.status and "final" not in search.status:
+        alerts = alerts.filter(status__in=search.status)
+    return _narrowed(caller, alerts, search, "client_id").order_by("created_at", "pk")
+
+
+def caller_one(queryset: QuerySet[M], pk: int) -> M:
+    """One of what the caller reaches; else 404."""
+    found = queryset.filter(pk=pk).first()
+    if found is None:
+        raise Http404
+    return found

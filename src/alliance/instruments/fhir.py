@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from .model import Instrument, Item
@@ -172,3 +172,33 @@ def to_observations(
             )
         )
     return out
+
+
+def observations_coded(
+    instruments: Iterable[Instrument], system: str | None, code: str
+) -> list[tuple[Instrument, str | None]]:
+    """Which instruments' Observations carry this code (``to_observations``' coding), and
+    of what: ``None`` for the total, else the subscale's code. ``system`` None is any."""
+    found: list[tuple[Instrument, str | None]] = []
+    for inst in instruments:
+        if inst.total_loinc == code and system in (None, LOINC):
+            found.append((inst, None))
+        if system not in (None, ALLIANCE_SCORES):
+            continue
+        if code == f"{inst.id}/total" and not inst.total_loinc:
+            found.append((inst, None))
+        found += [(inst, sub.code) for sub in inst.subscales if code == f"{inst.id}/{sub.code}"]
+    return found
+
+
+def questionnaire_id(inst: Instrument) -> str:
+    """A Questionnaire's id, one per instrument version: ``phq-9-1.0.0``."""
+    return f"{inst.id}-{inst.version}"
+
+
+def to_questionnaire(inst: Instrument) -> dict[str, Any]:
+    """The instrument's own Questionnaire (its definition, scoring extension and all), with
+    an id that tells its versions apart."""
+    questionnaire: dict[str, Any] = thaw(inst.questionnaire)
+    questionnaire["id"] = questionnaire_id(inst)
+    return questionnaire

@@ -14,6 +14,7 @@ key), never a reference that would dangle.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 LOCAL_ID = "urn:alliance:id"
@@ -36,15 +37,20 @@ def resolve_references(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return entries
 
 
-def _resolve(node: Any, by_key: dict[str, str], full_urls: set[str]) -> None:
+def _resolve(
+    node: Any,
+    by_key: dict[str, str],
+    full_urls: set[str],
+    keep: Callable[[str], bool] = lambda _target: False,
+) -> None:
     if isinstance(node, list):
         for value in node:
-            _resolve(value, by_key, full_urls)
+            _resolve(value, by_key, full_urls, keep)
         return
     if not isinstance(node, dict):
         return
     target = node.get("reference")
-    if isinstance(target, str) and target not in full_urls:
+    if isinstance(target, str) and target not in full_urls and not keep(target):
         if target in by_key:
             node["reference"] = by_key[target]
         else:
@@ -53,7 +59,7 @@ def _resolve(node: Any, by_key: dict[str, str], full_urls: set[str]) -> None:
             node.setdefault("identifier", {"system": LOCAL_ID, "value": target})
     for key, value in node.items():
         if key != "reference":
-            _resolve(value, by_key, full_urls)
+            _resolve(value, by_key, full_urls, keep)
 
 
 def restful_references(entries: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -82,3 +88,11 @@ def _to_local(node: Any, keys: dict[str, str]) -> None:
         for key, value in node.items():
             if key != "reference":
                 _to_local(value, keys)
+
+
+def served_references(resource: dict[str, Any], served: Callable[[str], bool]) -> dict[str, Any]:
+    """The resource with each reference a server does not serve (``served("Type/id")``
+    False) kept only as what says who or what it was (``display``, ``type`` and an
+    ``identifier``), as :func:`resolve_references` does: no reference that would dangle."""
+    _resolve(resource, {}, set(), keep=served)
+    return resource

@@ -14,7 +14,16 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-RESOURCE_TYPES = ("Patient", "QuestionnaireResponse", "Observation")
+RESOURCE_TYPES = (
+    "Patient",
+    "QuestionnaireResponse",
+    "Observation",
+    "EpisodeOfCare",
+    "CarePlan",
+    "Goal",
+    "DetectedIssue",
+    "Questionnaire",
+)
 CONTEXTS = ("patient", "user")
 SCOPE = re.compile(
     r"^(?P<context>[a-z]+)/(?P<resource>\*|[A-Z][A-Za-z]+)\.(?P<permissions>[a-z]+)$"

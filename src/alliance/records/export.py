@@ -73,6 +73,8 @@ import html
 import io
 import json
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -84,6 +86,7 @@ from alliance import instruments as engine
 from alliance.accounts.models import User
 from alliance.alerts.models import Alert, AlertKind
 from alliance.care import access
+from alliance.care.models import Episode
 from alliance.exercises.catalogue import exercise_instrument
 from alliance.exercises.models import Entry
 from alliance.lib.fhir_bundle import resolve_references
@@ -99,7 +102,7 @@ from alliance.preferences.models import (
     TreatmentPreferences,
 )
 from alliance.records.readable import readable_record
-from alliance.records.selectors import ClientRecord, EpisodeRecord, client_record
+from alliance.records.selectors import ClientRecord, EpisodeRecord, PlanRecord, client_record
 from alliance.safety.steps import STEPS
 
 Resource = dict[str, Any]
@@ -185,6 +188,231 @@ def patient_resource(client: User) -> Resource:
     return patient
 
 
+@dataclass(frozen=True)
+class People:
+    """How a resource refers to people: the client as their Patient, everyone else as a
+    Practitioner, each with the name they go by (``name_of``; empty leaves it out)."""
+
+    client_id: int
+    name_of: Callable[[int | None], str]
+
+    def person(self, user_id: int) -> dict[str, str]:
+        kind = "Patient" if access.same_person(user_id, self.client_id) else "Practitioner"
+        ref = {"reference": f"{kind}/{user_id}"}
+        name = self.name_of(user_id)
+        if name:
+            ref["display"] = name
+        return ref
+
+    @property
+    def patient(self) -> dict[str, str]:
+        return self.person(self.client_id)
+
+
+def _period(episode: Episode) -> dict[str, str]:
+    period: dict[str, str] = {"start": _dt(episode.opened_at)}
+    if episode.closed_at is not None:
+        period["end"] = _dt(episode.closed_at)
+    return period
+
+
+def episode_of_care_resource(episode: Episode, people: People) -> Resource:
+    """An episode of care as an EpisodeOfCare (the record export's, and the FHIR API's)."""
+    return {
+        "resourceType": "EpisodeOfCare",
+        "id": f"episode-{episode.pk}",
+        "status": "active" if episode.is_open else "finished",
+        "patient": people.patient,
+        "careManager": people.person(episode.therapist_id),
+        "team": [{"reference": f"CareTeam/care-team-{episode.pk}"}],
+        "period": _period(episode),
+    }
+
+
+def care_plan_resource(part: PlanRecord, people: People) -> Resource:
+    """An episode's treatment plan as a CarePlan (the record export's, and the FHIR API's):
+    every episode has one, whether or not a plan was written yet."""
+    episode = part.episode
+    period = _period(episode)
+    episode_ref = {"reference": f"EpisodeOfCare/episode-{episode.pk}"}
+    team_ref = {"reference": f"CareTeam/care-team-{episode.pk}"}
+    plan: Resource = {
+        "resourceType": "CarePlan",
+        "id": f"plan-{episode.pk}",
+        "status": "active" if episode.is_open else "completed",
+        "intent": "plan",
+        "title": "Treatment plan",
+        "subject": people.patient,
+        "period": period,
+        "author": people.person(episode.therapist_id),
+        "contributor": [people.patient, people.person(episode.therapist_id)],
+        "careTeam": [team_ref],
+        "supportingInfo": [episode_ref],
+    }
+    if part.plan is not None:
+        plan["created"] = _dt(part.plan.created_at)
+        if part.plan.review_on is not None:
+            plan["extension"] = [{"url": REVIEW_ON_URL, "valueDate": _day(part.plan.review_on)}]
+    if part.summaries:
+        plan["description"] = part.summaries[-1].text
+        plan["note"] = [
+            {
+                "authorReference": people.person(summary.author_id),
+                "time": _dt(summary.created_at),
+                "text": summary.text,
+            }
+            for summary in part.summaries
+        ]
+    if part.goals:
+        plan["goal"] = [{"reference": f"Goal/goal-{goal.pk}"} for goal in part.goals]
+    activities = []
+    for assignment in part.assignments:
+        entries = part.entries_of(assignment)
+        if assignment.is_withdrawn:
+            status = "cancelled"
+        elif entries:
+            status = "in-progress"
+        else:
+            status = "not-started"
+        detail: dict[str, Any] = {
+            "kind": "Task",
+            "code": {
+                "coding": [{"system": "urn:alliance:exercise", "code": assignment.exercise_type}],
+                "text": exercise_instrument(
+                    assignment.exercise_type, assignment.instrument_version
+                ).title,
+            },
+            "status": status,
+            "performer": [people.patient],
+        }
+        if assignment.goal_id is not None:
+            detail["goal"] = [{"reference": f"Goal/goal-{assignment.goal_id}"}]
+        if assignment.due_on is not None:
+            detail["scheduledString"] = f"by {_day(assignment.due_on)}"
+        if assignment.note:
+            detail["description"] = assignment.note
+        activity: dict[str, Any] = {"detail": detail}
+        if entries:
+            activity["outcomeReference"] = [
+                {"reference": f"QuestionnaireResponse/exercise-entry-{entry.pk}"}
+                for entry in entries
+            ]
+        activities.append(activity)
+    if activities:
+        plan["activity"] = activities
+    return plan
+
+
+def goal_resource(goal: Goal, people: People) -> Resource:
+    """A goal as a Goal; its ratings are Observations (``goal_rating_resources``)."""
+    versions = list(goal.versions.all())
+    ratings = list(goal.ratings.all())
+    resource: Resource = {
+        "resourceType": "Goal",
+        "id": f"goal-{goal.pk}",
+        "lifecycleStatus": GOAL_LIFECYCLE[GoalStatus(goal.status)],
+        "description": {"text": goal.current_text},
+        "subject": people.patient,
+        "startDate": _day(timezone.localdate(goal.created_at)),
+        "expressedBy": people.person(goal.proposed_by_id),
+    }
+    if goal.status == GoalStatus.ACHIEVED:
+        resource["achievementStatus"] = {
+            "coding": [{"system": GOAL_ACHIEVEMENT, "code": "achieved"}]
+        }
+    if goal.ended_at is not None:
+        resource["statusDate"] = _day(timezone.localdate(goal.ended_at))
+    if versions:
+        resource["note"] = [
+            {
+                "authorReference": people.person(version.author_id),
+                "time": _dt(version.created_at),
+                "text": version.text,
+            }
+            for version in versions
+        ]
+    if ratings:
+        resource["outcomeReference"] = [
+            {"reference": f"Observation/goal-rating-{rating.pk}"} for rating in ratings
+        ]
+    return resource
+
+
+def goal_rating_resources(goal: Goal, people: People) -> list[Resource]:
+    """A goal's ratings (0-10), each an Observation whose ``focus`` is the Goal."""
+    observations = []
+    for rating in goal.ratings.all():
+        observation: Resource = {
+            "resourceType": "Observation",
+            "id": f"goal-rating-{rating.pk}",
+            "status": "final",
+            "code": {
+                "coding": [{"system": GOAL_RATING, "code": "progress-towards-goal"}],
+                "text": "Progress towards the goal (0 = not at all, 10 = goal reached)",
+            },
+            "subject": people.patient,
+            "focus": [{"reference": f"Goal/goal-{goal.pk}"}],
+            "effectiveDateTime": _dt(rating.rated_at),
+            "performer": [people.person(rating.rated_by_id)],
+            "valueInteger": rating.score,
+        }
+        if rating.response_id is not None:
+            observation["derivedFrom"] = [
+                {"reference": f"QuestionnaireResponse/response-{rating.response_id}"}
+            ]
+        observations.append(observation)
+    return observations
+
+
+def detected_issue_resource(alert: Alert, people: People) -> Resource:
+    """An alert as a DetectedIssue; its own status (open, acknowledged…) in an extension."""
+    kind = AlertKind(alert.kind)
+    resource: Resource = {
+        "resourceType": "DetectedIssue",
+        "id": f"alert-{alert.pk}",
+        "extension": [{"url": ALERT_STATUS_URL, "valueCode": alert.status}],
+        "status": "final",
+        "code": {
+            "coding": [{"system": ALERT_KINDS, "code": kind.value, "display": str(kind.label)}],
+            "text": str(kind.label),
+        },
+        "severity": "high" if kind == AlertKind.RISK else "moderate",
+        "patient": people.patient,
+        "identifiedDateTime": _dt(alert.created_at),
+    }
+    if alert.response_id is not None:
+        resource["implicated"] = [
+            {"reference": f"QuestionnaireResponse/response-{alert.response_id}"}
+        ]
+    if alert.details:
+        resource["detail"] = json.dumps(alert.details, sort_keys=True, ensure_ascii=False)
+    steps = []
+    for code, at, by, note in (
+        (
+            "acknowledged",
+            alert.acknowledged_at,
+            alert.acknowledged_by_id,
+            alert.acknowledgement_note,
+        ),
+        ("resolved", alert.resolved_at, alert.resolved_by_id, alert.resolution_note),
+    ):
+        if at is None:
+            continue
+        step: dict[str, Any] = {
+            "action": {
+                "coding": [{"system": ALERT_STEPS, "code": code}],
+                "text": note or code,
+            },
+            "date": _dt(at),
+        }
+        if by is not None:
+            step["author"] = people.person(by)
+        steps.append(step)
+    if steps:
+        resource["mitigation"] = steps
+    return resource
+
+
 class _Builder:
     """Collects the entries of one client's Bundle."""
 
@@ -193,20 +421,16 @@ class _Builder:
         self.client = record.client
         self.now = now
         self.entries: list[dict[str, Any]] = []
+        self.people = People(client_id=record.client.pk, name_of=record.name_of)
 
     # References ---------------------------------------------------------------
 
     def person(self, user_id: int) -> dict[str, str]:
-        kind = "Patient" if user_id == self.client.pk else "Practitioner"
-        ref = {"reference": f"{kind}/{user_id}"}
-        name = self.record.name_of(user_id)
-        if name:
-            ref["display"] = name
-        return ref
+        return self.people.person(user_id)
 
     @property
     def patient(self) -> dict[str, str]:
-        return self.person(self.client.pk)
+        return self.people.patient
 
     def add(self, resource: Resource) -> None:
         local = f"{resource['resourceType']}/{resource['id']}"
@@ -233,22 +457,8 @@ class _Builder:
     def add_episode(self, part: EpisodeRecord) -> None:
         episode = part.episode
         episode_ref = {"reference": f"EpisodeOfCare/episode-{episode.pk}"}
-        team_ref = {"reference": f"CareTeam/care-team-{episode.pk}"}
         plan_ref = {"reference": f"CarePlan/plan-{episode.pk}"}
-        period: dict[str, str] = {"start": _dt(episode.opened_at)}
-        if episode.closed_at is not None:
-            period["end"] = _dt(episode.closed_at)
-        self.add(
-            {
-                "resourceType": "EpisodeOfCare",
-                "id": f"episode-{episode.pk}",
-                "status": "active" if episode.is_open else "finished",
-                "patient": self.patient,
-                "careManager": self.person(episode.therapist_id),
-                "team": [team_ref],
-                "period": period,
-            }
-        )
+        self.add(episode_of_care_resource(episode, self.people))
         members = [{"role": [{"text": "Therapist"}], "member": self.person(episode.therapist_id)}]
         if episode.supervisor_id is not None:
             members.append(
@@ -282,13 +492,15 @@ class _Builder:
             )
         for summary in part.session_summaries:
             self.add(self.session_summary(summary))
-        self.add(self.care_plan(part, period, episode_ref, team_ref))
+        self.add(care_plan_resource(part.plan_record(), self.people))
         for goal in part.goals:
-            self.add_goal(goal)
+            self.add(goal_resource(goal, self.people))
+            for observation in goal_rating_resources(goal, self.people):
+                self.add(observation)
         for response in part.responses:
             self.entries.extend(response_fhir_entries(response))
         for alert in part.alerts:
-            self.add(self.detected_issue(alert))
+            self.add(detected_issue_resource(alert, self.people))
         for message in part.messages:
             self.add(self.communication(part, message))
         for entry in part.entries:
@@ -372,182 +584,6 @@ class _Builder:
             ],
             "section": sections,
         }
-
-    def care_plan(
-        self,
-        part: EpisodeRecord,
-        period: dict[str, str],
-        episode_ref: dict[str, str],
-        team_ref: dict[str, str],
-    ) -> Resource:
-        episode = part.episode
-        plan: Resource = {
-            "resourceType": "CarePlan",
-            "id": f"plan-{episode.pk}",
-            "status": "active" if episode.is_open else "completed",
-            "intent": "plan",
-            "title": "Treatment plan",
-            "subject": self.patient,
-            "period": period,
-            "author": self.person(episode.therapist_id),
-            "contributor": [self.patient, self.person(episode.therapist_id)],
-            "careTeam": [team_ref],
-            "supportingInfo": [episode_ref],
-        }
-        if part.plan is not None:
-            plan["created"] = _dt(part.plan.created_at)
-            if part.plan.review_on is not None:
-                plan["extension"] = [{"url": REVIEW_ON_URL, "valueDate": _day(part.plan.review_on)}]
-        if part.summaries:
-            plan["description"] = part.summaries[-1].text
-            plan["note"] = [
-                {
-                    "authorReference": self.person(summary.author_id),
-                    "time": _dt(summary.created_at),
-                    "text": summary.text,
-                }
-                for summary in part.summaries
-            ]
-        if part.goals:
-            plan["goal"] = [{"reference": f"Goal/goal-{goal.pk}"} for goal in part.goals]
-        activities = []
-        for assignment in part.assignments:
-            entries = part.entries_of(assignment)
-            if assignment.is_withdrawn:
-                status = "cancelled"
-            elif entries:
-                status = "in-progress"
-            else:
-                status = "not-started"
-            detail: dict[str, Any] = {
-                "kind": "Task",
-                "code": {
-                    "coding": [
-                        {"system": "urn:alliance:exercise", "code": assignment.exercise_type}
-                    ],
-                    "text": exercise_instrument(
-                        assignment.exercise_type, assignment.instrument_version
-                    ).title,
-                },
-                "status": status,
-                "performer": [self.patient],
-            }
-            if assignment.goal_id is not None:
-                detail["goal"] = [{"reference": f"Goal/goal-{assignment.goal_id}"}]
-            if assignment.due_on is not None:
-                detail["scheduledString"] = f"by {_day(assignment.due_on)}"
-            if assignment.note:
-                detail["description"] = assignment.note
-            activity: dict[str, Any] = {"detail": detail}
-            if entries:
-                activity["outcomeReference"] = [
-                    {"reference": f"QuestionnaireResponse/exercise-entry-{entry.pk}"}
-                    for entry in entries
-                ]
-            activities.append(activity)
-        if activities:
-            plan["activity"] = activities
-        return plan
-
-    def add_goal(self, goal: Goal) -> None:
-        versions = list(goal.versions.all())
-        ratings = list(goal.ratings.all())
-        resource: Resource = {
-            "resourceType": "Goal",
-            "id": f"goal-{goal.pk}",
-            "lifecycleStatus": GOAL_LIFECYCLE[GoalStatus(goal.status)],
-            "description": {"text": goal.current_text},
-            "subject": self.patient,
-            "startDate": _day(timezone.localdate(goal.created_at)),
-            "expressedBy": self.person(goal.proposed_by_id),
-        }
-        if goal.status == GoalStatus.ACHIEVED:
-            resource["achievementStatus"] = {
-                "coding": [{"system": GOAL_ACHIEVEMENT, "code": "achieved"}]
-            }
-        if goal.ended_at is not None:
-            resource["statusDate"] = _day(timezone.localdate(goal.ended_at))
-        if versions:
-            resource["note"] = [
-                {
-                    "authorReference": self.person(version.author_id),
-                    "time": _dt(version.created_at),
-                    "text": version.text,
-                }
-                for version in versions
-            ]
-        if ratings:
-            resource["outcomeReference"] = [
-                {"reference": f"Observation/goal-rating-{rating.pk}"} for rating in ratings
-            ]
-        self.add(resource)
-        for rating in ratings:
-            observation: Resource = {
-                "resourceType": "Observation",
-                "id": f"goal-rating-{rating.pk}",
-                "status": "final",
-                "code": {
-                    "coding": [{"system": GOAL_RATING, "code": "progress-towards-goal"}],
-                    "text": "Progress towards the goal (0 = not at all, 10 = goal reached)",
-                },
-                "subject": self.patient,
-                "focus": [{"reference": f"Goal/goal-{goal.pk}"}],
-                "effectiveDateTime": _dt(rating.rated_at),
-                "performer": [self.person(rating.rated_by_id)],
-                "valueInteger": rating.score,
-            }
-            if rating.response_id is not None:
-                observation["derivedFrom"] = [
-                    {"reference": f"QuestionnaireResponse/response-{rating.response_id}"}
-                ]
-            self.add(observation)
-
-    def detected_issue(self, alert: Alert) -> Resource:
-        kind = AlertKind(alert.kind)
-        resource: Resource = {
-            "resourceType": "DetectedIssue",
-            "id": f"alert-{alert.pk}",
-            "extension": [{"url": ALERT_STATUS_URL, "valueCode": alert.status}],
-            "status": "final",
-            "code": {
-                "coding": [{"system": ALERT_KINDS, "code": kind.value, "display": str(kind.label)}],
-                "text": str(kind.label),
-            },
-            "severity": "high" if kind == AlertKind.RISK else "moderate",
-            "patient": self.patient,
-            "identifiedDateTime": _dt(alert.created_at),
-        }
-        if alert.response_id is not None:
-            resource["implicated"] = [
-                {"reference": f"QuestionnaireResponse/response-{alert.response_id}"}
-            ]
-        if alert.details:
-            resource["detail"] = json.dumps(alert.details, sort_keys=True, ensure_ascii=False)
-        steps = []
-        for code, at, by, note in (
-            (
-                "acknowledged",
-                alert.acknowledged_at,
-                alert.acknowledged_by_id,
-                alert.acknowledgement_note,
-            ),
-            ("resolved", alert.resolved_at, alert.resolved_by_id, alert.resolution_note),
-        ):
-            if at is None:
-                continue
-            step: dict[str, Any] = {
-                "action": {
-                    "coding": [{"system": ALERT_STEPS, "code": code}],
-                    "text": note or code,
-                },
-                "date": _dt(at),
-            }
-            if by is not None:
-                step["author"] = self.person(by)
-            steps.append(step)
-        if steps:
-            resource["mitigation"] = steps
-        return resource
 
     def communication(self, part: EpisodeRecord, message: Message) -> Resource:
         episode = part.episode

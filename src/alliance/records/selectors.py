@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, QuerySet
 
 from alliance.alerts.models import Alert
 from alliance.care.models import Episode, Session
@@ -26,6 +26,21 @@ from alliance.safety.models import SafetyPlanVersion
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
+
+
+@dataclass
+class PlanRecord:
+    """What an episode's treatment plan (a FHIR CarePlan) is made of."""
+
+    episode: Episode
+    plan: Plan | None
+    summaries: list[PlanSummaryVersion]
+    goals: list[Goal]
+    assignments: list[Assignment]
+    entries: list[Entry]
+
+    def entries_of(self, assignment: Assignment) -> list[Entry]:
+        return [entry for entry in self.entries if entry.assignment_id == assignment.pk]
 
 
 @dataclass
@@ -50,6 +65,16 @@ class EpisodeRecord:
     def entries_of(self, assignment: Assignment) -> list[Entry]:
         return [entry for entry in self.entries if entry.assignment_id == assignment.pk]
 
+    def plan_record(self) -> PlanRecord:
+        return PlanRecord(
+            episode=self.episode,
+            plan=self.plan,
+            summaries=self.summaries,
+            goals=self.goals,
+            assignments=self.assignments,
+            entries=self.entries,
+        )
+
 
 @dataclass
 class ClientRecord:
@@ -66,6 +91,21 @@ class ClientRecord:
             return self.client.display_name
         person = self.people.get(user_id)
         return person.display_name if person is not None else ""
+
+
+def plan_record(episode: Episode, entries: QuerySet[Entry]) -> PlanRecord:
+    """An episode's plan, with the exercise entries given (the caller has narrowed them to
+    what the reader may see: ``alliance.care.access``)."""
+    plan = Plan.objects.filter(episode=episode).first()
+    summaries = PlanSummaryVersion.objects.filter(plan=plan) if plan is not None else None
+    return PlanRecord(
+        episode=episode,
+        plan=plan,
+        summaries=list(summaries.order_by("created_at", "pk")) if summaries is not None else [],
+        goals=list(Goal.objects.filter(episode=episode).order_by("created_at", "pk")),
+        assignments=list(Assignment.objects.filter(episode=episode).order_by("assigned_at", "pk")),
+        entries=list(entries.filter(episode=episode).order_by("completed_at", "pk")),
+    )
 
 
 def _episode_record(episode: Episode, *, everything: bool) -> EpisodeRecord:

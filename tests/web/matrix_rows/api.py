@@ -2,7 +2,8 @@
 
 The matrix signs each role in with a browser session, which never authenticates the API:
 every FHIR call but the public CapabilityStatement is a 401 for everyone, and the API
-takes no POST (405). Who reaches what with a token: tests/api/test_fhir_api.py.
+takes no POST (405). Who reaches what with a token: tests/api/test_fhir_api.py and
+tests/api/test_fhir_resources.py (each resource type, role by role).
 """
 
 from __future__ import annotations

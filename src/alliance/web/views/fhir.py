@@ -33,9 +33,9 @@ def metadata(request: HttpRequest) -> HttpResponse:
 def resource_read(request: TokenRequest, resource: str, resource_id: str) -> HttpResponse:
     _supported(resource)
     fhir.require_scope(request.api_caller, resource, "r")
-    found, client_id = fhir.read(request.api_caller, resource, resource_id)
+    found, client_ids = fhir.read(request.api_caller, resource, resource_id)
     api_read_record(
-        caller=request.api_caller, client_ids=[client_id], context=audit_context(request)
+        caller=request.api_caller, client_ids=client_ids, context=audit_context(request)
     )
     return fhir_json(found)
 
@@ -46,12 +46,17 @@ def resource_search(request: TokenRequest, resource: str) -> HttpResponse:
     _supported(resource)
     fhir.require_scope(request.api_caller, resource, "s")
     query = parse_search(resource, dict(request.GET.lists()))
-    resources, total, client_ids = fhir.search(request.api_caller, query)
+    found = fhir.search(request.api_caller, query)
     api_read_record(
-        caller=request.api_caller, client_ids=client_ids, context=audit_context(request)
+        caller=request.api_caller, client_ids=found.client_ids, context=audit_context(request)
     )
     params = [(k, v) for k, values in request.GET.lists() for v in values]
     bundle = fhir.searchset(
-        base=fhir_base(request), query=query, params=params, resources=resources, total=total
+        base=fhir_base(request),
+        query=query,
+        params=params,
+        resources=found.page.matches,
+        total=found.page.total,
+        included=found.included,
     )
     return fhir_json(bundle)
