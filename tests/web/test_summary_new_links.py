@@ -83,6 +83,15 @@ def test_a_goal_proposed_from_the_summary_waits_for_the_client_and_is_linked(
         _url(session), {"intent": "draft", "decided": "Again", "goals": [str(goal.pk)]}
     )
     assert list(SessionSummary.objects.get().goals.all()) == [goal]
+    # Signed, the client reads it in the summary as waiting for their agreement.
+    signed_in(cast.alice).post(
+        _url(session), {"intent": "sign", "decided": "Again", "goals": [str(goal.pk)]}
+    )
+    mine = reverse("my_summary", kwargs={"summary_id": SessionSummary.objects.get().pk})
+    assert (
+        "Sleep before midnight (waiting for agreement)"
+        in signed_in(cast.dana).get(mine).content.decode()
+    )
 
 
 def test_an_exercise_assigned_from_the_summary_is_on_the_list_and_linked(
