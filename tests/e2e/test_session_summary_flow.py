@@ -1,7 +1,8 @@
 """The session, end to end (issue 17): the therapist prepares from one page, writes a
-private note and a shared summary and signs both; the client reads the summary on a phone
-and answers "partly" with a comment; the therapist finds the reply on the next session's
-preparation page. In English (Dana) and in Spanish (Eve), the therapist on a desktop."""
+private note and a shared summary (proposing a goal from it) and signs both; the client
+reads the summary and its goal on a phone and answers "partly" with a comment; the
+therapist finds the reply on the next session's preparation page. In English (Dana) and
+in Spanish (Eve), the therapist on a desktop."""
 
 from __future__ import annotations
 
@@ -68,6 +69,12 @@ def test_prepare_write_sign_then_the_client_replies_partly(
     alice.goto(f"/clinic/sessions/{held.pk}/summary/")
     alice.page.get_by_label("What we talked about").fill("The new job and sleep.")
     alice.page.get_by_label("What we decided together").fill("Keep a sleep diary.")
+    # A goal proposed from the summary: the typed draft is kept, the goal linked to it.
+    alice.page.get_by_text("Propose a new goal").click()
+    alice.page.get_by_label("The goal, in the client's words").fill("Sleep before midnight")
+    submit(alice, alice.page.get_by_role("button", name="Save the draft and propose the goal"))
+    decided = alice.page.get_by_label("What we decided together")
+    assert decided.input_value() == "Keep a sleep diary."
     submit(alice, alice.page.get_by_role("button", name="Sign and share with the client"))
     summary = SessionSummary.objects.get(session=held)
     assert summary.signed_at is not None
@@ -81,6 +88,7 @@ def test_prepare_write_sign_then_the_client_replies_partly(
     client.page.locator("main ul a").first.click()
     client.check()
     assert "The new job and sleep." in client.page.content()
+    assert "Sleep before midnight" in client.page.content()
     assert "Seemed guarded" not in client.page.content()
     client.page.get_by_label(words["partly"], exact=True).check()
     client.page.get_by_label(words["comment"]).fill("We also talked about my brother.")

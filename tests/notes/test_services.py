@@ -18,7 +18,9 @@ from alliance.notes.services import (
     note_save_draft,
     note_sign,
     summary_add_addendum,
+    summary_assign_exercise,
     summary_mark_read,
+    summary_propose_goal,
     summary_save_draft,
     summary_sign,
 )
@@ -162,4 +164,55 @@ def test_an_empty_draft_is_not_saved(cast: Cast, session: Any) -> None:
     with pytest.raises(ValidationError, match="before saving"):
         summary_save_draft(actor=cast.alice, session=session, parts={})
     assert not PrivateNote.objects.exists()
+    assert not SessionSummary.objects.exists()
+
+
+def test_a_goal_proposed_from_the_draft_is_the_plans_own_and_linked(
+    cast: Cast, session: Any
+) -> None:
+    from alliance.plans.models import GoalStatus
+
+    goal = summary_propose_goal(actor=cast.alice, session=session, text="Sleep", parts={})
+    summary = SessionSummary.objects.get()
+    assert (goal.status, goal.waiting_for) == (GoalStatus.PROPOSED, "client")
+    assert list(summary.goals.all()) == [goal]
+    actions = set(AuditEvent.objects.values_list("action", flat=True))
+    assert {Action.GOAL_PROPOSED, Action.SUMMARY_SAVED} <= actions
+
+
+def test_a_refused_goal_or_exercise_leaves_the_draft_as_it_was(cast: Cast, session: Any) -> None:
+    from alliance.exercises.models import Assignment
+    from alliance.plans.models import Goal
+
+    summary_save_draft(actor=cast.alice, session=session, parts={"decided": "Before"})
+    with pytest.raises(ValidationError):
+        summary_propose_goal(actor=cast.alice, session=session, text=" ", parts=PARTS)
+    with pytest.raises(ValidationError):
+        summary_assign_exercise(
+            actor=cast.alice, session=session, exercise_type="not-ours", parts=PARTS
+        )
+    assert SessionSummary.objects.get().decided == "Before"
+    assert not Goal.objects.exists() and not Assignment.objects.exists()
+
+
+def test_only_the_treating_therapist_of_an_open_episode_makes_them(
+    cast: Cast, session: Any
+) -> None:
+    journal = "exercise-reflection-journal"
+    for someone in (cast.sam, cast.charlie, cast.dana):
+        with pytest.raises(PermissionDenied):
+            summary_propose_goal(actor=someone, session=session, text="Sleep", parts=PARTS)
+        with pytest.raises(PermissionDenied):
+            summary_assign_exercise(
+                actor=someone, session=session, exercise_type=journal, parts=PARTS
+            )
+    episode_close(actor=cast.alice, episode=cast.dana_episode)
+    # Closed while the page was open: the exercises' own rule says so in words.
+    with pytest.raises(ValidationError, match="open episode"):
+        summary_assign_exercise(actor=cast.alice, session=session, exercise_type=journal, parts={})
+    with pytest.raises(ValidationError, match="closed"):
+        summary_propose_goal(actor=cast.alice, session=session, text="Sleep", parts={})
+    session.episode.refresh_from_db()
+    with pytest.raises(PermissionDenied):
+        summary_assign_exercise(actor=cast.alice, session=session, exercise_type=journal, parts={})
     assert not SessionSummary.objects.exists()

@@ -21,6 +21,7 @@ from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
 from alliance.exercises.models import Assignment
+from alliance.exercises.services import assignment_create
 from alliance.notes.models import (
     MAX_ADDENDUM_CHARS,
     MAX_NOTE_CHARS,
@@ -36,8 +37,11 @@ from alliance.notes.models import (
 )
 from alliance.notes.tasks import send_summary_notice
 from alliance.plans.models import Goal
+from alliance.plans.services import goal_propose
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from alliance.accounts.models import User
     from alliance.care.models import Session
 
@@ -193,14 +197,17 @@ def _summary_write(
     goal_ids: Iterable[int],
     assignment_ids: Iterable[int],
     sign: bool,
+    holds_new_link: bool = False,
 ) -> SessionSummary:
+    """The summary's words and links saved (and signed if ``sign``). A draft may be saved
+    without words when it ``holds_new_link``: a goal or exercise just made from it."""
     _require_writer(actor, session)
     cleaned = _summary_parts(parts)
     goals, assignments = _links(session, goal_ids, assignment_ids)
     summary = SessionSummary.objects.select_for_update().filter(session=session).first()
     if summary is not None and summary.is_signed:
         raise ValidationError(_locked_message())
-    if not any(cleaned.values()):
+    if not any(cleaned.values()) and not holds_new_link:
         if sign:
             raise ValidationError(_("Write at least one part of the summary before signing it."))
         raise ValidationError(_("Write at least one part of the summary before saving it."))
@@ -268,6 +275,77 @@ def summary_sign(
         link, summary_id = f"{base_url}/", summary.pk
         transaction.on_commit(lambda: send_summary_notice.enqueue(summary_id, link), robust=True)
     return summary
+
+
+@transaction.atomic
+def summary_propose_goal(
+    *,
+    actor: User,
+    session: Session,
+    text: str,
+    parts: dict[str, str],
+    goal_ids: Iterable[int] = (),
+    assignment_ids: Iterable[int] = (),
+    context: AuditContext | None = None,
+) -> Goal:
+    """A new goal proposed while writing the draft: the draft's words are saved first, the
+    goal is proposed by the plan's own rules (the client agrees it on their plan) and is
+    linked to the summary. Refused as a whole: then nothing is saved."""
+    summary = _summary_write(
+        actor=actor,
+        session=session,
+        parts=parts,
+        goal_ids=goal_ids,
+        assignment_ids=assignment_ids,
+        sign=False,
+        holds_new_link=True,
+    )
+    goal = goal_propose(actor=actor, episode=session.episode, text=text, context=context)
+    summary.goals.add(goal)
+    _audit(actor, Action.SUMMARY_SAVED, session, "session_summary", summary.pk, context)
+    return goal
+
+
+@transaction.atomic
+def summary_assign_exercise(
+    *,
+    actor: User,
+    session: Session,
+    exercise_type: str,
+    parts: dict[str, str],
+    due_on: date | None = None,
+    note: str = "",
+    goal: Goal | None = None,
+    goal_ids: Iterable[int] = (),
+    assignment_ids: Iterable[int] = (),
+    context: AuditContext | None = None,
+) -> Assignment:
+    """An exercise assigned while writing the draft: the draft's words are saved first, the
+    exercise is assigned by the exercises' own rules and linked to the summary. Refused as
+    a whole: then nothing is saved."""
+    if not access.may_assign_exercise(actor, session.episode):
+        raise PermissionDenied
+    summary = _summary_write(
+        actor=actor,
+        session=session,
+        parts=parts,
+        goal_ids=goal_ids,
+        assignment_ids=assignment_ids,
+        sign=False,
+        holds_new_link=True,
+    )
+    assignment = assignment_create(
+        actor=actor,
+        episode=session.episode,
+        exercise_type=exercise_type,
+        due_on=due_on,
+        note=note,
+        goal=goal,
+        context=context,
+    )
+    summary.assignments.add(assignment)
+    _audit(actor, Action.SUMMARY_SAVED, session, "session_summary", summary.pk, context)
+    return assignment
 
 
 @transaction.atomic

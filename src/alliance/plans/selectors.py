@@ -33,6 +33,14 @@ def active_goals(episode: Episode) -> QuerySet[Goal]:
     )
 
 
+def goals_in_play(episode: Episode) -> QuerySet[Goal]:
+    """Agreed goals still worked on, and proposed ones waiting for agreement: what a
+    session may have worked on (the session summary links them)."""
+    return _with_versions(
+        Goal.objects.filter(episode=episode, status__in=[GoalStatus.ACTIVE, GoalStatus.PROPOSED])
+    ).order_by("created_at", "pk")
+
+
 def plan_goals(episode: Episode) -> QuerySet[Goal]:
     """Every goal of the episode, oldest first, each with its versions and ratings."""
     return _with_versions(Goal.objects.filter(episode=episode)).order_by("created_at", "pk")

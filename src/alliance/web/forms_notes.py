@@ -18,12 +18,16 @@ from alliance.notes.models import (
     Recognised,
 )
 from alliance.plans.models import Goal
+from alliance.web.forms_exercises import AssignForm
+from alliance.web.forms_plans import GoalTextForm
 
 if TYPE_CHECKING:
     from django.utils.functional import _StrPromise
 
-# What the two submit buttons of a draft say (``intent``): save, or save and sign.
+# What the submit buttons of a draft say (``intent``): save, or save and sign; or save
+# and propose a new goal, or save and assign an exercise (both then linked to the summary).
 DRAFT, SIGN, ADDENDUM, ANSWER = "draft", "sign", "addendum", "answer"
+NEW_GOAL, NEW_EXERCISE = "goal", "exercise"
 
 
 class PrivateNoteForm(forms.Form):
@@ -133,3 +137,28 @@ class ReplyAnswerForm(forms.Form):
         help_text=_("The client reads it under their reply. You answer once."),
         error_messages={"required": _("Write the answer before sending it.")},
     )
+
+
+# The plan's and the exercises' own forms, inside the summary's form: prefixed so that
+# their fields do not meet the summary's, and without the browser's "required" (the other
+# buttons of the same form must still submit with these left empty).
+
+
+class SummaryGoalForm(GoalTextForm):
+    prefix = "new_goal"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, clinician=True, use_required_attribute=False, **kwargs)
+
+
+class SummaryExerciseForm(AssignForm):
+    prefix = "new_exercise"
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, use_required_attribute=False, **kwargs)
+        # A short list on a phone, the same choices as the exercise page's.
+        field = self.fields["exercise_type"]
+        assert isinstance(field, forms.ChoiceField)
+        listed: list[tuple[str, Any]] = [("", _("Choose an exercise")), *field.widget.choices]
+        field.widget = forms.Select()
+        field.choices = listed

@@ -28,15 +28,20 @@ from alliance.notes.selectors import (
     signed_summaries_of_client,
     summary_of,
 )
+from alliance.plans.selectors import goals_in_play
 from alliance.preparation.selectors import session_preparation
 from alliance.web.forms_notes import (
     ADDENDUM,
     ANSWER,
+    NEW_EXERCISE,
+    NEW_GOAL,
     SIGN,
     AddendumForm,
     PrivateNoteForm,
     ReplyAnswerForm,
     SessionSummaryForm,
+    SummaryExerciseForm,
+    SummaryGoalForm,
     SummaryReplyForm,
 )
 from alliance.web.http import AuthedRequest, site_url
@@ -77,6 +82,13 @@ def _saved_message(intent: str) -> str:
         return _("The addendum is added.")
     if intent == ANSWER:
         return _("Your answer is sent; the client reads it under their reply.")
+    if intent == NEW_GOAL:
+        return _(
+            "The draft is saved and the goal is linked to it. The client will be asked to "
+            "agree the goal on their plan."
+        )
+    if intent == NEW_EXERCISE:
+        return _("The draft is saved and the exercise, linked to it, is on the client's list.")
     return _("The draft is saved.")
 
 
@@ -137,6 +149,8 @@ def _summary_post(
         save = lambda: services.summary_add_addendum(  # noqa: E731
             **kwargs, text=form.cleaned_data["addendum"]
         )
+    elif intent in (NEW_GOAL, NEW_EXERCISE):
+        return _summary_new_link(request, session, intent, shown, choices, kwargs)
     else:
         summary_form = SessionSummaryForm(request.POST, **choices)
         form = shown["form"] = summary_form
@@ -152,10 +166,49 @@ def _summary_post(
     return _write(request, form, save, _saved_message(intent))
 
 
+def _summary_new_link(
+    request: AuthedRequest,
+    session: Session,
+    intent: str,
+    shown: dict[str, forms.Form],
+    choices: dict[str, Any],
+    kwargs: dict[str, Any],
+) -> bool:
+    """Save the draft as typed, and propose a goal or assign an exercise linked to it: the
+    plan's and the exercises' own forms and services, both in one transaction."""
+    summary_form = shown["form"] = SessionSummaryForm(request.POST, **choices)
+    if intent == NEW_GOAL:
+        form: forms.Form = SummaryGoalForm(request.POST)
+        shown["goal_form"] = form
+        save: Callable[[], object] = lambda: services.summary_propose_goal(  # noqa: E731
+            **kwargs, **_draft(summary_form), text=form.cleaned_data["text"]
+        )
+    else:
+        form = shown["exercise_form"] = SummaryExerciseForm(
+            request.POST, goals=goals_to_link(session.episode)
+        )
+        save = lambda: services.summary_assign_exercise(  # noqa: E731
+            **kwargs, **_draft(summary_form), **_exercise_fields(form.cleaned_data)
+        )
+    # Both forms are checked, so that both show what is wrong.
+    valid = [summary_form.is_valid(), form.is_valid()]
+    return all(valid) and _write(request, form, save, _saved_message(intent))
+
+
+def _draft(form: SessionSummaryForm) -> dict[str, Any]:
+    """The draft as typed, saved with the new goal or exercise."""
+    return {"parts": form.parts, "goal_ids": form.goal_ids, "assignment_ids": form.assignment_ids}
+
+
+def _exercise_fields(cleaned: dict[str, Any]) -> dict[str, Any]:
+    return {name: cleaned.get(name) for name in ("exercise_type", "due_on", "note", "goal")}
+
+
 def _summary_choices(request: AuthedRequest, session: Session) -> dict[str, Any]:
     episode = session.episode
     return {
-        "goals": goals_to_link(episode),
+        # Proposed goals too: one proposed from this summary stays linked to it.
+        "goals": list(goals_in_play(episode)),
         "assignments": presenter.assignment_choices(
             list(live_assignments([episode], viewer=request.user))
         ),
@@ -176,6 +229,25 @@ def _summary_initial(
         "therapist_will": summary.therapist_will,
         "goals": [str(goal.pk) for goal in summary.goals.all()],
         "assignments": [str(assignment.pk) for assignment in summary.assignments.all()],
+    }
+
+
+def _summary_forms(
+    request: AuthedRequest,
+    session: Session,
+    summary: SessionSummary | None,
+    choices: dict[str, Any],
+) -> dict[str, forms.Form]:
+    """The page's forms, empty; ``choices`` (empty when the viewer only reads) to link."""
+    initial = _summary_initial(request, session, summary) if choices else {}
+    return {
+        "form": SessionSummaryForm(initial=initial, **choices),
+        "goal_form": SummaryGoalForm(),
+        "exercise_form": SummaryExerciseForm(
+            goals=goals_to_link(session.episode) if choices else []
+        ),
+        "addendum_form": AddendumForm(),
+        "answer_form": ReplyAnswerForm(),
     }
 
 
@@ -206,12 +278,7 @@ def session_summary(request: AuthedRequest, session_id: int) -> HttpResponse:
     summary = summary_of(session)
     may_write = access.may_write_session_notes(request.user, session.episode)
     choices = _summary_choices(request, session) if may_write else {}
-    initial = _summary_initial(request, session, summary) if may_write else {}
-    shown: dict[str, forms.Form] = {
-        "form": SessionSummaryForm(initial=initial, **choices),
-        "addendum_form": AddendumForm(),
-        "answer_form": ReplyAnswerForm(),
-    }
+    shown = _summary_forms(request, session, summary, choices)
     if request.method == "POST":
         access.require_write_session_notes(request.user, session.episode)
         if _summary_post(request, session, shown, choices):
