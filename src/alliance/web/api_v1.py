@@ -59,6 +59,12 @@ class TooManyCalls(Exception):
 class CallerBearer(HttpBearer):
     """A bearer credential → its ``ApiCaller`` (``request.auth``); None is a 401."""
 
+    def __call__(self, request: HttpRequest) -> ApiCaller | None:
+        # As the FHIR edge reads the header; ninja's own would log an unexpected one in
+        # debug, and a header is a credential.
+        scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
+        return self.authenticate(request, raw) if scheme.lower() == "bearer" else None
+
     def authenticate(self, request: HttpRequest, token: str) -> ApiCaller | None:
         caller = _bearer_caller(token.strip())
         if caller is None:
