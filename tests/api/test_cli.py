@@ -54,7 +54,7 @@ def test_days_sets_the_expiry(cast: Cast) -> None:
 @pytest.mark.parametrize(
     ("email", "scope", "why"),
     [
-        ("alice@example.test", "user/*.cruds", "only reads"),
+        ("alice@example.test", "user/*.cruds", "deletes nothing"),
         ("alice@example.test", "user/*", "not a SMART scope"),
         ("alice@example.test", "patient/*.rs", "patient/"),
         ("dana@example.test", "user/*.rs", "user/"),

@@ -1,4 +1,5 @@
-"""SMART scopes: read-only ones are taken, anything else refused with a reason."""
+"""SMART scopes: reads are taken, staff writes (c, u) too; anything else refused with a
+reason."""
 
 from __future__ import annotations
 
@@ -8,7 +9,17 @@ from alliance.lib.smart_scopes import ScopeError, parse_scope, parse_scopes, sco
 
 
 @pytest.mark.parametrize(
-    "text", ["user/*.rs", "patient/*.rs", "user/Observation.rs", "patient/Patient.r", "user/*.s"]
+    "text",
+    [
+        "user/*.rs",
+        "patient/*.rs",
+        "user/Observation.rs",
+        "patient/Patient.r",
+        "user/*.s",
+        "user/*.crus",
+        "user/DetectedIssue.rus",
+        "user/Task.c",
+    ],
 )
 def test_read_scopes_are_taken(text: str) -> None:
     assert str(parse_scope(text)) == text
@@ -17,10 +28,12 @@ def test_read_scopes_are_taken(text: str) -> None:
 @pytest.mark.parametrize(
     ("text", "why"),
     [
-        ("user/*.cruds", "only reads"),
+        ("user/*.cruds", "deletes nothing"),
         ("patient/*.rsw", "cruds"),
+        ("patient/*.crus", "only reads"),
+        ("patient/*.write", "only reads"),
         ("user/*.sr", "in that order"),
-        ("user/*.write", "cruds"),
+        ("user/*.wrte", "cruds"),
         ("system/*.rs", "context"),
         ("user/Encounter.rs", "serves"),
         ("user*.rs", "not a SMART scope"),
@@ -39,3 +52,9 @@ def test_a_resource_scope_allows_only_its_type_and_its_permissions() -> None:
     assert not scopes_allow(scopes, "Observation", "s")
     assert not scopes_allow(scopes, "Patient", "r")
     assert scopes_allow(parse_scopes("user/*.rs"), "Patient", "s")
+
+
+def test_smart_v1_words_stand_for_their_letters() -> None:
+    assert str(parse_scope("user/*.read")) == "user/*.rs"
+    assert str(parse_scope("user/*.write")) == "user/*.cu"
+    assert scopes_allow(parse_scopes("user/*.read user/DetectedIssue.write"), "DetectedIssue", "u")

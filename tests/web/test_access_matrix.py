@@ -18,6 +18,7 @@ from tests.conftest import Cast
 from tests.web.matrix import LOGGED_IN_REDIRECT, ROLES, Rows, everyone, only, signed_in
 from tests.web.matrix_rows import (
     api,
+    api_v1,
     exercises,
     messaging,
     notes,
@@ -223,6 +224,7 @@ for _rows in (
     records.ROWS,
     preparation.ROWS,
     api.ROWS,
+    api_v1.ROWS,
     notes.ROWS,
 ):
     assert not MATRIX.keys() & _rows.keys(), "a URL has two rows"
@@ -232,13 +234,14 @@ for _rows in (
 def all_url_names() -> set[str]:
     names: set[str] = set()
 
-    def walk(patterns: list[Any]) -> None:
+    def walk(patterns: list[Any], namespace: str = "") -> None:
         for pattern in patterns:
             if isinstance(pattern, URLResolver):
-                walk(pattern.url_patterns)
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                walk(pattern.url_patterns, inner)
             elif isinstance(pattern, URLPattern):
                 assert pattern.name, f"URL pattern {pattern.pattern} has no name"
-                names.add(pattern.name)
+                names.add(f"{namespace}{pattern.name}")
 
     walk(get_resolver().url_patterns)
     return names

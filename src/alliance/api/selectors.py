@@ -13,6 +13,7 @@ from alliance.alerts.models import Alert
 from alliance.api.callers import ApiCaller
 from alliance.api.search import DateBound, Search
 from alliance.care import access
+from alliance.care.access import Act
 from alliance.care.models import Episode
 from alliance.exercises.models import Assignment, Entry
 from alliance.instruments import list_instruments
@@ -188,3 +189,36 @@ def caller_one(queryset: QuerySet[M], pk: int) -> M:
     if found is None:
         raise Http404
     return found
+
+
+def caller_alert_list(
+    caller: ApiCaller,
+    *,
+    status: str | None = None,
+    kind: str | None = None,
+    client_id: int | None = None,
+) -> QuerySet[Alert]:
+    """The alerts on the episodes the caller reaches, newest first (the JSON API's list).
+    A filter by a client the caller does not reach is a 404, as reading the client would be."""
+    alerts = Alert.objects.filter(episode__in=caller_episodes(caller)).select_related(
+        "client", "episode"
+    )
+    if client_id is not None:
+        caller_patient(caller, client_id)
+        alerts = alerts.filter(client_id=client_id)
+    if status is not None:
+        alerts = alerts.filter(status=status)
+    if kind is not None:
+        alerts = alerts.filter(kind=kind)
+    return alerts.order_by("-created_at", "-pk")
+
+
+def caller_alert(caller: ApiCaller, alert_id: int, act: Act = Act.READ) -> Alert:
+    """One alert, through its episode as the web's alert pages reach it: 404 when the
+    caller does not reach it, 403 when they read but may not ``act`` on it."""
+    alert = caller_alert_list(caller).filter(pk=alert_id).first()
+    if alert is None:
+        raise Http404
+    return access.access_in_episode(
+        caller.owner, Alert.objects.select_related("client", "episode"), alert.pk, act
+    )

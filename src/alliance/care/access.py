@@ -292,6 +292,24 @@ def api_episodes(user: User, context: str) -> QuerySet[Episode]:
     return episodes_reachable_by(user)
 
 
+def may_use_clinician_api(user: User, context: str) -> bool:
+    """The JSON API (``/api/v1/``) is the clinician workspace's: a staff token (``user/…``)
+    of someone who sees a caseload. A client's token and the practice admin's are refused
+    (403) on every route, whatever the record asked for."""
+    return context == "user" and may_hold_api_scope(user, context) and may_see_caseload(user)
+
+
+def access_client_episode_to_treat(user: User, client_id: int) -> Episode:
+    """The client's open episode this person treats, to ask for a questionnaire without
+    naming the episode: 404 when they do not reach the client, 403 when they reach but do
+    not treat them (the supervisor) or the episode is closed."""
+    record = access_client_record(user, client_id)
+    treated = [e for e in record.open_episodes if may_act_on_episode(user, e, Act.TREAT)]
+    if not treated:
+        raise PermissionDenied
+    return treated[0]
+
+
 def may_manage_accounts(user: User) -> bool:
     return user.is_authenticated and user.is_active and user.role == Role.ADMIN
 

@@ -4,8 +4,11 @@ A scope is ``<context>/<resource>.<permissions>``
 (https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html): ``context`` is
 ``patient`` (one's own record: a client) or ``user`` (whatever the person may read: a
 clinician); ``resource`` a FHIR resource type or ``*``; ``permissions`` the letters of
-``cruds`` in that order. Only reading (``r``) and searching (``s``) are offered for now;
-a scope asking to create, update or delete is refused, not trimmed, so that nobody
+``cruds`` in that order, or SMART v1's ``read`` (``rs``) and ``write`` (``cu``). Reading
+(``r``) and searching (``s``) are offered everywhere; creating (``c``) and updating
+(``u``) only to staff (``user/…``), for the JSON API's writes (``alliance.web.api_v1``:
+acknowledging an alert is ``DetectedIssue.u``, asking for a questionnaire ``Task.c``);
+deleting (``d``) nowhere. A scope asking for more is refused, not trimmed, so that nobody
 believes they hold a right they do not. Plain Python: no Django.
 """
 
@@ -24,6 +27,11 @@ RESOURCE_TYPES = (
     "DetectedIssue",
     "Questionnaire",
 )
+# What the JSON API (/api/v1/) maps its questionnaire requests to (its alerts are
+# DetectedIssue, which FHIR serves too).
+JSON_API_TYPES = ("Task",)
+# SMART v1 permission words and the v2 letters they stand for (no deleting here).
+V1_PERMISSIONS = {"read": "rs", "write": "cu"}
 CONTEXTS = ("patient", "user")
 SCOPE = re.compile(
     r"^(?P<context>[a-z]+)/(?P<resource>\*|[A-Z][A-Za-z]+)\.(?P<permissions>[a-z]+)$"
@@ -58,15 +66,19 @@ def parse_scope(text: str) -> Scope:
     context, resource, permissions = match["context"], match["resource"], match["permissions"]
     if context not in CONTEXTS:
         raise ScopeError(f"{text!r}: the context must be 'patient' or 'user', not {context!r}")
-    if resource != "*" and resource not in RESOURCE_TYPES:
+    permissions = V1_PERMISSIONS.get(permissions, permissions)
+    if resource != "*" and resource not in (*RESOURCE_TYPES, *JSON_API_TYPES):
         raise ScopeError(
-            f"{text!r}: the API serves {', '.join(RESOURCE_TYPES)} (or * for all of them)"
+            f"{text!r}: the API serves {', '.join((*RESOURCE_TYPES, *JSON_API_TYPES))} "
+            "(or * for all of them)"
         )
     if not permissions or PERMISSIONS.match(permissions) is None:
         raise ScopeError(f"{text!r}: permissions are letters of 'cruds', in that order (e.g. rs)")
-    if set(permissions) - {"r", "s"}:
+    if "d" in permissions:
+        raise ScopeError(f"{text!r}: the API deletes nothing; ask for .rs, or .crus (no d)")
+    if context == "patient" and set(permissions) - {"r", "s"}:
         raise ScopeError(
-            f"{text!r}: the API only reads for now; ask for .r, .s or .rs (no c, u or d)"
+            f"{text!r}: a client's token only reads for now; ask for .r, .s or .rs (no c or u)"
         )
     return Scope(context=context, resource=resource, permissions=permissions)
 

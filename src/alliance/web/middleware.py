@@ -26,11 +26,11 @@ PERMISSIONS_POLICY = (
 )
 
 
-API_PREFIX = "/fhir/"
+API_PREFIXES = ("/fhir/", "/api/")
 
 
 class ApiWithoutCookiesMiddleware:
-    """The FHIR API answers bearer tokens only: its requests lose their cookies before the
+    """The FHIR and JSON APIs answer bearer tokens only: its requests lose their cookies before the
     session is read, so a browser's session neither authenticates a call nor is sent to
     set up two-factor, timed out or touched by one (``alliance.web.fhir``)."""
 
@@ -38,7 +38,7 @@ class ApiWithoutCookiesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith(API_PREFIX):
+        if request.path.startswith(API_PREFIXES):
             request.META.pop("HTTP_COOKIE", None)
             request.COOKIES = {}
         return self.get_response(request)
