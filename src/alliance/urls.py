@@ -92,6 +92,8 @@ urlpatterns = [
     path("", include("alliance.web.routes.records")),
     # The FHIR R4 API (read only, personal API tokens)
     path("", include("alliance.web.routes.fhir")),
+    # SMART EHR launch: an EHR opens a client's record in Alliance
+    path("", include("alliance.web.routes.smart")),
     # De-identified reports (supervisors and the practice admin)
     path("reports/outcomes/", reports.practice_report, name="practice_report"),
     path("reports/alert-accuracy/", reports.alert_accuracy, name="alert_accuracy"),
