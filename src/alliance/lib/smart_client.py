@@ -235,7 +235,8 @@ def patient_keys(patient_id: str, patient: dict[str, Any]) -> set[str]:
     """The ways a practice may have linked this EHR patient: their id in the EHR, and each
     of their identifiers as ``system|value``."""
     keys = {patient_id}
-    for identifier in patient.get("identifier") or []:
+    identifiers = patient.get("identifier")
+    for identifier in identifiers if isinstance(identifiers, list) else []:
         if not isinstance(identifier, dict):
             continue
         system, value = identifier.get("system"), identifier.get("value")
