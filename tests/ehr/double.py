@@ -37,6 +37,8 @@ class Double:
     client_secret: str = ""
     authorize_error: str = ""
     token_refuses: bool = False
+    # What the discovery document names as the token endpoint, if not this double's.
+    token_endpoint: str = ""
     token_calls: list[dict[str, str]] = field(default_factory=list)
     pkce_failures: int = 0
 
@@ -77,7 +79,7 @@ def start() -> Double:
                     200,
                     {
                         "authorization_endpoint": f"{double.base}/authorize",
-                        "token_endpoint": f"{double.base}/token",
+                        "token_endpoint": double.token_endpoint or f"{double.base}/token",
                         "code_challenge_methods_supported": ["S256"],
                         "capabilities": ["launch-ehr", "client-confidential-symmetric"],
                     },

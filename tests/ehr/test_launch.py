@@ -200,6 +200,17 @@ def test_an_unreachable_ehr_is_said(cast: Cast, ehr: Any, linked: Any) -> None:
     assert b"could not reach the EHR" in response.content
 
 
+@pytest.mark.parametrize("endpoint", ["http://ehr.example.org/token", "file:///etc/passwd"])
+def test_an_endpoint_without_https_is_never_called(
+    cast: Cast, ehr: Any, linked: Any, endpoint: str
+) -> None:
+    ehr.token_endpoint = endpoint
+    browser = signed_in(cast.alice)
+    response = browser.get(reverse("smart_launch"), {"iss": ehr.iss, "launch": "L-dana"})
+    assert response.status_code == 502
+    assert b"could not reach the EHR securely" in response.content
+
+
 def test_no_linked_client_is_said(cast: Cast, ehr: Any, linked: Any) -> None:
     response = run_launch(signed_in(cast.alice), ehr, "L-unlinked")
     assert response.status_code == 404
