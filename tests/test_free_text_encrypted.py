@@ -68,6 +68,12 @@ NOT_FREE_TEXT = {
     "notifications.ReminderSent.claimed_by": "the worker holding the reminder: host:pid",
     "messaging.MessageNotice.claimed_by": "the worker holding the notice: host:pid",
     "messaging.MessageNotice.link": "the site's address for the notice's link",
+    # The EHRs a practice registered for SMART launch, and who is who in them.
+    "ehr.Ehr.name": "a short name the practice admin gives an EHR",
+    "ehr.Ehr.iss": "the EHR's FHIR base URL",
+    "ehr.Ehr.client_id": "Alliance's public client id at the EHR",
+    "ehr.Ehr.client_secret_env": "the name of an environment variable (never the secret)",
+    "ehr.ExternalIdentifier.value": "an EHR's patient id, identifier or fhirUser reference",
 }
 
 

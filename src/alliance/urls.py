@@ -94,6 +94,8 @@ urlpatterns = [
     path("", include("alliance.web.routes.fhir")),
     # The JSON API for what FHIR does not cover (bearer tokens, OpenAPI 3.1)
     path("", include("alliance.web.routes.api_v1")),
+    # SMART EHR launch: an EHR opens a client's record in Alliance
+    path("", include("alliance.web.routes.smart")),
     # De-identified reports (supervisors and the practice admin)
     path("reports/outcomes/", reports.practice_report, name="practice_report"),
     path("reports/alert-accuracy/", reports.alert_accuracy, name="alert_accuracy"),

@@ -27,6 +27,7 @@ from tests.web.matrix_rows import (
     preparation,
     records,
     safety,
+    smart,
 )
 
 STAFF = ("therapist", "other_therapist", "supervisor", "admin")
@@ -226,6 +227,7 @@ for _rows in (
     api.ROWS,
     api_v1.ROWS,
     notes.ROWS,
+    smart.ROWS,
 ):
     assert not MATRIX.keys() & _rows.keys(), "a URL has two rows"
     MATRIX.update(_rows)

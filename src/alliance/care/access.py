@@ -310,6 +310,31 @@ def access_client_episode_to_treat(user: User, client_id: int) -> Episode:
     return treated[0]
 
 
+# --- launched from an EHR (SMART): the clinician the EHR names must be this person ---
+
+
+def may_launch_from_ehr(user: User) -> bool:
+    """Who an EHR may launch into a client's record: the clinicians who have a caseload."""
+    return may_see_caseload(user)
+
+
+def is_linked_clinician(user: User, ehr_id: int, fhir_user: str) -> bool:
+    """Whether the practice linked this EHR's ``fhirUser`` to this signed-in person."""
+    from alliance.ehr.models import ExternalIdentifier, IdentifierKind
+
+    if not may_launch_from_ehr(user):
+        return False
+    return ExternalIdentifier.objects.filter(
+        ehr_id=ehr_id, kind=IdentifierKind.CLINICIAN, value=fhir_user, person=user
+    ).exists()
+
+
+def launch_reaches_client(user: User, client_id: int) -> bool:
+    """Whether the client linked to the EHR's patient is in this clinician's reach (the
+    same reach as the client's record page)."""
+    return episodes_reachable_by(user).filter(client_id=client_id).exists()
+
+
 def may_manage_accounts(user: User) -> bool:
     return user.is_authenticated and user.is_active and user.role == Role.ADMIN
 

@@ -306,12 +306,15 @@ def _erase_account(scope: _Scope) -> None:
     from allauth.mfa.models import Authenticator
     from allauth.usersessions.models import UserSession
 
+    from alliance.ehr.models import ExternalIdentifier
+
     pk = scope.client_id
     scope.delete(ErasureRequest.objects.filter(client=pk))
     scope.delete(CopyRequest.objects.filter(client=pk))
     scope.delete(Invitation.objects.filter(Q(accepted_user=pk) | Q(email__iexact=scope.email)))
     scope.delete(EmailAddress.objects.filter(Q(user=pk) | Q(email__iexact=scope.email)))
     scope.delete(Authenticator.objects.filter(user=pk))
+    scope.delete(ExternalIdentifier.objects.filter(person=pk))
     keys = set(UserSession.objects.filter(user=pk).values_list("session_key", flat=True))
     scope.delete(UserSession.objects.filter(user=pk))
     # A signed-in session names its user only inside its encoded data.
