@@ -149,6 +149,7 @@ INSTALLED_APPS = [
     "alliance.notes",
     "alliance.records",
     "alliance.api",
+    "alliance.webhooks",
     "alliance.web",
     "allauth",
     "allauth.account",
