@@ -68,6 +68,11 @@ NOT_FREE_TEXT = {
     "notifications.ReminderSent.claimed_by": "the worker holding the reminder: host:pid",
     "messaging.MessageNotice.claimed_by": "the worker holding the notice: host:pid",
     "messaging.MessageNotice.link": "the site's address for the notice's link",
+    "webhooks.Webhook.url": "an https address the practice admin gives, no one's words",
+    "webhooks.Webhook.events": "event codes chosen from a list",
+    "webhooks.WebhookDelivery.event": "an event code",
+    "webhooks.WebhookDelivery.payload": "ids and codes only (tests/webhooks/test_delivery.py)",
+    "webhooks.WebhookDelivery.claimed_by": "the worker holding the delivery: host:pid",
 }
 
 

@@ -266,3 +266,16 @@ def test_events_must_be_known(cast: Cast) -> None:
     for events in ([], ["alert.deleted"]):
         with pytest.raises(ValidationError):
             webhook_create(actor=None, name="X", url="https://example.test/", events=events)
+
+
+def test_erasing_the_client_removes_the_deliveries_about_their_alerts(cast: Cast) -> None:
+    from alliance.records.erasure import client_erase
+    from alliance.records.services import erasure_request_create
+
+    webhook_create(actor=None, name="P", url="https://127.0.0.1:9/h", events=ALL_EVENTS)
+    _risk_alert(cast)
+    assert WebhookDelivery.objects.count() == 1
+    erasure_request_create(actor=cast.dana)
+    result = client_erase(actor=cast.ada, client=cast.dana)
+    assert not WebhookDelivery.objects.exists()
+    assert result.removed["webhook deliveries"] == 1
