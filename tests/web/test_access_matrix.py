@@ -26,6 +26,7 @@ from tests.web.matrix_rows import (
     preparation,
     records,
     safety,
+    webhooks,
 )
 
 STAFF = ("therapist", "other_therapist", "supervisor", "admin")
@@ -224,6 +225,7 @@ for _rows in (
     preparation.ROWS,
     api.ROWS,
     notes.ROWS,
+    webhooks.ROWS,
 ):
     assert not MATRIX.keys() & _rows.keys(), "a URL has two rows"
     MATRIX.update(_rows)
