@@ -74,6 +74,11 @@ NOT_FREE_TEXT = {
     "ehr.Ehr.client_id": "Alliance's public client id at the EHR",
     "ehr.Ehr.client_secret_env": "the name of an environment variable (never the secret)",
     "ehr.ExternalIdentifier.value": "an EHR's patient id, identifier or fhirUser reference",
+    "webhooks.Webhook.url": "an https address the practice admin gives, no one's words",
+    "webhooks.Webhook.events": "event codes chosen from a list",
+    "webhooks.WebhookDelivery.event": "an event code",
+    "webhooks.WebhookDelivery.payload": "ids and codes only (tests/webhooks/test_delivery.py)",
+    "webhooks.WebhookDelivery.claimed_by": "the worker holding the delivery: host:pid",
 }
 
 

@@ -150,6 +150,7 @@ INSTALLED_APPS = [
     "alliance.records",
     "alliance.api",
     "alliance.ehr",
+    "alliance.webhooks",
     "alliance.web",
     "allauth",
     "allauth.account",

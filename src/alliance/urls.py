@@ -80,6 +80,7 @@ urlpatterns = [
         name="person_set_active",
     ),
     path("practice/audit/", practice.audit_log, name="audit_log"),
+    path("", include("alliance.web.routes.webhooks")),
     # The client's voice: plan and goals, preferences, exercises, messages, safety plan
     path("", include("alliance.web.routes.plans")),
     path("", include("alliance.web.routes.preferences")),

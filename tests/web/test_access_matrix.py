@@ -28,6 +28,7 @@ from tests.web.matrix_rows import (
     records,
     safety,
     smart,
+    webhooks,
 )
 
 STAFF = ("therapist", "other_therapist", "supervisor", "admin")
@@ -228,6 +229,7 @@ for _rows in (
     api_v1.ROWS,
     notes.ROWS,
     smart.ROWS,
+    webhooks.ROWS,
 ):
     assert not MATRIX.keys() & _rows.keys(), "a URL has two rows"
     MATRIX.update(_rows)

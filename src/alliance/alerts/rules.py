@@ -27,6 +27,8 @@ from alliance.instruments.trajectories.model import FittedModel
 from alliance.instruments.trajectories.rules import track_status
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Administration, Response, When
+from alliance.webhooks.models import WebhookEvent
+from alliance.webhooks.services import webhook_events_record
 
 if TYPE_CHECKING:
     from alliance.instruments.trajectories.model import TrajectoryModel
@@ -60,6 +62,7 @@ def _raise(
         target_type="alert",
         target_id=alert.pk,
     )
+    webhook_events_record(WebhookEvent.ALERT_RAISED, [alert])
     return alert
 
 

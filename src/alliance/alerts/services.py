@@ -19,6 +19,8 @@ from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.lib.claims import CLAIM_TIMEOUT, worker_name
 from alliance.mail import send_in_language
+from alliance.webhooks.models import WebhookEvent
+from alliance.webhooks.services import webhook_events_record
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -52,6 +54,7 @@ def alert_raise_for_risk(*, response: Response) -> Alert:
         target_type="alert",
         target_id=alert.pk,
     )
+    webhook_events_record(WebhookEvent.ALERT_RAISED, [alert])
     return alert
 
 
@@ -184,6 +187,7 @@ def alert_acknowledge(
             target_id=acknowledged.pk,
             context=context,
         )
+    webhook_events_record(WebhookEvent.ALERT_ACKNOWLEDGED, (*older, alert))
     return alert
 
 
@@ -222,4 +226,5 @@ def alert_resolve(
             target_id=resolved.pk,
             context=context,
         )
+    webhook_events_record(WebhookEvent.ALERT_RESOLVED, (*together, alert))
     return alert

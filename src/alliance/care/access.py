@@ -339,6 +339,11 @@ def may_manage_accounts(user: User) -> bool:
     return user.is_authenticated and user.is_active and user.role == Role.ADMIN
 
 
+def may_manage_webhooks(user: User) -> bool:
+    """Alert webhooks (addresses outside Alliance that hear of alerts): the practice admin."""
+    return user.is_authenticated and user.is_active and user.role == Role.ADMIN
+
+
 def may_invite_clients(user: User) -> bool:
     return user.is_authenticated and user.is_active and user.role == Role.THERAPIST
 

@@ -271,11 +271,17 @@ def _erase_reminders_and_tasks(scope: _Scope) -> None:
 
     from alliance.messaging.tasks import send_message_notice
     from alliance.notifications.tasks import send_alert_notification
+    from alliance.webhooks.models import WebhookDelivery
+    from alliance.webhooks.tasks import send_webhook
 
-    about = {
+    # Webhook deliveries name the alert and its episode by id (and nothing else).
+    deliveries = WebhookDelivery.objects.filter(alert_id__in=scope.alert_ids)
+    about: dict[str, set[Any]] = {
         send_alert_notification.module_path: set(scope.alert_ids),
         send_message_notice.module_path: set(scope.message_ids),
+        send_webhook.module_path: {str(pk) for pk in deliveries.values_list("pk", flat=True)},
     }
+    scope.delete(deliveries)
     doomed = [
         task.pk
         for task in DBTaskResult.objects.filter(task_path__in=list(about)).only(

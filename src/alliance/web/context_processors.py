@@ -43,6 +43,7 @@ def workspace(request: HttpRequest) -> dict[str, Any]:
             "invite_clients": access.may_invite_clients(user),
             "see_practice_reports": access.may_see_practice_reports(user),
             "manage_accounts": access.may_manage_accounts(user),
+            "manage_webhooks": access.may_manage_webhooks(user),
             "set_office_hours": access.may_set_office_hours(user),
             "treat_clients": access.is_therapist(user),
             "supervise_clients": access.is_supervisor(user),

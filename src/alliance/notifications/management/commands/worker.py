@@ -22,6 +22,7 @@ from alliance.notifications.tasks import (
     resume_message_notices,
     send_due_reminders,
 )
+from alliance.webhooks.tasks import send_due_webhooks
 
 # How often the queue is looked at for work (alert e-mails) between periodic rounds.
 POLL_SECONDS = 1.0
@@ -82,6 +83,7 @@ class Command(BaseCommand):
         self._report("check_alerts", check_alerts.call())
         self._report("resume_alert_notifications", resume_alert_notifications.call())
         self._report("resume_message_notices", resume_message_notices.call())
+        self._report("send_due_webhooks", send_due_webhooks.call())
         self._checkpoint()
 
     def _checkpoint(self) -> None:
@@ -123,6 +125,12 @@ class Command(BaseCommand):
         elif name == "resume_message_notices" and isinstance(result, int):
             if result:
                 self.stdout.write(f"resume_message_notices: {result} late message notices sent")
+        elif name == "send_due_webhooks" and isinstance(result, dict):
+            if result.get("delivered") or result.get("failed"):
+                self.stdout.write(
+                    f"send_due_webhooks: {result.get('delivered', 0)} webhook deliveries "
+                    f"made, {result.get('failed', 0)} not delivered (tried again later)"
+                )
         else:
             self.stdout.write(f"{name}: done")
 
@@ -181,6 +189,7 @@ class Command(BaseCommand):
                 check_alerts.enqueue()
                 resume_alert_notifications.enqueue()
                 resume_message_notices.enqueue()
+                send_due_webhooks.enqueue()
                 self.stdout.write("queued send_due_reminders and check_alerts")
                 self._checkpoint()
                 next_round = time.monotonic() + interval
