@@ -63,6 +63,38 @@ FORMLESS: dict[str, tuple[tuple[str, ...], tuple[str, ...], str]] = {
         ("code",),
         "re-authentication by e-mailed code is off",
     ),
+    "oauth_authorize": (
+        ("client", "therapist"),
+        (
+            "allow",
+            "redirect_uri",
+            "scope",
+            "client_id",
+            "state",
+            "response_type",
+            "code_challenge",
+            "code_challenge_method",
+        ),
+        "the approval form shows only for an app's request (its query parameters)",
+    ),
+    "oauth_token": (
+        ("anon",),
+        (
+            "grant_type",
+            "code",
+            "redirect_uri",
+            "client_id",
+            "client_secret",
+            "code_verifier",
+            "refresh_token",
+        ),
+        "apps post to it; no page shows a form",
+    ),
+    "oauth_revoke": (
+        ("anon",),
+        ("token", "token_type_hint", "client_id", "client_secret"),
+        "apps post to it; no page shows a form",
+    ),
 }
 
 # URLs that take a POST and are not fuzzed, with the reason. None so far: every example

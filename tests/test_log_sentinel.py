@@ -62,9 +62,14 @@ NAMED_LOGGERS = [
     "py.warnings",
 ]
 # Loggers the settings keep above DEBUG because they would write health information there
-# (the template engine logs whole template contexts); they keep their level here, and
+# (the template engine logs whole template contexts; the OAuth library and oauthlib log
+# client ids and failed requests); they keep their level here, and
 # test_pinned_loggers_stay_above_debug holds the settings to it.
-PINNED = {"django.template": logging.INFO}
+PINNED = {
+    "django.template": logging.INFO,
+    "oauth2_provider": logging.WARNING,
+    "oauthlib": logging.WARNING,
+}
 FAILING_EMAIL = "tests.web.failing_email.Backend"
 DB_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
 
@@ -137,7 +142,8 @@ def every_logger_captured() -> Iterator[Capture]:
     }
     try:
         for logger in loggers:
-            if logger.name not in PINNED:
+            # A pinned logger's children inherit its level, as they do when the app runs.
+            if not any(logger.name == n or logger.name.startswith(f"{n}.") for n in PINNED):
                 logger.setLevel(logging.DEBUG)
             logger.disabled = False
         for logger in attached:

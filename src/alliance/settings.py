@@ -157,6 +157,7 @@ INSTALLED_APPS = [
     "allauth.mfa",
     "allauth.usersessions",
     "csp",
+    "oauth2_provider",
     "django_tasks",
     "django_tasks_db",
 ]
@@ -304,6 +305,33 @@ ACCOUNT_RATE_LIMITS = {
     "fhir_api": "120/m/key",
 }
 
+# OAuth 2.0 for third-party apps (alliance.api.oauth, SMART App Launch 2): the
+# authorization code flow only, PKCE with S256 required, access tokens for 15 minutes,
+# refresh tokens only with offline_access, tokens and client secrets hashed at rest.
+OAUTH2_PROVIDER = {
+    "OAUTH2_VALIDATOR_CLASS": "alliance.api.oauth.SmartValidator",
+    "SCOPES_BACKEND_CLASS": "alliance.api.oauth.SmartScopes",
+    "SCOPES": {},
+    "PKCE_REQUIRED": True,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 15 * 60,
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "REFRESH_TOKEN_EXPIRE_SECONDS": 30 * 24 * 60 * 60,
+    "ROTATE_REFRESH_TOKEN": True,
+    "REFRESH_TOKEN_REUSE_PROTECTION": True,
+    "REQUEST_APPROVAL_PROMPT": "force",
+    # http only for loopback redirects (native apps); alliance.api.oauth_apps checks it.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
+    "OAUTH2_RESPONSE_TYPES_SUPPORTED": ["code"],
+    "OAUTH2_GRANT_TYPES_SUPPORTED": ["authorization_code", "refresh_token"],
+    "COMPLIANT_BCP_RFC9700_IMPLICIT_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PASSWORD_GRANT": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_METHOD": True,
+    "COMPLIANT_BCP_RFC9700_ACCESS_TOKEN_TRANSPORT": True,
+    "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
+    "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
+    "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+}
+
 # Two-factor sign-in (allauth.mfa): required for staff (web.middleware), optional for
 # clients. Wrong codes count against "login_failed" above, per account. The secrets are
 # encrypted at rest with ALLIANCE_FIELD_KEYS (accounts.adapter.MFAAdapter).
@@ -430,6 +458,10 @@ LOGGING = {
         # At DEBUG the template engine logs every failed variable lookup with the whole
         # template context, a client's own words included: never below INFO.
         "django.template": {"level": "INFO"},
+        # The OAuth library and oauthlib log requests' client ids, codes and their failures
+        # at DEBUG and INFO: never below WARNING.
+        "oauth2_provider": {"level": "WARNING"},
+        "oauthlib": {"level": "WARNING"},
     },
 }
 

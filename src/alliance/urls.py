@@ -97,6 +97,8 @@ urlpatterns = [
     path("", include("alliance.web.routes.api_v1")),
     # SMART EHR launch: an EHR opens a client's record in Alliance
     path("", include("alliance.web.routes.smart")),
+    # OAuth 2.0 for apps acting for a person (SMART App Launch 2)
+    path("", include("alliance.web.routes.oauth")),
     # De-identified reports (supervisors and the practice admin)
     path("reports/outcomes/", reports.practice_report, name="practice_report"),
     path("reports/alert-accuracy/", reports.alert_accuracy, name="alert_accuracy"),

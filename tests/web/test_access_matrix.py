@@ -22,6 +22,7 @@ from tests.web.matrix_rows import (
     exercises,
     messaging,
     notes,
+    oauth,
     plans,
     preferences,
     preparation,
@@ -230,6 +231,7 @@ for _rows in (
     notes.ROWS,
     smart.ROWS,
     webhooks.ROWS,
+    oauth.ROWS,
 ):
     assert not MATRIX.keys() & _rows.keys(), "a URL has two rows"
     MATRIX.update(_rows)

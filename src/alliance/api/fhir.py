@@ -164,7 +164,28 @@ STATUS_DOCS = {
 }
 
 
-def capability_statement(*, base: str, software: str, date: str) -> Resource:
+def _oauth_security(oauth: dict[str, str] | None) -> Resource:
+    """SMART's oauth-uris extension (authorize, token, revoke) and what apps are given."""
+    if not oauth:
+        return {}
+    return {
+        "extension": [
+            {
+                "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+                "extension": [{"url": name, "valueUri": uri} for name, uri in oauth.items()],
+            }
+        ],
+        "description": (
+            "Personal bearer tokens, or an app's OAuth 2.0 access token (SMART App Launch 2: "
+            "authorization code with PKCE S256, access tokens for 15 minutes, refresh tokens "
+            "only with offline_access; /.well-known/smart-configuration), with SMART scopes."
+        ),
+    }
+
+
+def capability_statement(
+    *, base: str, software: str, date: str, oauth: dict[str, str] | None = None
+) -> Resource:
     """What the server does, exactly: read and search of the types served, JSON only."""
     resources = []
     for resource, params in SEARCH_PARAMS.items():
@@ -196,7 +217,8 @@ def capability_statement(*, base: str, software: str, date: str) -> Resource:
                 "mode": "server",
                 "documentation": (
                     "Read only. Authorization: Bearer <personal API token> (alliance "
-                    "api-token create), with SMART scopes patient/… (a client: their own "
+                    "api-token create) or an app's OAuth access token, with SMART scopes "
+                    "patient/… (a client: their own "
                     "record) or user/… (a clinician: the clients of episodes they treat or "
                     "supervise); .r reads, .s searches. A resource the token does not "
                     "reach is 404, also when searched by patient. No cookies."
@@ -214,7 +236,8 @@ def capability_statement(*, base: str, software: str, date: str) -> Resource:
                         }
                     ],
                     "description": "Personal bearer tokens with SMART App Launch 2 scopes.",
-                },
+                }
+                | _oauth_security(oauth),
                 "resource": resources,
             }
         ],

@@ -38,6 +38,7 @@ from alliance.care.models import Episode, Session
 
 if TYPE_CHECKING:
     from allauth.usersessions.models import UserSession
+    from oauth2_provider.models import Application
 
     from alliance.accounts.models import User
     from alliance.api.models import ApiToken
@@ -280,6 +281,28 @@ def access_own_api_token(user: User, token_id: int) -> ApiToken:
     if token is None:
         raise Http404
     return token
+
+
+def own_authorised_apps(user: User) -> QuerySet[Application]:
+    """The OAuth apps a person may see and take back: those holding a token that acts for
+    them, and nobody else's."""
+    from django.utils import timezone
+    from oauth2_provider.models import AccessToken, Application, RefreshToken
+
+    if not user.is_authenticated or not user.is_active:
+        return Application.objects.none()
+    live_access = AccessToken.objects.filter(user=user, expires__gt=timezone.now())
+    live_refresh = RefreshToken.objects.filter(user=user, revoked__isnull=True)
+    return Application.objects.filter(
+        Q(pk__in=live_access.values("application")) | Q(pk__in=live_refresh.values("application"))
+    ).order_by("name")
+
+
+def access_own_authorised_app(user: User, app_id: int) -> Application:
+    app = own_authorised_apps(user).filter(pk=app_id).first()
+    if app is None:
+        raise Http404
+    return app
 
 
 def api_episodes(user: User, context: str) -> QuerySet[Episode]:

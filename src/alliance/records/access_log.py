@@ -67,6 +67,7 @@ def _relation(
 
 # How an API read names its token in the audit log (``alliance.api.callers.TOKEN_AUDIT_TARGET``).
 API_TOKEN_TARGET = "api_token:"  # noqa: S105 (a label, not a secret)
+API_APP_TARGET = "api_app:"
 
 
 def _what(event: AuditEvent) -> str:
@@ -74,6 +75,10 @@ def _what(event: AuditEvent) -> str:
     if event.action == Action.API_READ and event.target_type.startswith(API_TOKEN_TARGET):
         return _("read the record through the API, with the token %(token)s…") % {
             "token": event.target_type.removeprefix(API_TOKEN_TARGET)
+        }
+    if event.action == Action.API_READ and event.target_type.startswith(API_APP_TARGET):
+        return _("read the record through the app %(app)s") % {
+            "app": event.target_type.removeprefix(API_APP_TARGET)
         }
     return event.action_label
 

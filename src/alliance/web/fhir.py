@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from alliance.api.callers import ApiCaller, token_caller
 from alliance.api.fhir import ScopeDenied, operation_outcome
+from alliance.api.oauth import oauth_caller
 from alliance.api.search import BadSearch
 from alliance.api.services import api_token_authenticate
 
@@ -66,9 +67,12 @@ def fhir_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
 
 
 def _bearer_caller(raw: str) -> ApiCaller | None:
-    """Who a bearer credential acts for; None when it is unknown or no longer usable."""
+    """Who a bearer credential acts for, a personal token or an app's OAuth access token;
+    None when it is unknown or no longer usable."""
     token = api_token_authenticate(raw)
-    return token_caller(token) if token is not None else None
+    if token is not None:
+        return token_caller(token)
+    return oauth_caller(raw) if raw else None
 
 
 def token_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:

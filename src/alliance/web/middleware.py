@@ -26,7 +26,9 @@ PERMISSIONS_POLICY = (
 )
 
 
-API_PREFIXES = ("/fhir/", "/api/")
+# The API and the OAuth endpoints apps call directly (not the authorize page, which is
+# the person's).
+COOKIELESS_PREFIXES = ("/fhir/", "/api/", "/oauth/token/", "/oauth/revoke/", "/oauth/introspect/")
 
 
 class ApiWithoutCookiesMiddleware:
@@ -38,7 +40,7 @@ class ApiWithoutCookiesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.path.startswith(API_PREFIXES):
+        if request.path.startswith(COOKIELESS_PREFIXES):
             request.META.pop("HTTP_COOKIE", None)
             request.COOKIES = {}
         return self.get_response(request)

@@ -10,6 +10,7 @@ from alliance.api.search import SEARCH_PARAMS, parse_search
 from alliance.api.services import api_read_record
 from alliance.audit.context import audit_context
 from alliance.web.fhir import TokenRequest, fhir_base, fhir_endpoint, fhir_json, token_required
+from alliance.web.views.oauth import oauth_uris
 
 # The day this statement of what the server does last changed.
 CAPABILITY_DATE = "2026-12-04"
@@ -23,7 +24,10 @@ def _supported(resource: str) -> None:
 @fhir_endpoint
 def metadata(request: HttpRequest) -> HttpResponse:
     statement = fhir.capability_statement(
-        base=fhir_base(request), software=settings.PRACTICE_NAME, date=CAPABILITY_DATE
+        base=fhir_base(request),
+        software=settings.PRACTICE_NAME,
+        date=CAPABILITY_DATE,
+        oauth=oauth_uris(request),
     )
     return fhir_json(statement)
 
