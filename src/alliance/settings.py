@@ -72,6 +72,9 @@ try:
     # Connections each process keeps in a psycopg pool (PostgreSQL only); 0: no pool,
     # one persistent connection per thread instead (README, "Deploying").
     DB_POOL = env_int("ALLIANCE_DB_POOL", 0)
+    # Webhooks may go to the practice's own private networks (10.0.0.0/8, 192.168.0.0/16…)
+    # only when it says so: otherwise a webhook is a way into them (``lib/outbound.py``).
+    WEBHOOK_PRIVATE_NETWORKS = env_bool("ALLIANCE_WEBHOOK_PRIVATE_NETWORKS", default=False)
 except ConfigError as error:
     raise ImproperlyConfigured(str(error)) from None
 
@@ -330,6 +333,9 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_TOKEN_STORAGE": True,
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    # RFC 9207: the authorization response names its issuer, so that an app talking to
+    # several servers cannot be mixed up into sending our code to another.
+    "COMPLIANT_BCP_RFC9700_AUTHZ_RESPONSE_ISS": True,
 }
 
 # Two-factor sign-in (allauth.mfa): required for staff (web.middleware), optional for
@@ -465,4 +471,9 @@ LOGGING = {
     },
 }
 
-SILENCED_SYSTEM_CHECKS: list[str] = []
+SILENCED_SYSTEM_CHECKS: list[str] = [
+    # "plaintext http redirect URIs are allowed": only to 127.0.0.1 or localhost, a native
+    # app's loopback redirect (RFC 8252, which RFC 9700 §2.1 keeps); every other http
+    # redirect URI is refused when an app is registered (alliance.api.oauth_apps).
+    "oauth2_provider.W008",
+]
