@@ -18,14 +18,18 @@ import hmac
 import http.client
 import json
 import logging
+import socket
 import ssl
 import time
 from datetime import datetime, timedelta
+from functools import partial
 from urllib.parse import urlsplit
 
+from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
 
+from alliance.lib import outbound
 from alliance.lib.claims import CLAIM_TIMEOUT, worker_name
 from alliance.webhooks.models import DeliveryStatus, WebhookDelivery
 
@@ -105,10 +109,27 @@ def delivery_attempt(delivery_id: str, now: datetime | None = None) -> bool:
 
 
 def _post(delivery: WebhookDelivery) -> int | None:
-    """POST the payload; the status code, or None when the receiver could not be reached."""
+    """POST the payload; the status code, or None when the receiver could not be reached or
+    its address is refused (``lib/outbound.py``: resolved once, checked, connected to)."""
     body = body_of(delivery.payload)
     parts = urlsplit(delivery.webhook.url)
     path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        address = outbound.resolve_allowed(
+            parts.hostname or "",
+            port,
+            private=settings.WEBHOOK_PRIVATE_NETWORKS,
+            loopback=bool(settings.DEBUG or settings.TESTING),
+        )
+    except outbound.AddressRefused as refused:
+        logger.warning(
+            "webhook delivery %s to webhook %s: address refused (%s)",
+            delivery.pk,
+            delivery.webhook_id,
+            refused,
+        )
+        return None
     headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
@@ -119,14 +140,15 @@ def _post(delivery: WebhookDelivery) -> int | None:
     if parts.scheme == "https":
         connection = http.client.HTTPSConnection(
             parts.hostname or "",
-            parts.port,
+            port,
             timeout=TIMEOUT_SECONDS,
             context=ssl.create_default_context(),
         )
     else:
-        connection = http.client.HTTPConnection(
-            parts.hostname or "", parts.port, timeout=TIMEOUT_SECONDS
-        )
+        connection = http.client.HTTPConnection(parts.hostname or "", port, timeout=TIMEOUT_SECONDS)
+    # To the checked address, whatever the name resolves to now; TLS still verifies the
+    # certificate and sends SNI for the name (``HTTPSConnection`` wraps with ``self.host``).
+    connection._create_connection = partial(_connect_to, address)  # type: ignore[attr-defined]
     try:
         connection.request("POST", path, body=body, headers=headers)
         # The status only: the body is never read, a redirect never followed.
@@ -135,6 +157,15 @@ def _post(delivery: WebhookDelivery) -> int | None:
         return None
     finally:
         connection.close()
+
+
+def _connect_to(
+    address: str,
+    _named: tuple[str, int],
+    timeout: float | None,
+    source_address: tuple[str, int] | None = None,
+) -> socket.socket:
+    return socket.create_connection((address, _named[1]), timeout, source_address)
 
 
 def deliveries_due(now: datetime | None = None) -> dict[str, int]:

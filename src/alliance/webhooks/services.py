@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import secrets
 from collections.abc import Iterable
 from functools import partial
@@ -19,6 +18,7 @@ from django.utils.translation import gettext as _
 from alliance.audit.context import AuditContext
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
+from alliance.lib import outbound
 from alliance.webhooks.models import PING, Webhook, WebhookDelivery, WebhookEvent
 from alliance.webhooks.tasks import send_webhook
 
@@ -35,23 +35,34 @@ class AlertLike(Protocol):
     status: str
 
 
-def _loopback(host: str) -> bool:
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+def _may_reach_this_machine() -> bool:
+    return bool(settings.DEBUG or settings.TESTING)
 
 
 def webhook_url_check(url: str) -> str:
-    """An https address; plain http only to this machine, and only in development or tests."""
+    """An https address; plain http only to this machine, and only in development or tests.
+    A host written as an address must be one the worker may reach (``lib/outbound.py``);
+    a name is checked when it is resolved, at each delivery."""
     url = url.strip()
     URLValidator(schemes=["https", "http"])(url)
     parts = urlsplit(url)
-    if parts.scheme.lower() == "https":
-        return url
-    if (settings.DEBUG or settings.TESTING) and _loopback((parts.hostname or "").lower()):
+    host = (parts.hostname or "").lower()
+    address = outbound.literal_address(host)
+    this_machine = host == "localhost" or (address is not None and address.is_loopback)
+    if this_machine and not _may_reach_this_machine():
+        raise ValidationError(_("The address must not be this server itself."))
+    if address is not None and not outbound.address_allowed(
+        address,
+        private=settings.WEBHOOK_PRIVATE_NETWORKS,
+        loopback=_may_reach_this_machine(),
+    ):
+        raise ValidationError(
+            _(
+                "The address must be on the internet: private, link-local and reserved "
+                "networks are refused unless the practice allows its private networks."
+            )
+        )
+    if parts.scheme.lower() == "https" or this_machine:
         return url
     raise ValidationError(_("The address must start with https://."))
 
