@@ -388,3 +388,26 @@ def test_codes_and_tokens_in_query_strings_never_reach_the_logs() -> None:
     line = record.getMessage()
     assert "/oauth/authorize/" in line
     assert "SECRET" not in line
+
+
+def test_the_worker_removes_expired_app_tokens_and_keeps_live_ones(cast: Cast) -> None:
+    from datetime import timedelta
+    from io import StringIO
+
+    from django.core.management import call_command
+    from django.utils import timezone
+    from oauth2_provider.models import AccessToken
+
+    live = app_token(cast, cast.dana, "patient/*.rs")["access_token"]
+    AccessToken.objects.create(
+        user=cast.eve,
+        application=AccessToken.objects.get().application,
+        token=secrets.token_urlsafe(32),
+        scope="patient/*.rs",
+        expires=timezone.now() - timedelta(seconds=1),
+    )
+    out = StringIO()
+    call_command("worker", "--once", stdout=out)
+    assert "1 expired app tokens removed" in out.getvalue()
+    assert list(AccessToken.objects.values_list("user", flat=True)) == [cast.dana.pk]
+    assert call(f"/fhir/R4/Patient/{cast.dana.pk}", live).status_code == 200

@@ -15,6 +15,7 @@ from django.utils.crypto import get_random_string
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, task_backends
 from django_tasks.signals import task_finished
 
+from alliance.api.tasks import clear_expired_oauth_tokens
 from alliance.audit.services import audit_checkpoint_if_due
 from alliance.notifications.tasks import (
     check_alerts,
@@ -39,8 +40,9 @@ class Command(BaseCommand):
     help = (
         "Run the background worker: it sends queued e-mails (alerts) and, every --interval "
         "seconds, queues the session and check-in reminders, the disengagement check and the "
-        "alert e-mails a stopped worker left unsent, and appends a checkpoint of the audit "
-        "chain to ALLIANCE_AUDIT_CHECKPOINT when the last is an hour old. Stops cleanly on "
+        "alert e-mails a stopped worker left unsent, removes apps' expired tokens, and "
+        "appends a checkpoint of the audit chain to ALLIANCE_AUDIT_CHECKPOINT when the last "
+        "is an hour old. Stops cleanly on "
         "Ctrl+C or SIGTERM. --once runs one round and exits (for cron). Any number of "
         "workers may share one PostgreSQL database: each e-mail is claimed by one of them "
         "(README, Deploying)."
@@ -84,6 +86,7 @@ class Command(BaseCommand):
         self._report("resume_alert_notifications", resume_alert_notifications.call())
         self._report("resume_message_notices", resume_message_notices.call())
         self._report("send_due_webhooks", send_due_webhooks.call())
+        self._report("clear_expired_oauth_tokens", clear_expired_oauth_tokens.call())
         self._checkpoint()
 
     def _checkpoint(self) -> None:
@@ -130,6 +133,11 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"send_due_webhooks: {result.get('delivered', 0)} webhook deliveries "
                     f"made, {result.get('failed', 0)} not delivered (tried again later)"
+                )
+        elif name == "clear_expired_oauth_tokens" and isinstance(result, int):
+            if result:
+                self.stdout.write(
+                    f"clear_expired_oauth_tokens: {result} expired app tokens removed"
                 )
         else:
             self.stdout.write(f"{name}: done")
@@ -190,6 +198,7 @@ class Command(BaseCommand):
                 resume_alert_notifications.enqueue()
                 resume_message_notices.enqueue()
                 send_due_webhooks.enqueue()
+                clear_expired_oauth_tokens.enqueue()
                 self.stdout.write("queued send_due_reminders and check_alerts")
                 self._checkpoint()
                 next_round = time.monotonic() + interval
