@@ -40,6 +40,11 @@ def oauth_uris(request: HttpRequest) -> dict[str, str]:
     }
 
 
+def fhir_base(request: HttpRequest) -> str:
+    """This server's FHIR base URL, as an app that reached it by this host would write it."""
+    return request.build_absolute_uri(reverse("fhir_metadata")).removesuffix("/metadata")
+
+
 @login_not_required
 @require_GET
 def smart_config(request: HttpRequest) -> HttpResponse:
@@ -55,6 +60,14 @@ class AuthorizeView(AuthorizationView):
 
     def validate_authorization_request(self, request: HttpRequest) -> tuple[list[str], Any]:
         scopes, credentials = super().validate_authorization_request(request)
+        aud = request.GET.get("aud")
+        if aud is not None and aud.rstrip("/") != fhir_base(request):
+            # SMART App Launch 2: the app names the FHIR server it means to use, so that a
+            # token meant for a counterfeit server is never given for this one's data.
+            error = errors.InvalidRequestError(
+                description="aud is not this server's FHIR base URL", state=credentials.get("state")
+            )
+            raise OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"])
         refusal = person_refusal(request.user, scopes)
         if refusal is not None:
             error = errors.InvalidScopeError(description=refusal, state=credentials.get("state"))
