@@ -8,6 +8,7 @@ to hold what the app asks for (``alliance.api.oauth.person_refusal``).
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
@@ -57,6 +58,16 @@ class AuthorizeView(AuthorizationView):
     """The person sees which app asks for what, in their language, and approves or denies."""
 
     template_name = "web/oauth_authorize.html"
+    redirect_origin: str | None = None
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        response: HttpResponse = super().get(request, *args, **kwargs)
+        if self.redirect_origin is not None:
+            # Allow and Deny answer with a redirect to the app; a browser holds a form's
+            # redirect to the page's form-action too, so the app's registered origin (and
+            # only it) is added to this page's policy.
+            response._csp_update = {"form-action": [self.redirect_origin]}  # type: ignore[attr-defined]
+        return response
 
     def validate_authorization_request(self, request: HttpRequest) -> tuple[list[str], Any]:
         scopes, credentials = super().validate_authorization_request(request)
@@ -72,6 +83,9 @@ class AuthorizeView(AuthorizationView):
         if refusal is not None:
             error = errors.InvalidScopeError(description=refusal, state=credentials.get("state"))
             raise OAuthToolkitError(error=error, redirect_uri=credentials["redirect_uri"])
+        # Checked by the library against the app's registered redirect URIs by now.
+        target = urlsplit(credentials["redirect_uri"])
+        self.redirect_origin = f"{target.scheme}://{target.netloc}"
         return scopes, credentials
 
     def form_valid(self, form: Any) -> HttpResponse:
