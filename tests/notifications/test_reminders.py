@@ -265,7 +265,7 @@ def test_worker_needs_the_database_queue(cast: Any) -> None:
 def test_worker_runs_rounds_and_stops_on_sigterm(
     cast: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from alliance.notifications.management.commands import worker
+    from alliance.web.management.commands import worker
 
     session_in(cast.dana_episode, timedelta(hours=2))
     drains = []

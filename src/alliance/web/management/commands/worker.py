@@ -1,4 +1,9 @@
-"""`alliance worker`: the database-backed task worker, plus the periodic reminder round."""
+"""`alliance worker`: the database-backed task worker, plus the periodic round.
+
+It lives in `web`, the top layer, because it runs the work of many apps (notifications,
+alerts, webhooks, the API's tokens): in one of them it would make the apps import each other
+round in a circle.
+"""
 
 from __future__ import annotations
 
