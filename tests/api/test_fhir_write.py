@@ -143,6 +143,7 @@ def test_tasks_are_reached_as_everything_else_and_each_read_is_audited(cast: Cas
     outcome(call(f"{BASE}/Task/checkin-{eves.pk}", dana), 404)
     outcome(call(f"{BASE}/Task", dana, patient=f"Patient/{cast.eve.pk}"), 404)
     outcome(call(f"{BASE}/Task/checkin-999999", dana), 404)
+    outcome(call(f"{BASE}/Task/checkin-{'9' * 30}", dana), 404)
     outcome(call(f"{BASE}/Task/{danas.pk}", dana), 404)
     assert [e["resource"]["id"] for e in body(call(f"{BASE}/Task", dana))["entry"]] == [
         f"checkin-{danas.pk}"
@@ -332,6 +333,8 @@ def test_a_checkin_not_open_stores_nothing_409(cast: Cast) -> None:
         (lambda b: b | {"resourceType": "Observation"}, 400, "QuestionnaireResponse"),
         (lambda b: {k: v for k, v in b.items() if k != "basedOn"}, 422, "basedOn"),
         (lambda b: b | {"basedOn": [{"reference": "CarePlan/plan-1"}]}, 422, "basedOn"),
+        (lambda b: b | {"basedOn": [*b["basedOn"], *b["basedOn"]]}, 422, "basedOn"),
+        (lambda b: b | {"basedOn": [{"reference": "Task/checkin-" + "9" * 30}]}, 422, "basedOn"),
         (lambda b: b | {"status": "in-progress"}, 422, "completed"),
         (lambda b: b | {"questionnaire": "http://example.org/q|1"}, 422, "questionnaire"),
         (lambda b: b | {"subject": {"reference": "Patient/999999"}}, 422, "subject"),
@@ -405,6 +408,10 @@ def test_a_text_answer_is_stored_and_a_number_checked(cast: Cast) -> None:
         "item": [{"linkId": items[0]["linkId"], "answer": [{"valueInteger": 99}]}, *items[1:]]
     }
     assert "maximum" in outcome(post(token, too_big), 422)["issue"][0]["diagnostics"]
+    too_long = body_ | {
+        "item": [*items, {"linkId": "sf-comment", "answer": [{"valueString": "x" * 4001}]}]
+    }
+    assert "4000" in outcome(post(token, too_long), 422)["issue"][0]["diagnostics"]
     assert post(token, body_).status_code == 201
     administration.refresh_from_db()
     assert administration.response.text_answers == {"sf-comment": "Helpful."}

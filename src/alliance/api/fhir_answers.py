@@ -30,7 +30,7 @@ from alliance.safety.crisis import CountryResources
 
 Resource = dict[str, Any]
 TEXT_MAX = 4000  # as the web form's text answers
-TASK = re.compile(r"^(?:.*/)?Task/checkin-(?P<pk>\d+)$")
+TASK = re.compile(r"^(?:.*/)?Task/checkin-(?P<pk>\d{1,18})$")
 CRISIS_EXTENSION = "urn:alliance:extension:crisis-resources"
 CRISIS_ID = "crisis"
 
@@ -67,19 +67,15 @@ def parse_body(raw: bytes) -> Resource:
 def checkin_named(body: Resource) -> int:
     """The id of the check-in ``basedOn`` names (``Task/checkin-<id>``)."""
     based_on = body.get("basedOn")
-    references = (
-        [ref.get("reference") for ref in based_on or [] if isinstance(ref, dict)]
-        if isinstance(based_on, list)
-        else []
-    )
-    found = [TASK.match(ref) for ref in references if isinstance(ref, str)]
-    matches = [match for match in found if match is not None]
-    if len(matches) != 1 or len(references) != 1:
+    one = based_on[0] if isinstance(based_on, list) and len(based_on) == 1 else None
+    reference = one.get("reference") if isinstance(one, dict) else None
+    match = TASK.match(reference) if isinstance(reference, str) else None
+    if match is None:
         raise invalid(
             "basedOn must name the one check-in answered: "
             '[{"reference": "Task/checkin-<id>"}] (GET /fhir/R4/Task?status=ready lists them).'
         )
-    return int(matches[0]["pk"])
+    return int(match["pk"])
 
 
 def _check_header(body: Resource, inst: Instrument, client_id: int) -> None:
