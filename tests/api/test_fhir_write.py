@@ -517,20 +517,25 @@ bodies = st.fixed_dictionaries(
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(sent=bodies, named=st.booleans())
+@given(sent=bodies, named=st.sampled_from(["own", "none", "another client's", "junk"]))
 def test_generated_bodies_never_fail_the_server_and_store_only_when_201(
-    cast: Cast, sent: dict[str, Any], named: bool
+    cast: Cast, sent: dict[str, Any], named: str
 ) -> None:
     from alliance.measures.models import Response
 
     administration = ask(cast)
     token = token_for(cast.dana, WRITE)
-    if named:
-        sent = sent | {"basedOn": [{"reference": task_ref(administration)}]}
+    based_on = {
+        "own": [{"reference": task_ref(administration)}],
+        "another client's": [{"reference": task_ref(ask(cast, episode=cast.eve_episode))}],
+        "junk": [{"reference": 7}, "Task/checkin-1"],
+    }.get(named)
+    if based_on is not None:
+        sent = sent | {"basedOn": based_on}
     before = Response.objects.count()
     response = post(token, {k: v for k, v in sent.items() if v is not None})
     assert response.status_code < 500, response.content
-    assert response.status_code in (201, 400, 422)
+    assert response.status_code in (201, 400, 404, 422)
     assert Response.objects.count() == before + (response.status_code == 201)
     if response.status_code == 201:
         assert stored(administration) == 1
