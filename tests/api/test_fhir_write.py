@@ -237,6 +237,7 @@ def test_a_risk_answer_raises_the_alert_and_brings_crisis_help(cast: Cast) -> No
     } in created["extension"]
     texts = " ".join(issue["diagnostics"] for issue in crisis["issue"])
     assert "emergency number" in texts
+    assert "Open my safety plan page: http://testserver/me/safety-plan/" in texts
     assert {issue["severity"] for issue in crisis["issue"]} == {"information"}
     # return=minimal still brings the crisis help.
     again = ask(cast, "phq-9")

@@ -183,14 +183,36 @@ def answers_from(body: Resource, inst: Instrument, client_id: int) -> dict[str, 
     return answers
 
 
-def crisis_outcome(resources: CountryResources | None, language: str) -> Resource:
+@dataclass(frozen=True)
+class SafetyPlanLink:
+    """Where the client's safety plan is, and whether they have written one."""
+
+    url: str
+    written: bool
+
+
+def crisis_outcome(
+    resources: CountryResources | None, language: str, plan: SafetyPlanLink
+) -> Resource:
     """The crisis help the web shows after a risk answer, as an OperationOutcome of
-    ``information`` issues, in the client's language."""
+    ``information`` issues, in the client's language: the emergency number, the country's
+    crisis lines, and their safety plan."""
     with translation.override(language):
         lines = [_("If you are in immediate danger, call your local emergency number")]
         if resources is not None:
             lines[0] += f": {resources.emergency}"
             lines += [f"{line.name}: {line.how}" for line in resources.lines]
+        if plan.written:
+            lines += [f"{_('Open my safety plan')}: {plan.url}"]
+            lines += [_("The steps you wrote down for moments like this one.")]
+        else:
+            lines += [f"{_('Open my safety plan page')}: {plan.url}"]
+            lines += [
+                _(
+                    "You can make a safety plan there with your therapist, and see who to "
+                    "contact right now."
+                )
+            ]
         return {
             "resourceType": "OperationOutcome",
             "id": CRISIS_ID,

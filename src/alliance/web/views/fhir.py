@@ -6,15 +6,23 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
 
 from alliance.api import fhir
-from alliance.api.fhir_answers import WriteRefused, crisis_outcome, parse_body, with_crisis
+from alliance.api.fhir_answers import (
+    SafetyPlanLink,
+    WriteRefused,
+    crisis_outcome,
+    parse_body,
+    with_crisis,
+)
 from alliance.api.resources import response_resources
 from alliance.api.search import SEARCH_PARAMS, parse_search
 from alliance.api.services import api_read_record
 from alliance.audit.context import audit_context
 from alliance.checkins.services import response_submit_fhir
 from alliance.safety.crisis import resources_for_person
+from alliance.safety.selectors import safety_current_version
 from alliance.web.fhir import (
     TokenRequest,
     fhir_base,
@@ -117,7 +125,14 @@ def _create(request: TokenRequest, resource: str) -> HttpResponse:
         )
     stored = response_resources(response)[0]
     crisis = (
-        crisis_outcome(resources_for_person(response.client), response.client.language)
+        crisis_outcome(
+            resources_for_person(response.client),
+            response.client.language,
+            SafetyPlanLink(
+                url=request.build_absolute_uri(reverse("my_safety_plan")),
+                written=safety_current_version(response.client) is not None,
+            ),
+        )
         if response.critical_tripped
         else None
     )
