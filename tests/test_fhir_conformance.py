@@ -5,7 +5,8 @@ Medplum's validator (@medplum/core ``validateResource`` with the R4 definitions)
 The outputs checked: demo client1's record export (whole, and without what they kept
 private), one response's download (``response_fhir_bundle``), ``alliance score
 --format fhir`` and everything the FHIR API serves client1's own token (every type,
-gathered in one Bundle). The schema and Medplum's
+gathered in one Bundle, with the answer to client1's POST of a risk answer in place of
+that response's read: the crisis help contained). The schema and Medplum's
 validator come from npm, locked in tests/fhir_validate (``make node-deps``, which ``make
 test`` runs). Without them the tests fail under CI; elsewhere they skip only when Node.js
 itself is missing.
@@ -64,16 +65,54 @@ def outputs(
             "score", "phq-9", str(SCORE_CSV), "--format", "fhir", stdout=out, stderr=io.StringIO()
         )
         files["score"].write_text(out.getvalue(), encoding="utf-8")
-        files["api"].write_text(json.dumps(api_outputs(client1)), encoding="utf-8")
+        posted = posted_answers(client1)
+        files["api"].write_text(json.dumps(api_outputs(client1, posted)), encoding="utf-8")
     return files
 
 
 OUTPUTS = ("record", "shared", "response", "score", "api")
 
 
-def api_outputs(client: Any) -> dict[str, Any]:
+def posted_answers(client: Any) -> dict[str, Any]:
+    """What the API answers the client's POST of their answers to a new PHQ-9 check-in,
+    item 9 answered (so the crisis help comes with it)."""
+    from django.test import Client
+
+    from alliance.api.services import api_token_create
+    from alliance.care.models import Episode
+    from alliance.measures.services import administration_request
+
+    episode = Episode.objects.filter(client=client, status="open").first()
+    assert episode is not None
+    asked = administration_request(actor=episode.therapist, episode=episode, instrument_id="phq-9")
+    _token, raw = api_token_create(
+        actor=client, owner=client, scope="patient/QuestionnaireResponse.c"
+    )
+    codes = ["LA6568-5"] * 8 + ["LA6570-1"]
+    sent = {
+        "resourceType": "QuestionnaireResponse",
+        "status": "completed",
+        "basedOn": [{"reference": f"Task/checkin-{asked.pk}"}],
+        "item": [
+            {"linkId": f"phq9-{n}", "answer": [{"valueCoding": {"code": code}}]}
+            for n, code in enumerate(codes, start=1)
+        ],
+    }
+    answer = Client().post(
+        "/fhir/R4/QuestionnaireResponse",
+        json.dumps(sent),
+        content_type="application/fhir+json",
+        headers={"Authorization": f"Bearer {raw}"},
+    )
+    assert answer.status_code == 201, answer.content
+    created: dict[str, Any] = json.loads(answer.content)
+    return created
+
+
+def api_outputs(client: Any, posted: dict[str, Any] | None = None) -> dict[str, Any]:
     """Everything the FHIR API serves a client's own token, every page of every type, as
-    one Bundle with the server's RESTful fullUrls (so ``Patient/6`` resolves in it)."""
+    one Bundle with the server's RESTful fullUrls (so ``Patient/6`` resolves in it); the
+    ``posted`` answer in place of its own read."""
     from alliance.api import fhir
     from alliance.api.callers import ApiCaller
     from alliance.api.search import SEARCH_PARAMS, parse_search
@@ -94,6 +133,11 @@ def api_outputs(client: Any) -> dict[str, Any]:
             found = fhir.search(caller, query)
             resources += found.page.matches
             offset, total = offset + 100, found.page.total
+    if posted is not None:
+        resources = [
+            posted if (r["resourceType"], r["id"]) == (posted["resourceType"], posted["id"]) else r
+            for r in resources
+        ]
     base = "https://alliance.test/fhir/R4"
     return {
         "resourceType": "Bundle",
@@ -131,6 +175,28 @@ def test_the_api_output_holds_every_type_served(outputs: dict[str, Path]) -> Non
 
     served = {entry["resource"]["resourceType"] for entry in read(outputs["api"])["entry"]}
     assert served == set(SEARCH_PARAMS)
+
+
+def test_the_api_output_holds_the_posted_answer_with_its_crisis_help(
+    outputs: dict[str, Path],
+) -> None:
+    posted = [
+        entry["resource"]
+        for entry in read(outputs["api"])["entry"]
+        if entry["resource"].get("contained")
+    ]
+    assert len(posted) == 1
+    assert posted[0]["resourceType"] == "QuestionnaireResponse"
+    assert posted[0]["contained"][0]["resourceType"] == "OperationOutcome"
+    tasks = [
+        e["resource"]
+        for e in read(outputs["api"])["entry"]
+        if e["resource"]["resourceType"] == "Task"
+    ]
+    answered = {
+        output["valueReference"]["reference"] for task in tasks for output in task.get("output", [])
+    }
+    assert f"QuestionnaireResponse/{posted[0]['id']}" in answered
 
 
 def test_the_reference_check_finds_what_r4_leaves_unresolved() -> None:

@@ -29,6 +29,7 @@ def test_metadata_needs_no_token_and_says_what_is_supported() -> None:
         "Goal",
         "DetectedIssue",
         "Questionnaire",
+        "Task",
     }
     assert served["Goal"]["searchInclude"] == ["Goal:subject"]
     assert "searchInclude" not in served["Patient"]

@@ -86,3 +86,39 @@ def test_a_bad_token_is_refused_as_unauthorised(cast: Cast, live_server: Any) ->
     with pytest.raises(AuthorizationError) as refused:
         fhir.resources("Patient").fetch_all()
     assert "OperationOutcome" in str(refused.value)
+
+
+def test_a_client_app_finds_its_checkin_and_sends_the_answers(cast: Cast, live_server: Any) -> None:
+    from fhirpy.base.exceptions import OperationOutcome
+
+    from alliance.measures.services import administration_request
+
+    waiting = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
+    )
+    fhir = _client(
+        live_server, token_for(cast.dana, "patient/*.rs patient/QuestionnaireResponse.c")
+    )
+    (task,) = fhir.resources("Task").search(status="ready").fetch_all()
+    assert task["focus"]["reference"].startswith("Questionnaire/phq-9-")
+    questionnaire = fhir.reference(reference=task["focus"]["reference"]).to_resource()
+    items = [i for i in questionnaire["item"] if i.get("required")]
+    answers = fhir.resource(
+        "QuestionnaireResponse",
+        status="completed",
+        basedOn=[{"reference": f"Task/{task['id']}"}],
+        item=[
+            {
+                "linkId": i["linkId"],
+                "answer": [{"valueCoding": i["answerOption"][0]["valueCoding"]}],
+            }
+            for i in items
+        ],
+    )
+    answers.save()
+    assert answers["id"] == f"response-{Response.objects.get(administration=waiting).pk}"
+    assert fhir.reference("Task", task["id"]).to_resource()["status"] == "completed"
+    # A body naming no check-in is refused, and the refusal is the client library's own error.
+    wrong = fhir.resource("QuestionnaireResponse", status="completed", item=[])
+    with pytest.raises(OperationOutcome):
+        wrong.save()

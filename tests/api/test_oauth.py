@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import json
 import secrets
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -411,3 +412,46 @@ def test_the_worker_removes_expired_app_tokens_and_keeps_live_ones(cast: Cast) -
     assert "1 expired app tokens removed" in out.getvalue()
     assert list(AccessToken.objects.values_list("user", flat=True)) == [cast.dana.pk]
     assert call(f"/fhir/R4/Patient/{cast.dana.pk}", live).status_code == 200
+
+
+def test_a_clients_app_may_be_let_send_their_answers_and_the_page_says_so(cast: Cast) -> None:
+    from alliance.measures.services import administration_request
+
+    app, _secret = make_app("Mood Diary")
+    scope = "patient/*.rs patient/QuestionnaireResponse.c"
+    params = authorize_params(app, scope, pkce()[1])
+    page = signed_in(cast.dana).get("/oauth/authorize/", params).content.decode()
+    assert "Send your answers to the check-ins asked of you." in page
+    spanish = signed_in(cast.eve).get("/oauth/authorize/", params).content.decode()
+    assert "Enviar sus respuestas a los cuestionarios" in spanish
+    asked = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-2"
+    )
+    token = app_token(cast, cast.dana, scope)["access_token"]
+    sent = {
+        "resourceType": "QuestionnaireResponse",
+        "basedOn": [{"reference": f"Task/checkin-{asked.pk}"}],
+        "item": [
+            {"linkId": link, "answer": [{"valueCoding": {"code": "LA6568-5"}}]}
+            for link in ("phq2-1", "phq2-2")
+        ],
+    }
+    answer = Client().post(
+        "/fhir/R4/QuestionnaireResponse",
+        json.dumps(sent),
+        content_type="application/fhir+json",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert answer.status_code == 201, answer.content
+    # An app let only read cannot send them.
+    reader_app, reader_secret = make_app("Reader")
+    verifier, challenge = pkce()
+    query = approve(signed_in(cast.dana), authorize_params(reader_app, "patient/*.rs", challenge))
+    reader = exchange(reader_app, reader_secret, query["code"][0], verifier).json()["access_token"]
+    again = Client().post(
+        "/fhir/R4/QuestionnaireResponse",
+        json.dumps(sent),
+        content_type="application/fhir+json",
+        headers={"Authorization": f"Bearer {reader}"},
+    )
+    assert again.status_code == 403

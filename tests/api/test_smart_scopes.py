@@ -1,5 +1,5 @@
-"""SMART scopes: reads are taken, staff writes (c, u) too; anything else refused with a
-reason."""
+"""SMART scopes: reads are taken, staff writes (c, u) too, and a client's answers
+(patient/QuestionnaireResponse.c); anything else refused with a reason."""
 
 from __future__ import annotations
 
@@ -19,6 +19,10 @@ from alliance.lib.smart_scopes import ScopeError, parse_scope, parse_scopes, sco
         "user/*.crus",
         "user/DetectedIssue.rus",
         "user/Task.c",
+        "user/Task.rs",
+        "patient/Task.rs",
+        "patient/QuestionnaireResponse.c",
+        "patient/*.crs",
     ],
 )
 def test_read_scopes_are_taken(text: str) -> None:
@@ -32,6 +36,8 @@ def test_read_scopes_are_taken(text: str) -> None:
         ("patient/*.rsw", "cruds"),
         ("patient/*.crus", "only reads"),
         ("patient/*.write", "only reads"),
+        ("patient/Observation.c", "creates no other"),
+        ("patient/Task.cr", "creates no other"),
         ("user/*.sr", "in that order"),
         ("user/*.wrte", "cruds"),
         ("system/*.rs", "context"),

@@ -138,6 +138,16 @@ def operation_outcome(code: str, diagnostics: str) -> Resource:
     }
 
 
+def stored_outcome() -> Resource:
+    """What ``Prefer: return=OperationOutcome`` answers when no crisis help is due."""
+    return {
+        "resourceType": "OperationOutcome",
+        "issue": [
+            {"severity": "information", "code": "informational", "diagnostics": "Answers stored."}
+        ],
+    }
+
+
 SEARCH_DOCS = {
     "_id": ("token", "clients' ids, comma-separated; one the token does not reach matches nothing"),
     "patient": ("reference", "the client (Patient/<id>); a client the token does not reach is 404"),
@@ -161,7 +171,29 @@ STATUS_DOCS = {
             "matches all",
         )
     },
+    "Task": {
+        "status": (
+            "token",
+            "ready (the client may answer it now), requested (its window is not open yet), "
+            "completed or cancelled (withdrawn, or the episode closed), comma-separated",
+        )
+    },
 }
+
+
+# What a caller may create: a client's answers to one of their check-ins.
+CREATED = ("QuestionnaireResponse",)
+CREATE_DOCS = (
+    "A client's answers to one of their check-ins (a client's token with "
+    "patient/QuestionnaireResponse.c): basedOn names the Task (Task/checkin-<id>), each item "
+    "its linkId and one answer (valueCoding, valueInteger, valueDecimal or valueString). "
+    "Scored, stored and alerted as the web form does: 201 with the stored response and its "
+    "Location, 200 with it when the check-in was answered before (nothing stored again). "
+    "When a risk item was answered, the crisis help comes with it: a contained "
+    "OperationOutcome named by the extension urn:alliance:extension:crisis-resources. "
+    "Prefer: return=minimal or return=OperationOutcome are honoured (the crisis help is "
+    "always sent)."
+)
 
 
 def _oauth_security(oauth: dict[str, str] | None) -> Resource:
@@ -193,7 +225,15 @@ def capability_statement(
         docs |= STATUS_DOCS.get(resource, {})
         served: Resource = {
             "type": resource,
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
+            "interaction": [
+                {"code": "read"},
+                {"code": "search-type"},
+                *(
+                    [{"code": "create", "documentation": CREATE_DOCS}]
+                    if resource in CREATED
+                    else []
+                ),
+            ],
             "searchParam": [
                 {"name": name, "type": docs[name][0], "documentation": docs[name][1]}
                 for name in params
@@ -209,19 +249,23 @@ def capability_statement(
         "date": date,
         "kind": "instance",
         "software": {"name": software},
-        "implementation": {"description": "Alliance FHIR API (read only)", "url": base},
+        "implementation": {
+            "description": "Alliance FHIR API (reads; a client's answers are created)",
+            "url": base,
+        },
         "fhirVersion": FHIR_VERSION,
         "format": ["application/fhir+json"],
         "rest": [
             {
                 "mode": "server",
                 "documentation": (
-                    "Read only. Authorization: Bearer <personal API token> (alliance "
-                    "api-token create) or an app's OAuth access token, with SMART scopes "
-                    "patient/… (a client: their own "
-                    "record) or user/… (a clinician: the clients of episodes they treat or "
-                    "supervise); .r reads, .s searches. A resource the token does not "
-                    "reach is 404, also when searched by patient. No cookies."
+                    "Reads, and a client's answers to their check-ins (create "
+                    "QuestionnaireResponse). Authorization: Bearer <personal API token> "
+                    "(alliance api-token create) or an app's OAuth access token, with SMART "
+                    "scopes patient/… (a client: their own record) or user/… (a clinician: "
+                    "the clients of episodes they treat or supervise); .r reads, .s "
+                    "searches, patient/QuestionnaireResponse.c sends answers. A resource the "
+                    "token does not reach is 404, also when searched by patient. No cookies."
                 ),
                 "security": {
                     "service": [

@@ -41,6 +41,7 @@ APP_NAME_MAX = 40 - len(APP_AUDIT_TARGET)
 OFFLINE_ACCESS = "offline_access"
 LAUNCH_PATIENT = "launch/patient"
 OTHER_SCOPES = (OFFLINE_ACCESS, LAUNCH_PATIENT)
+ANSWER_SCOPES = ("patient/QuestionnaireResponse.c", "patient/*.crs")
 
 
 def fhir_scopes(scopes: list[str] | tuple[str, ...]) -> list[str]:
@@ -56,6 +57,9 @@ def all_scopes() -> dict[str, str]:
         for resource in ("*", *RESOURCE_TYPES)
         for permissions in ("rs", "r", "s")
     }
+    # A client's app may also send their answers to their check-ins.
+    for scope in ANSWER_SCOPES:
+        scopes[scope] = f"{scope}: the client's answers to their check-ins"
     scopes[OFFLINE_ACCESS] = "keep access while the person is away (refresh token)"
     scopes[LAUNCH_PATIENT] = "the patient in context: a client's own record"
     return scopes

@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
 from django.http import Http404
+from django.utils import timezone
 
 from alliance.accounts.models import User
 from alliance.alerts.models import Alert
@@ -26,6 +27,7 @@ from alliance.api.callers import ApiCaller
 from alliance.api.search import DateBound, Search
 from alliance.api.selectors import (
     caller_alerts,
+    caller_checkins,
     caller_episode_resources,
     caller_goals,
     caller_one,
@@ -35,12 +37,14 @@ from alliance.api.selectors import (
     caller_plans,
     caller_response,
     caller_responses,
+    task_status,
 )
 from alliance.care.models import Episode
-from alliance.instruments import Instrument, list_instruments
+from alliance.instruments import Instrument, get_instrument, list_instruments
+from alliance.instruments.errors import UnknownInstrument
 from alliance.instruments.fhir import questionnaire_id, to_questionnaire
 from alliance.lib.fhir_bundle import restful_references, served_references
-from alliance.measures.models import Response
+from alliance.measures.models import Administration, Response
 from alliance.measures.services import response_fhir_entries
 from alliance.plans.models import Goal
 from alliance.records.export import (
@@ -65,6 +69,7 @@ IDS = {
     "QuestionnaireResponse": re.compile(r"^response-(?P<pk>\d+)$"),
     "Observation": re.compile(r"^response-(?P<pk>\d+)-obs-\d+$"),
     "Questionnaire": re.compile(r"^(?P<pk>[a-z0-9-]+-\d+(\.\d+)*)$"),
+    "Task": re.compile(r"^checkin-(?P<pk>\d+)$"),
 }
 
 
@@ -234,6 +239,78 @@ def _kind(
     return Kind(read=read, search=search)
 
 
+# Task (a check-in asked of a client: waiting, answered or withdrawn) ----------------------
+
+WITHDRAWN = "withdrawn by the therapist"
+CARE_ENDED = "the episode of care closed before it was answered"
+
+
+def task_id(administration: Administration) -> str:
+    return f"checkin-{administration.pk}"
+
+
+def _focus(administration: Administration) -> Resource:
+    """The Questionnaire asked, with its title: a reference to it when the server serves
+    it (the shipped instruments), else the title alone."""
+    try:
+        inst = get_instrument(administration.instrument_id, administration.instrument_version)
+    except UnknownInstrument:
+        return {"display": administration.instrument_id}
+    if inst.source != "builtin":
+        return {"display": inst.title}
+    return {"reference": f"Questionnaire/{questionnaire_id(inst)}", "display": inst.title}
+
+
+def task_resource(administration: Administration, now: datetime) -> Resource:
+    """A check-in as a FHIR Task: the client (``for``) is asked to answer the
+    Questionnaire (``focus``) within ``executionPeriod``; once answered, ``output`` names
+    the QuestionnaireResponse."""
+    status = task_status(administration, now)
+    start = administration.available_from or administration.created_at
+    period: Resource = {"start": start.isoformat()}
+    if administration.due_at is not None:
+        period["end"] = administration.due_at.isoformat()
+    last_updated = getattr(administration, "last_updated", None) or administration.created_at
+    task: Resource = {
+        "resourceType": "Task",
+        "id": task_id(administration),
+        "status": status,
+        "intent": "order",
+        "description": "Check-in: answer the questionnaire",
+        "focus": _focus(administration),
+        "for": {"reference": f"Patient/{administration.episode.client_id}"},
+        "executionPeriod": period,
+        "authoredOn": administration.created_at.isoformat(),
+        "lastModified": last_updated.isoformat(),
+    }
+    if status == "cancelled":
+        withdrawn = administration.cancelled_at is not None
+        task["statusReason"] = {"text": WITHDRAWN if withdrawn else CARE_ENDED}
+    response = getattr(administration, "response", None) if status == "completed" else None
+    if response is not None:
+        task["output"] = [
+            {
+                "type": {"text": "QuestionnaireResponse"},
+                "valueReference": {"reference": f"QuestionnaireResponse/response-{response.pk}"},
+            }
+        ]
+    return _stamped(task, last_updated)
+
+
+def _read_task(caller: ApiCaller, resource_id: str) -> tuple[Resource, list[int]]:
+    now = timezone.now()
+    found = caller_one(caller_checkins(caller, now=now), _pk("Task", resource_id))
+    return task_resource(found, now), [found.episode.client_id]
+
+
+def _search_tasks(caller: ApiCaller, query: Search) -> Page:
+    now = timezone.now()
+    rows = caller_checkins(caller, query, now=now)
+    page = _window(rows, query)
+    resources = [task_resource(row, now) for row in page]
+    return Page(resources, rows.count(), [row.episode.client_id for row in page])
+
+
 # Questionnaire (the shipped instruments: no client's data) --------------------------------
 
 
@@ -314,6 +391,7 @@ KINDS: dict[str, Kind] = {
         "DetectedIssue", caller_alerts, lambda _caller, alert: _alert(alert), lambda a: a.client_id
     ),
     "Questionnaire": Kind(read=_read_questionnaire, search=_search_questionnaires),
+    "Task": Kind(read=_read_task, search=_search_tasks),
 }
 
 

@@ -25,6 +25,7 @@ SEARCH_PARAMS: dict[str, tuple[str, ...]] = {
     "Goal": (*WHO, "lifecycle-status", "_lastUpdated", "_include", *PAGING),
     "DetectedIssue": (*WHO, "status", "_lastUpdated", "_include", *PAGING),
     "Questionnaire": ("url", "name", "_lastUpdated", *PAGING),
+    "Task": ("patient", "status", "_lastUpdated", *PAGING),
 }
 # What ``_include`` may name, per type: the reference followed, and the type it reaches.
 INCLUDES: dict[str, dict[str, str]] = {

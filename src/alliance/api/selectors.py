@@ -2,9 +2,21 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, TypeVar
 
-from django.db.models import DateTimeField, Expression, F, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    DateTimeField,
+    Expression,
+    F,
+    Model,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    When,
+)
 from django.db.models.functions import Coalesce, Greatest
 from django.http import Http404
 
@@ -18,7 +30,7 @@ from alliance.care.models import Episode
 from alliance.exercises.models import Assignment, Entry
 from alliance.instruments import list_instruments
 from alliance.instruments.fhir import observations_coded
-from alliance.measures.models import Response
+from alliance.measures.models import Administration, Response
 from alliance.plans.models import Goal, GoalRating, GoalVersion, Plan, PlanSummaryVersion
 from alliance.records.export import GOAL_LIFECYCLE
 from alliance.records.selectors import PlanRecord, plan_record
@@ -181,6 +193,73 @@ def caller_alerts(caller: ApiCaller, search: Search | None = None) -> QuerySet[A
     if search is not None and search.status and "final" not in search.status:
         alerts = alerts.filter(status__in=search.status)
     return _narrowed(caller, alerts, search, "client_id").order_by("created_at", "pk")
+
+
+def _checkin_status(now: datetime) -> dict[str, Q]:
+    """Which check-ins each Task status stands for (``task_status`` says it of one)."""
+    waiting = Q(completed_at__isnull=True, cancelled_at__isnull=True, episode__status="open")
+    not_yet = Q(available_from__gt=now)
+    return {
+        "completed": Q(completed_at__isnull=False),
+        "cancelled": Q(completed_at__isnull=True)
+        & (Q(cancelled_at__isnull=False) | ~Q(episode__status="open")),
+        "requested": waiting & not_yet,
+        "ready": waiting & ~not_yet,
+    }
+
+
+def task_status(administration: Administration, now: datetime) -> str:
+    """The Task status of a check-in: ready (the client may answer it now, overdue too),
+    requested (its window is not open yet), completed, or cancelled (withdrawn, or the
+    episode closed before it was answered)."""
+    state = administration.state(now)
+    if state == "completed":
+        return "completed"
+    if state == "cancelled" or not administration.episode.is_open:
+        return "cancelled"
+    return "requested" if state == "upcoming" else "ready"
+
+
+def caller_checkins(
+    caller: ApiCaller, search: Search | None = None, *, now: datetime
+) -> QuerySet[Administration]:
+    """The check-ins (administrations) asked of the clients the caller reaches, as Tasks,
+    with when each last changed: asked, opened (its window began), answered, withdrawn,
+    or its episode closed."""
+    opened = Case(
+        When(available_from__lte=now, then=F("available_from")),
+        default=F("created_at"),
+        output_field=DateTimeField(),
+    )
+    checkins = (
+        Administration.objects.filter(episode__in=caller_episodes(caller))
+        .select_related("episode", "response")
+        .annotate(
+            last_updated=Greatest(
+                F("created_at"),
+                opened,
+                *_since("created_at", "completed_at", "cancelled_at", "episode__closed_at"),
+            )
+        )
+    )
+    if search is not None and search.status:
+        by_status = _checkin_status(now)
+        wanted = Q(pk__in=[])
+        for status in search.status:
+            wanted |= by_status.get(status, Q(pk__in=[]))
+        checkins = checkins.filter(wanted)
+    return _narrowed(caller, checkins, search, "episode__client_id").order_by("created_at", "pk")
+
+
+def caller_checkin_to_answer(caller: ApiCaller, administration_id: int) -> Administration:
+    """A check-in of the caller's own record (a client's token); else 404, whether or not
+    it exists. Whether it is open for answers is the service's to say."""
+    return caller_one(
+        Administration.objects.filter(
+            episode__in=caller_episodes(caller), episode__client=caller.owner
+        ),
+        administration_id,
+    )
 
 
 def caller_one(queryset: QuerySet[M], pk: int) -> M:

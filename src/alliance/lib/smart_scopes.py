@@ -1,15 +1,17 @@
-"""SMART App Launch 2 scopes, as far as Alliance's read-only FHIR API takes them.
+"""SMART App Launch 2 scopes, as far as Alliance's FHIR API takes them.
 
 A scope is ``<context>/<resource>.<permissions>``
 (https://hl7.org/fhir/smart-app-launch/scopes-and-launch-context.html): ``context`` is
 ``patient`` (one's own record: a client) or ``user`` (whatever the person may read: a
 clinician); ``resource`` a FHIR resource type or ``*``; ``permissions`` the letters of
 ``cruds`` in that order, or SMART v1's ``read`` (``rs``) and ``write`` (``cu``). Reading
-(``r``) and searching (``s``) are offered everywhere; creating (``c``) and updating
-(``u``) only to staff (``user/…``), for the JSON API's writes (``alliance.web.api_v1``:
-acknowledging an alert is ``DetectedIssue.u``, asking for a questionnaire ``Task.c``);
-deleting (``d``) nowhere. A scope asking for more is refused, not trimmed, so that nobody
-believes they hold a right they do not. Plain Python: no Django.
+(``r``) and searching (``s``) are offered everywhere. Creating (``c``) and updating
+(``u``) are offered to staff (``user/…``), for the JSON API's writes (``alliance.web.api_v1``:
+acknowledging an alert is ``DetectedIssue.u``, asking for a questionnaire ``Task.c``); a
+client (``patient/…``) creates one thing, their answers to a check-in
+(``QuestionnaireResponse.c``, or ``*.c``), and updates nothing. Deleting (``d``)
+nowhere. A scope asking for more is refused, not trimmed, so that nobody believes they
+hold a right they do not. Plain Python: no Django.
 """
 
 from __future__ import annotations
@@ -26,10 +28,11 @@ RESOURCE_TYPES = (
     "Goal",
     "DetectedIssue",
     "Questionnaire",
+    # A check-in asked of a client; the JSON API (/api/v1/) creates them (Task.c).
+    "Task",
 )
-# What the JSON API (/api/v1/) maps its questionnaire requests to (its alerts are
-# DetectedIssue, which FHIR serves too).
-JSON_API_TYPES = ("Task",)
+# What a client's token (patient/…) may create: their answers to a check-in.
+PATIENT_CREATES = ("*", "QuestionnaireResponse")
 # SMART v1 permission words and the v2 letters they stand for (no deleting here).
 V1_PERMISSIONS = {"read": "rs", "write": "cu"}
 CONTEXTS = ("patient", "user")
@@ -67,18 +70,23 @@ def parse_scope(text: str) -> Scope:
     if context not in CONTEXTS:
         raise ScopeError(f"{text!r}: the context must be 'patient' or 'user', not {context!r}")
     permissions = V1_PERMISSIONS.get(permissions, permissions)
-    if resource != "*" and resource not in (*RESOURCE_TYPES, *JSON_API_TYPES):
+    if resource != "*" and resource not in RESOURCE_TYPES:
         raise ScopeError(
-            f"{text!r}: the API serves {', '.join((*RESOURCE_TYPES, *JSON_API_TYPES))} "
-            "(or * for all of them)"
+            f"{text!r}: the API serves {', '.join(RESOURCE_TYPES)} (or * for all of them)"
         )
     if not permissions or PERMISSIONS.match(permissions) is None:
         raise ScopeError(f"{text!r}: permissions are letters of 'cruds', in that order (e.g. rs)")
     if "d" in permissions:
         raise ScopeError(f"{text!r}: the API deletes nothing; ask for .rs, or .crus (no d)")
-    if context == "patient" and set(permissions) - {"r", "s"}:
+    if context == "patient" and "u" in permissions:
         raise ScopeError(
-            f"{text!r}: a client's token only reads for now; ask for .r, .s or .rs (no c or u)"
+            f"{text!r}: a client's token only reads, and sends answers "
+            "(QuestionnaireResponse.c); ask for .rs or .crs (no u)"
+        )
+    if context == "patient" and "c" in permissions and resource not in PATIENT_CREATES:
+        raise ScopeError(
+            f"{text!r}: a client's token only reads, and sends answers "
+            "(QuestionnaireResponse.c); it creates no other resource"
         )
     return Scope(context=context, resource=resource, permissions=permissions)
 

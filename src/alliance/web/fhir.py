@@ -1,8 +1,9 @@
 """The FHIR API's HTTP edge: bearer tokens, rate limits, and errors as OperationOutcome.
 
 A signed-in browser session never authenticates the API: only the ``Authorization:
-Bearer`` header does, so a page cannot make a visitor's browser read their record through
-it (and there is no cookie to forge a request with, hence no CSRF check).
+Bearer`` header does, so a page cannot make a visitor's browser read their record, or send
+answers, through it (and there is no cookie to forge a request with, hence no CSRF check:
+the middleware drops cookies under ``/fhir/``).
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from alliance.api.callers import ApiCaller, token_caller
 from alliance.api.fhir import ScopeDenied, operation_outcome
+from alliance.api.fhir_answers import WriteRefused
 from alliance.api.oauth import oauth_caller
 from alliance.api.search import BadSearch
 from alliance.api.services import api_token_authenticate
@@ -47,15 +49,27 @@ def fhir_base(request: HttpRequest) -> str:
 
 def fhir_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
     """GET only, no session, no CSRF; known errors as OperationOutcome."""
+    return _endpoint(view, ("GET", "HEAD"))
 
+
+def fhir_write_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """As ``fhir_endpoint``, taking POST too (a client's answers)."""
+    return _endpoint(view, ("GET", "HEAD", "POST"))
+
+
+def _endpoint(
+    view: Callable[..., HttpResponse], methods: tuple[str, ...]
+) -> Callable[..., HttpResponse]:
     @login_not_required
     @csrf_exempt
     @wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method not in ("GET", "HEAD"):
-            return _outcome(405, "not-supported", "This API only reads (GET).")
+        if request.method not in methods:
+            return _outcome(405, "not-supported", f"This takes {', '.join(methods)} only.")
         try:
             return view(request, *args, **kwargs)
+        except WriteRefused as refused:
+            return _outcome(refused.status, refused.code, refused.diagnostics)
         except Http404:
             return _outcome(404, "not-found", "No such resource here.")
         except BadSearch as error:

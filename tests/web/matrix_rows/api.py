@@ -1,9 +1,10 @@
 """Access-matrix rows for the FHIR API and one's own API tokens.
 
 The matrix signs each role in with a browser session, which never authenticates the API:
-every FHIR call but the public CapabilityStatement is a 401 for everyone, and the API
-takes no POST (405). Who reaches what with a token: tests/api/test_fhir_api.py and
-tests/api/test_fhir_resources.py (each resource type, role by role).
+every FHIR call but the public CapabilityStatement is a 401 for everyone, a POST to a type
+(a client's answers) too, and the API takes no other POST (405). Who reaches what with a
+token: tests/api/test_fhir_api.py, tests/api/test_fhir_resources.py (each resource type,
+role by role) and tests/api/test_fhir_write.py (Task, and the answers sent).
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ def _dana_token(cast: Any) -> int:
 ROWS: Rows = {
     "fhir_metadata": (None, {"GET": everyone(200), "POST": everyone(405)}),
     "fhir_search": (
-        lambda c, r: {"resource": "Observation"},
-        {"GET": everyone(401), "POST": everyone(405)},
+        lambda c, r: {"resource": "QuestionnaireResponse"},
+        {"GET": everyone(401), "POST": everyone(401)},
     ),
     "fhir_read": (
         lambda c, r: {"resource": "Patient", "resource_id": str(c.dana.pk)},

@@ -35,7 +35,11 @@ def scope_line(scope: str) -> str:
     except ScopeError:
         return scope
     if parsed.context == "patient":
-        return _("Read your own record: %(what)s.") % {"what": _what(parsed.resource)}
+        read = _("Read your own record: %(what)s.") % {"what": _what(parsed.resource)}
+        send = _("Send your answers to the check-ins asked of you.")
+        if "c" not in parsed.permissions:
+            return read
+        return f"{read} {send}" if set(parsed.permissions) & {"r", "s"} else send
     return _("Read the records of the clients you may see here: %(what)s.") % {
         "what": _what(parsed.resource)
     }

@@ -1,15 +1,36 @@
-"""The read-only FHIR R4 API (``/fhir/R4/``): views as thin as the pages'."""
+"""The FHIR R4 API (``/fhir/R4/``): reads, and a client's answers; views as thin as the
+pages'."""
 
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
 
 from alliance.api import fhir
+from alliance.api.fhir_answers import (
+    SafetyPlanLink,
+    WriteRefused,
+    crisis_outcome,
+    parse_body,
+    with_crisis,
+)
+from alliance.api.resources import response_resources
 from alliance.api.search import SEARCH_PARAMS, parse_search
 from alliance.api.services import api_read_record
 from alliance.audit.context import audit_context
-from alliance.web.fhir import TokenRequest, fhir_base, fhir_endpoint, fhir_json, token_required
+from alliance.checkins.services import response_submit_fhir
+from alliance.safety.crisis import resources_for_person
+from alliance.safety.selectors import safety_current_version
+from alliance.web.fhir import (
+    TokenRequest,
+    fhir_base,
+    fhir_endpoint,
+    fhir_json,
+    fhir_write_endpoint,
+    token_required,
+)
 from alliance.web.views.oauth import oauth_uris
 
 # The day this statement of what the server does last changed.
@@ -44,9 +65,12 @@ def resource_read(request: TokenRequest, resource: str, resource_id: str) -> Htt
     return fhir_json(found)
 
 
-@fhir_endpoint
+@fhir_write_endpoint
 @token_required
 def resource_search(request: TokenRequest, resource: str) -> HttpResponse:
+    """Search a type (GET), or send a client's answers (POST to QuestionnaireResponse)."""
+    if request.method == "POST":
+        return _create(request, resource)
     _supported(resource)
     fhir.require_scope(request.api_caller, resource, "s")
     query = parse_search(resource, dict(request.GET.lists()))
@@ -64,3 +88,63 @@ def resource_search(request: TokenRequest, resource: str) -> HttpResponse:
         included=found.included,
     )
     return fhir_json(bundle)
+
+
+# What ``Prefer: return=…`` may ask for (FHIR R4 http.html#ops); representation unless said.
+RETURNS = ("representation", "minimal", "OperationOutcome")
+
+
+def _prefer_return(header: str) -> str:
+    for part in header.replace(";", ",").split(","):
+        name, _equals, value = part.strip().partition("=")
+        if name == "return" and value.strip('"') in RETURNS:
+            return value.strip('"')
+    return "representation"
+
+
+def _create(request: TokenRequest, resource: str) -> HttpResponse:
+    """201 with the stored QuestionnaireResponse and its Location; 200 with it when the
+    check-in was answered before. When a risk item was answered, the crisis help the web
+    shows comes with it (a contained OperationOutcome; alone with return=minimal)."""
+    if resource != "QuestionnaireResponse":
+        raise WriteRefused(405, "not-supported", "Only QuestionnaireResponse is created here.")
+    fhir.require_scope(request.api_caller, resource, "c")
+    try:
+        raw = request.body
+    except RequestDataTooBig:
+        raise WriteRefused(413, "too-costly", "The body is too large.") from None
+    submitted = response_submit_fhir(
+        caller=request.api_caller, body=parse_body(raw), context=audit_context(request)
+    )
+    response = submitted.response
+    if not submitted.created:
+        api_read_record(
+            caller=request.api_caller,
+            client_ids=[response.client_id],
+            context=audit_context(request),
+        )
+    stored = response_resources(response)[0]
+    crisis = (
+        crisis_outcome(
+            resources_for_person(response.client),
+            response.client.language,
+            SafetyPlanLink(
+                url=request.build_absolute_uri(reverse("my_safety_plan")),
+                written=safety_current_version(response.client) is not None,
+            ),
+        )
+        if response.critical_tripped
+        else None
+    )
+    wanted = _prefer_return(request.headers.get("Prefer", ""))
+    if wanted == "OperationOutcome" or (wanted == "minimal" and crisis is not None):
+        answer = fhir_json(
+            crisis or fhir.stored_outcome(), status=201 if submitted.created else 200
+        )
+    elif wanted == "minimal":
+        answer = HttpResponse(status=201 if submitted.created else 200)
+    else:
+        body = stored if crisis is None else with_crisis(stored, crisis)
+        answer = fhir_json(body, status=201 if submitted.created else 200)
+    answer["Location"] = f"{fhir_base(request)}/QuestionnaireResponse/{stored['id']}"
+    return answer
