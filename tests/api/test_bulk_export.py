@@ -505,3 +505,11 @@ def test_the_worker_round_removes_expired_exports(cast: Cast, _export_dir: Path)
     call_command("worker", "--once", stdout=out, stderr=StringIO())
     assert "bulk_exports_due: 1 FHIR exports past their time removed" in out.getvalue()
     assert not (_export_dir / export_id(path)).exists()
+
+
+def test_a_file_changed_on_disk_is_not_served(cast: Cast, _export_dir: Path) -> None:
+    token = token_for(cast.alice, "user/*.rs")
+    path, manifest = done_export(token, _type="Patient")
+    file = _export_dir / export_id(path) / "Patient.ndjson.sealed"
+    file.write_bytes(b"not sealed at all")
+    outcome(call(manifest["output"][0]["url"].removeprefix("http://testserver"), token), 404)

@@ -384,8 +384,10 @@ def export_file_lines(export: BulkExport, resource_type: str) -> Iterator[bytes]
     try:
         _header, chunks = sealed.open_sealed(source, settings.FIELD_KEYS)
     except sealed.SealedFileError:
+        # Changed on disk, or sealed with a field key no longer listed: not served.
         source.close()
-        raise
+        logger.warning("bulk export %s: its %s file does not open", export.pk, resource_type)
+        raise Http404 from None
     return _sent(export, found, source, chunks)
 
 
