@@ -513,3 +513,17 @@ def test_a_file_changed_on_disk_is_not_served(cast: Cast, _export_dir: Path) -> 
     file = _export_dir / export_id(path) / "Patient.ndjson.sealed"
     file.write_bytes(b"not sealed at all")
     outcome(call(manifest["output"][0]["url"].removeprefix("http://testserver"), token), 404)
+
+
+def test_an_export_whose_person_may_no_longer_export_is_not_written(
+    cast: Cast, _export_dir: Path
+) -> None:
+    from alliance.api.models import BulkExport
+
+    token = token_for(cast.alice, "user/*.rs")
+    path = status_path(kickoff(token))
+    type(cast.alice).objects.filter(pk=cast.alice.pk).update(is_active=False)
+    assert not run(path)
+    export = BulkExport.objects.get(pk=export_id(path))
+    assert (export.status, export.error) == ("failed", "refused")
+    assert not (_export_dir / export_id(path)).exists()

@@ -24,6 +24,7 @@ import logging
 import re
 import shutil
 from collections.abc import Callable, Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -63,12 +64,12 @@ FAILURES = {
 }
 
 
+@dataclass(frozen=True)
 class Kickoff:
     """What a kick-off asks for: the types (in the order they are written) and _since."""
 
-    def __init__(self, types: list[str], since: datetime | None) -> None:
-        self.types = types
-        self.since = since
+    types: list[str]
+    since: datetime | None
 
 
 def _one(params: Mapping[str, Sequence[str]], name: str) -> str | None:
