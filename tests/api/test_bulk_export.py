@@ -175,6 +175,17 @@ def test_since_leaves_out_what_changed_before(cast: Cast) -> None:
     assert not any(o["id"].startswith(f"response-{old.pk}-") for o in files["Observation"])
 
 
+def test_since_keeps_every_patient(cast: Cast) -> None:
+    answered(cast, cast.dana_episode, when="2026-01-10T09:00:00+00:00")
+    token = token_for(cast.alice, "user/*.rs")
+    _path, manifest = done_export(
+        token, _type="Patient,QuestionnaireResponse", _since="2099-01-01T00:00:00+00:00"
+    )
+    files = everything(manifest, token)
+    assert {p["id"] for p in files["Patient"]} == {str(cast.dana.pk), str(cast.eve.pk)}
+    assert files["QuestionnaireResponse"] == []
+
+
 def test_a_therapists_export_never_holds_another_therapists_client(cast: Cast) -> None:
     from alliance.care.services import episode_open
     from tests.conftest import make_user
