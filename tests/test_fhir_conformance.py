@@ -6,7 +6,8 @@ The outputs checked: demo client1's record export (whole, and without what they 
 private), one response's download (``response_fhir_bundle``), ``alliance score
 --format fhir`` and everything the FHIR API serves client1's own token (every type,
 gathered in one Bundle, with the answer to client1's POST of a risk answer in place of
-that response's read: the crisis help contained). The schema and Medplum's
+that response's read: the crisis help contained) and a ``Patient/$export`` of the demo
+practice (every NDJSON line, gathered likewise). The schema and Medplum's
 validator come from npm, locked in tests/fhir_validate (``make node-deps``, which ``make
 test`` runs). Without them the tests fail under CI; elsewhere they skip only when Node.js
 itself is missing.
@@ -67,10 +68,61 @@ def outputs(
         files["score"].write_text(out.getvalue(), encoding="utf-8")
         posted = posted_answers(client1)
         files["api"].write_text(json.dumps(api_outputs(client1, posted)), encoding="utf-8")
+        files["bulk"].write_text(json.dumps(bulk_outputs(folder)), encoding="utf-8")
     return files
 
 
-OUTPUTS = ("record", "shared", "response", "score", "api")
+OUTPUTS = ("record", "shared", "response", "score", "api", "bulk")
+THERAPISTS = ("therapist1@demo.test", "therapist2@demo.test", "therapist3@demo.test")
+
+
+def bulk_outputs(folder: Path) -> dict[str, Any]:
+    """``Patient/$export`` by each of the demo practice's therapists (together: the whole
+    practice), every line of every NDJSON file, each checked by fhir.resources (R4B), as
+    one Bundle with the server's RESTful fullUrls (a resource two exports hold, once)."""
+    from django.test import override_settings
+    from fhir.resources.R4B import get_fhir_model_class
+
+    from alliance.accounts.models import User
+    from alliance.api.bulk import Kickoff, bulk_export_run, bulk_export_start, export_file_lines
+    from alliance.api.callers import ApiCaller
+    from alliance.api.resources import EXPORTS
+    from alliance.lib.smart_scopes import parse_scopes
+
+    resources: dict[tuple[str, str], dict[str, Any]] = {}
+    with override_settings(BULK_EXPORT_DIR=folder / "bulk"):
+        for email in THERAPISTS:
+            caller = ApiCaller(
+                owner=User.objects.get(email=email),
+                scopes=parse_scopes("user/*.rs"),
+                audit_target="test",
+                audit_target_id=0,
+                rate_key="test",
+            )
+            export = bulk_export_start(
+                caller=caller,
+                kickoff=Kickoff(list(EXPORTS), None),
+                request_url="https://alliance.test/fhir/R4/Patient/$export",
+            )
+            assert bulk_export_run(str(export.pk))
+            export.refresh_from_db()
+            for file in list(export.files.all()):
+                text = b"".join(export_file_lines(export, file.resource_type)).decode("utf-8")
+                lines = text.splitlines()
+                assert len(lines) == file.count
+                for line in lines:
+                    resource = json.loads(line)
+                    get_fhir_model_class(resource["resourceType"]).model_validate(resource)
+                    resources[(resource["resourceType"], resource["id"])] = resource
+    base = "https://alliance.test/fhir/R4"
+    return {
+        "resourceType": "Bundle",
+        "type": "collection",
+        "entry": [
+            {"fullUrl": f"{base}/{kind}/{rid}", "resource": r}
+            for (kind, rid), r in resources.items()
+        ],
+    }
 
 
 def posted_answers(client: Any) -> dict[str, Any]:
@@ -197,6 +249,19 @@ def test_the_api_output_holds_the_posted_answer_with_its_crisis_help(
         output["valueReference"]["reference"] for task in tasks for output in task.get("output", [])
     }
     assert f"QuestionnaireResponse/{posted[0]['id']}" in answered
+
+
+def test_the_bulk_export_of_the_demo_practice_holds_every_type_and_client(
+    outputs: dict[str, Path],
+) -> None:
+    from alliance.accounts.models import Role, User
+    from alliance.api.resources import EXPORTS
+
+    entries = [entry["resource"] for entry in read(outputs["bulk"])["entry"]]
+    assert {r["resourceType"] for r in entries} == set(EXPORTS)
+    patients = {r["id"] for r in entries if r["resourceType"] == "Patient"}
+    clients = User.objects.filter(role=Role.CLIENT, episodes_as_client__isnull=False)
+    assert patients == {str(pk) for pk in clients.values_list("pk", flat=True)}
 
 
 def test_the_reference_check_finds_what_r4_leaves_unresolved() -> None:

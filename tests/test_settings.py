@@ -100,6 +100,8 @@ def run_alliance(env: dict[str, str], *args: str) -> subprocess.CompletedProcess
         ),
         ({"ALLIANCE_DEBUG": "ture"}, "is not a boolean"),
         ({"ALLIANCE_ALLOWED_HOSTS": ""}, "ALLIANCE_ALLOWED_HOSTS must name"),
+        ({"ALLIANCE_BULK_EXPORT_HOURS": "1.5"}, "ALLIANCE_BULK_EXPORT_HOURS='1.5' is not a whole"),
+        ({"ALLIANCE_BULK_EXPORT_HOURS": "0"}, "ALLIANCE_BULK_EXPORT_HOURS must be at least 1"),
     ],
 )
 def test_production_refuses_to_start_unsafely(change: dict[str, str], message: str) -> None:

@@ -75,9 +75,16 @@ try:
     # Webhooks may go to the practice's own private networks (10.0.0.0/8, 192.168.0.0/16…)
     # only when it says so: otherwise a webhook is a way into them (``lib/outbound.py``).
     WEBHOOK_PRIVATE_NETWORKS = env_bool("ALLIANCE_WEBHOOK_PRIVATE_NETWORKS", default=False)
+    # FHIR Bulk Data exports ($export): where the worker writes their sealed NDJSON files
+    # (the web servers read them there, so both must see it), and how many hours a finished
+    # export is kept before the worker's round removes it, fetched or not.
+    BULK_EXPORT_DIR = Path(env_str("ALLIANCE_BULK_EXPORT_DIR").strip() or VAR_DIR / "bulk-exports")
+    BULK_EXPORT_HOURS = env_int("ALLIANCE_BULK_EXPORT_HOURS", 24)
 except ConfigError as error:
     raise ImproperlyConfigured(str(error)) from None
 
+if BULK_EXPORT_HOURS < 1:
+    raise ImproperlyConfigured("ALLIANCE_BULK_EXPORT_HOURS must be at least 1.")
 if STAFF_IDLE_MINUTES < 1 or SESSION_MAX_HOURS < 1:
     raise ImproperlyConfigured(
         "ALLIANCE_STAFF_IDLE_MINUTES and ALLIANCE_SESSION_MAX_HOURS must be at least 1."

@@ -195,6 +195,18 @@ CREATE_DOCS = (
     "always sent)."
 )
 
+# FHIR Bulk Data Access 2.0's Patient-level export (alliance.api.bulk): staff tokens only.
+EXPORT_OPERATION = {
+    "name": "export",
+    "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/patient-export",
+    "documentation": (
+        "Bulk Data Access 2.0, Patient level, for a clinician's user/ token (therapist or "
+        "supervisor): every resource the token reads, as NDJSON files. Prefer: "
+        "respond-async; _type, _since, _outputFormat (application/fhir+ndjson). Files are "
+        "removed once each has been fetched, or when the export expires."
+    ),
+}
+
 
 def _oauth_security(oauth: dict[str, str] | None) -> Resource:
     """SMART's oauth-uris extension (authorize, token, revoke) and what apps are given."""
@@ -242,6 +254,8 @@ def capability_statement(
         }
         if resource in INCLUDES:
             served["searchInclude"] = list(INCLUDES[resource])
+        if resource == "Patient":
+            served["operation"] = [EXPORT_OPERATION]
         resources.append(served)
     return {
         "resourceType": "CapabilityStatement",

@@ -12,9 +12,9 @@ Questionnaire's ``<instrument>-<version>``. References to what the server does n
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from django.db.models import Model, QuerySet
@@ -402,3 +402,78 @@ def references(value: Any) -> Iterable[str]:
             yield item["reference"]
         elif isinstance(item, str):
             yield item
+
+
+# Bulk export ($export): every resource of a type the caller reaches, streamed ------------
+
+# Rows read from the database at a time: an export never holds more than a chunk of them.
+CHUNK_SIZE = 500
+Exported = Iterator[tuple[Resource, int | None]]
+
+
+def _changed_since(resource: str, since: datetime | None) -> Search:
+    dates = () if since is None else (DateBound("gt", since, since + timedelta(microseconds=1)),)
+    return Search(resource=resource, dates=dates)
+
+
+def _rows(queryset: QuerySet[M]) -> Iterator[M]:
+    return queryset.iterator(chunk_size=CHUNK_SIZE)
+
+
+def _export_patients(caller: ApiCaller, _since: datetime | None) -> Exported:
+    # Every patient the caller reaches, whatever _since says: a Patient keeps no time of
+    # its last change, and the spec lets a server send what the other resources refer to.
+    for patient in _rows(caller_patients(caller)):
+        yield patient_resource(patient), patient.pk
+
+
+def _export_responses(part: str) -> Callable[[ApiCaller, datetime | None], Exported]:
+    def export(caller: ApiCaller, since: datetime | None) -> Exported:
+        for response in _rows(caller_responses(caller, _changed_since(part, since))):
+            resources = response_resources(response)
+            for found in resources[:1] if part == "QuestionnaireResponse" else resources[1:]:
+                yield found, response.client_id
+
+    return export
+
+
+def _export_rows(
+    name: str,
+    reach: Callable[[ApiCaller, Search | None], QuerySet[Any]],
+    mapping: Callable[[ApiCaller, Any], Resource],
+    client_of: Callable[[Any], int],
+) -> Callable[[ApiCaller, datetime | None], Exported]:
+    def export(caller: ApiCaller, since: datetime | None) -> Exported:
+        for row in _rows(reach(caller, _changed_since(name, since))):
+            yield mapping(caller, row), client_of(row)
+
+    return export
+
+
+def _export_questionnaires(_caller: ApiCaller, since: datetime | None) -> Exported:
+    query = _changed_since("Questionnaire", since)
+    for found in map(_questionnaire, _shipped()):
+        if _matches_questionnaire(found, query):
+            yield found, None
+
+
+# What ``$export`` writes, type by type, in this order: each resource and whose data it is.
+EXPORTS: dict[str, Callable[[ApiCaller, datetime | None], Exported]] = {
+    "Patient": _export_patients,
+    "EpisodeOfCare": _export_rows(
+        "EpisodeOfCare",
+        caller_episode_resources,
+        lambda _caller, episode: _episode(episode),
+        lambda episode: episode.client_id,
+    ),
+    "CarePlan": _export_rows("CarePlan", caller_plans, _plan, lambda e: e.client_id),
+    "Goal": _export_rows(
+        "Goal", caller_goals, lambda _caller, goal: _goal(goal), lambda g: g.episode.client_id
+    ),
+    "QuestionnaireResponse": _export_responses("QuestionnaireResponse"),
+    "Observation": _export_responses("Observation"),
+    "DetectedIssue": _export_rows(
+        "DetectedIssue", caller_alerts, lambda _caller, alert: _alert(alert), lambda a: a.client_id
+    ),
+    "Questionnaire": _export_questionnaires,
+}

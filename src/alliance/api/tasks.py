@@ -5,6 +5,8 @@ from __future__ import annotations
 from django_tasks import task
 from oauth2_provider.models import AccessToken, Grant, RefreshToken, clear_expired
 
+from alliance.api import bulk
+
 
 @task()
 def clear_expired_oauth_tokens() -> int:
@@ -16,3 +18,10 @@ def clear_expired_oauth_tokens() -> int:
     clear_expired()
     after = AccessToken.objects.count() + Grant.objects.count() + RefreshToken.objects.count()
     return before - after
+
+
+@task()
+def bulk_exports_due() -> dict[str, int]:
+    """Exports past their time removed; exports whose task was lost or worker died run
+    (``run_bulk_export``, in ``alliance.api.bulk``, runs each at its kick-off)."""
+    return bulk.bulk_exports_due()

@@ -322,6 +322,22 @@ def may_use_clinician_api(user: User, context: str) -> bool:
     return context == "user" and may_hold_api_scope(user, context) and may_see_caseload(user)
 
 
+def may_bulk_export(user: User, context: str) -> bool:
+    """FHIR Bulk Data ``Patient/$export`` is for a clinician's systems: a staff token
+    (``user/…``) of someone who sees a caseload, and it holds exactly what that token
+    reads (``api_episodes``). A client's token is refused: their whole record is one
+    search away (and a copy is on their records page). The practice admin's is refused
+    too, and there is no system-level ``/$export``: the admin reads no clinical content,
+    so no role may take the whole practice's data in one go."""
+    return context == "user" and may_hold_api_scope(user, context) and may_see_caseload(user)
+
+
+def require_bulk_export(user: User, context: str) -> None:
+    """A token that may not export is told so (403): the route is no secret."""
+    if not may_bulk_export(user, context):
+        raise PermissionDenied
+
+
 def access_client_episode_to_treat(user: User, client_id: int) -> Episode:
     """The client's open episode this person treats, to ask for a questionnaire without
     naming the episode: 404 when they do not reach the client, 403 when they reach but do

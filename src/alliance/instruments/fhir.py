@@ -93,7 +93,9 @@ def to_questionnaire_response(
         qr["subject"] = {"reference": subject}
     if authored:
         qr["authored"] = authored
-    items = _response_items(thaw(inst.questionnaire).get("item"), inst, result)
+    # Read straight from the frozen definition (only strings are copied out): thawing the
+    # whole Questionnaire for every response was most of a bulk export's time.
+    items = _response_items(inst.questionnaire.get("item"), inst, result)
     if items:
         qr["item"] = items
     return qr

@@ -15,7 +15,9 @@ from typing import Any
 
 from allauth.core.internal import ratelimit
 from django.contrib.auth.decorators import login_not_required
+from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
+from django.http.response import HttpResponseBase
 from django.views.decorators.csrf import csrf_exempt
 
 from alliance.api.callers import ApiCaller, token_caller
@@ -47,37 +49,46 @@ def fhir_base(request: HttpRequest) -> str:
     return request.build_absolute_uri("/fhir/R4").removesuffix("/")
 
 
-def fhir_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def fhir_endpoint(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """GET only, no session, no CSRF; known errors as OperationOutcome."""
-    return _endpoint(view, ("GET", "HEAD"))
+    return fhir_endpoint_for("GET", "HEAD")(view)
 
 
-def fhir_write_endpoint(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def fhir_write_endpoint(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """As ``fhir_endpoint``, taking POST too (a client's answers)."""
-    return _endpoint(view, ("GET", "HEAD", "POST"))
+    return fhir_endpoint_for("GET", "HEAD", "POST")(view)
 
 
-def _endpoint(
-    view: Callable[..., HttpResponse], methods: tuple[str, ...]
-) -> Callable[..., HttpResponse]:
-    @login_not_required
-    @csrf_exempt
-    @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if request.method not in methods:
-            return _outcome(405, "not-supported", f"This takes {', '.join(methods)} only.")
-        try:
-            return view(request, *args, **kwargs)
-        except WriteRefused as refused:
-            return _outcome(refused.status, refused.code, refused.diagnostics)
-        except Http404:
-            return _outcome(404, "not-found", "No such resource here.")
-        except BadSearch as error:
-            return _outcome(400, "invalid", str(error))
-        except ScopeDenied as denied:
-            return _outcome(403, "forbidden", f"The token's scopes do not cover {denied}.")
+def fhir_endpoint_for(
+    *methods: str,
+) -> Callable[[Callable[..., HttpResponseBase]], Callable[..., HttpResponseBase]]:
+    """Only these methods (a bulk export's status URL also takes DELETE), no session, no
+    CSRF (only the bearer header authenticates); known errors as OperationOutcome."""
 
-    return wrapped
+    def decorate(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
+        @login_not_required
+        @csrf_exempt
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
+            if request.method not in methods:
+                allowed = " or ".join(method for method in methods if method != "HEAD")
+                return _outcome(405, "not-supported", f"This URL takes {allowed} only.")
+            try:
+                return view(request, *args, **kwargs)
+            except WriteRefused as refused:
+                return _outcome(refused.status, refused.code, refused.diagnostics)
+            except Http404:
+                return _outcome(404, "not-found", "No such resource here.")
+            except BadSearch as error:
+                return _outcome(400, "invalid", str(error))
+            except ScopeDenied as denied:
+                return _outcome(403, "forbidden", f"The token's scopes do not cover {denied}.")
+            except PermissionDenied:
+                return _outcome(403, "forbidden", "This token may not do this.")
+
+        return wrapped
+
+    return decorate
 
 
 def _bearer_caller(raw: str) -> ApiCaller | None:
@@ -89,12 +100,12 @@ def _bearer_caller(raw: str) -> ApiCaller | None:
     return oauth_caller(raw) if raw else None
 
 
-def token_required(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+def token_required(view: Callable[..., HttpResponseBase]) -> Callable[..., HttpResponseBase]:
     """The bearer token's owner acts; a missing, unknown, expired or revoked token is 401,
     too many calls with one token 429."""
 
     @wraps(view)
-    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         scheme, _, raw = request.headers.get("Authorization", "").partition(" ")
         caller = _bearer_caller(raw.strip()) if scheme.lower() == "bearer" else None
         if caller is None:

@@ -31,6 +31,21 @@ ROWS: Rows = {
         lambda c, r: {"resource": "Patient", "resource_id": str(c.dana.pk)},
         {"GET": everyone(401), "POST": everyone(405)},
     ),
+    # Bulk Data ($export): a token's reach (therapist and supervisor export theirs, a
+    # client's or the admin's token is 403, another person's export 404) is in
+    # tests/api/test_bulk_export.py.
+    "fhir_export": (None, {"GET": everyone(401), "POST": everyone(405)}),
+    "fhir_export_status": (
+        lambda c, r: {"export_id": "00000000-0000-0000-0000-000000000000"},
+        {"GET": everyone(401), "POST": everyone(405)},
+    ),
+    "fhir_export_file": (
+        lambda c, r: {
+            "export_id": "00000000-0000-0000-0000-000000000000",
+            "resource_type": "Patient",
+        },
+        {"GET": everyone(401), "POST": everyone(405)},
+    ),
     "api_tokens": (None, {"GET": signed_in(200), "POST": signed_in(405)}),
     # Dana's own token: only she may revoke it; for everyone else it does not exist.
     "api_token_revoke": (

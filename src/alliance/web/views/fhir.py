@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.core.exceptions import RequestDataTooBig
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.urls import reverse
 
-from alliance.api import fhir
+from alliance.api import bulk, fhir
 from alliance.api.fhir_answers import (
     SafetyPlanLink,
     WriteRefused,
@@ -16,10 +17,12 @@ from alliance.api.fhir_answers import (
     parse_body,
     with_crisis,
 )
+from alliance.api.models import BulkExportStatus
 from alliance.api.resources import response_resources
-from alliance.api.search import SEARCH_PARAMS, parse_search
+from alliance.api.search import SEARCH_PARAMS, BadSearch, parse_search
 from alliance.api.services import api_read_record
 from alliance.audit.context import audit_context
+from alliance.care import access
 from alliance.checkins.services import response_submit_fhir
 from alliance.safety.crisis import resources_for_person
 from alliance.safety.selectors import safety_current_version
@@ -27,6 +30,7 @@ from alliance.web.fhir import (
     TokenRequest,
     fhir_base,
     fhir_endpoint,
+    fhir_endpoint_for,
     fhir_json,
     fhir_write_endpoint,
     token_required,
@@ -35,6 +39,9 @@ from alliance.web.views.oauth import oauth_uris
 
 # The day this statement of what the server does last changed.
 CAPABILITY_DATE = "2026-12-04"
+NDJSON = "application/fhir+ndjson"
+# How long a client polling an export's status is asked to wait between polls.
+EXPORT_RETRY_SECONDS = 5
 
 
 def _supported(resource: str) -> None:
@@ -148,3 +155,56 @@ def _create(request: TokenRequest, resource: str) -> HttpResponse:
         answer = fhir_json(body, status=201 if submitted.created else 200)
     answer["Location"] = f"{fhir_base(request)}/QuestionnaireResponse/{stored['id']}"
     return answer
+
+
+# Bulk Data ($export) ------------------------------------------------------------------
+
+
+def _status_url(request: HttpRequest, export_id: object) -> str:
+    return request.build_absolute_uri(reverse("fhir_export_status", args=[str(export_id)]))
+
+
+@fhir_endpoint
+@token_required
+def export_kickoff(request: TokenRequest) -> HttpResponse:
+    """``Patient/$export``: 202 with the status URL in Content-Location."""
+    access.require_bulk_export(request.api_caller.owner, request.api_caller.scopes[0].context)
+    if "respond-async" not in request.headers.get("Prefer", ""):
+        raise BadSearch("$export runs in the background: send Prefer: respond-async")
+    kickoff = bulk.parse_kickoff(request.api_caller, dict(request.GET.lists()))
+    export = bulk.bulk_export_start(
+        caller=request.api_caller, kickoff=kickoff, request_url=request.build_absolute_uri()
+    )
+    accepted = HttpResponse(status=202)
+    accepted["Content-Location"] = _status_url(request, export.pk)
+    return accepted
+
+
+@fhir_endpoint_for("GET", "HEAD", "DELETE")
+@token_required
+def export_status(request: TokenRequest, export_id: str) -> HttpResponse:
+    """202 with X-Progress while it runs, 200 with the manifest when done; DELETE: 202."""
+    export = bulk.caller_export(request.api_caller, export_id)
+    if request.method == "DELETE":
+        bulk.bulk_export_delete(caller=request.api_caller, export=export)
+        return HttpResponse(status=202)
+    if export.status in (BulkExportStatus.QUEUED, BulkExportStatus.RUNNING):
+        waiting = HttpResponse(status=202)
+        waiting["X-Progress"] = bulk.progress(export)
+        waiting["Retry-After"] = str(EXPORT_RETRY_SECONDS)
+        return waiting
+
+    def file_url(kind: str) -> str:
+        path = reverse("fhir_export_file", args=[str(export.pk), kind])
+        return request.build_absolute_uri(path)
+
+    return JsonResponse(bulk.manifest(export, file_url))
+
+
+@fhir_endpoint
+@token_required
+def export_file(request: TokenRequest, export_id: str, resource_type: str) -> HttpResponseBase:
+    """One NDJSON file, decrypted as it is streamed."""
+    export = bulk.caller_export(request.api_caller, export_id)
+    lines = bulk.export_file_lines(export, resource_type)
+    return StreamingHttpResponse(lines, content_type=NDJSON)

@@ -20,7 +20,7 @@ from django.utils.crypto import get_random_string
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, task_backends
 from django_tasks.signals import task_finished
 
-from alliance.api.tasks import clear_expired_oauth_tokens
+from alliance.api.tasks import bulk_exports_due, clear_expired_oauth_tokens
 from alliance.audit.services import audit_checkpoint_if_due
 from alliance.notifications.tasks import (
     check_alerts,
@@ -45,7 +45,8 @@ class Command(BaseCommand):
     help = (
         "Run the background worker: it sends queued e-mails (alerts) and, every --interval "
         "seconds, queues the session and check-in reminders, the disengagement check and the "
-        "alert e-mails a stopped worker left unsent, removes apps' expired tokens, and "
+        "alert e-mails a stopped worker left unsent, removes apps' expired tokens and FHIR "
+        "exports past their time (running those left behind), and "
         "appends a checkpoint of the audit chain to ALLIANCE_AUDIT_CHECKPOINT when the last "
         "is an hour old. Stops cleanly on "
         "Ctrl+C or SIGTERM. --once runs one round and exits (for cron). Any number of "
@@ -92,6 +93,7 @@ class Command(BaseCommand):
         self._report("resume_message_notices", resume_message_notices.call())
         self._report("send_due_webhooks", send_due_webhooks.call())
         self._report("clear_expired_oauth_tokens", clear_expired_oauth_tokens.call())
+        self._report("bulk_exports_due", bulk_exports_due.call())
         self._checkpoint()
 
     def _checkpoint(self) -> None:
@@ -144,6 +146,14 @@ class Command(BaseCommand):
                 self.stdout.write(
                     f"clear_expired_oauth_tokens: {result} expired app tokens removed"
                 )
+        elif name == "bulk_exports_due" and isinstance(result, dict):
+            if result.get("removed") or result.get("ran"):
+                self.stdout.write(
+                    f"bulk_exports_due: {result.get('removed', 0)} FHIR exports past their "
+                    f"time removed, {result.get('ran', 0)} left behind run"
+                )
+        elif name == "run_bulk_export":
+            self.stdout.write(f"run_bulk_export: {'written' if result else 'not run here'}")
         else:
             self.stdout.write(f"{name}: done")
 
@@ -204,6 +214,7 @@ class Command(BaseCommand):
                 resume_message_notices.enqueue()
                 send_due_webhooks.enqueue()
                 clear_expired_oauth_tokens.enqueue()
+                bulk_exports_due.enqueue()
                 self.stdout.write("queued send_due_reminders and check_alerts")
                 self._checkpoint()
                 next_round = time.monotonic() + interval
