@@ -173,24 +173,44 @@ def feedback_by_therapist() -> list[dict[str, Any]]:
 
 
 def checkin_completion(now: datetime | None = None) -> dict[str, Any]:
-    """Share of check-ins that fell due and were completed, overall and per therapist."""
+    """Share of check-ins that fell due and were completed, overall and per therapist.
+
+    A check-in counts when it was completed, or when its due time passed unanswered (and
+    it was not withdrawn). The episodes' ``CheckinTally`` rows hold both counts, kept by
+    the services; to them are added the check-ins past due that the worker's round has
+    not counted yet (``checkins_expire``), found through a partial index that holds only
+    uncounted ones. So the report reads about one row per episode, not every
+    administration of the practice.
+    """
     now = now or timezone.now()
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT u.preferred_name,
-                SUM(CASE WHEN a.completed_at IS NOT NULL THEN 1 ELSE 0 END), COUNT(*)
-            FROM measures_administration a
-            JOIN care_episode e ON e.id = a.episode_id
+            SELECT u.preferred_name, SUM(c.done), SUM(c.due)
+            FROM (
+                SELECT t.episode_id, t.completed AS done, t.completed + t.expired AS due
+                FROM measures_checkintally t
+                UNION ALL
+                SELECT a.episode_id, 0, 1
+                FROM measures_administration a
+                WHERE a.completed_at IS NULL AND a.cancelled_at IS NULL
+                    AND a.expired_at IS NULL AND a.due_at IS NOT NULL AND a.due_at < %s
+            ) c
+            JOIN care_episode e ON e.id = c.episode_id
             JOIN accounts_user u ON u.id = e.therapist_id
-            WHERE a.cancelled_at IS NULL AND (a.completed_at IS NOT NULL OR a.due_at < %s)
             GROUP BY u.id, u.preferred_name
+            HAVING SUM(c.due) > 0
             ORDER BY u.preferred_name
             """,
             [now],
         )
         rows = [
-            {"therapist": name, "completed": done, "due": due, "rate": done / due if due else None}
+            {
+                "therapist": name,
+                "completed": int(done),
+                "due": int(due),
+                "rate": int(done) / int(due) if due else None,
+            }
             for name, done, due in cursor.fetchall()
         ]
     done = sum(row["completed"] for row in rows)

@@ -20,6 +20,7 @@ from alliance.care.models import Episode, Session
 from alliance.care.services import session_schedule
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Administration, CheckinSchedule, When
+from alliance.measures.services import tally_add
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
@@ -132,7 +133,7 @@ def schedule_sync(
     live = list(
         Administration.objects.filter(episode=episode, cancelled_at__isnull=True)
         .filter(Q(session__in=upcoming) | Q(when=When.WEEKLY))
-        .only("session", "instrument_id", "when", "completed_at", "created_at")
+        .only("session", "instrument_id", "when", "completed_at", "created_at", "expired_at")
     )
     changed = 0
     have = {(a.session_id, a.instrument_id, a.when) for a in live}
@@ -196,6 +197,10 @@ def schedule_sync(
     ]
     if stale:
         changed += Administration.objects.filter(pk__in=stale).update(cancelled_at=now)
+        # A withdrawn check-in no longer counts as one that passed unanswered.
+        counted = sum(1 for a in live if a.pk in stale and a.expired_at is not None)
+        if counted:
+            tally_add(episode.pk, expired=-counted)
     return changed
 
 
