@@ -171,3 +171,17 @@ def test_pages_query_the_same_at_two_sizes(db: Any) -> None:
     large = _queries(scale_pages())
     assert all(small.values()), small
     assert large == small, (small, large)
+
+
+def test_a_row_maker_that_stops_early_is_an_error_not_a_hang() -> None:
+    import multiprocessing
+
+    from alliance.web.scale import _next
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    ended = context.Process(target=int)  # ends at once, having sent nothing
+    ended.start()
+    ended.join()
+    with pytest.raises(RuntimeError, match="stopped early"):
+        _next(queue, ended, poll=0.05)

@@ -40,6 +40,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from queue import Empty
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
@@ -841,9 +842,7 @@ def _build_in_parallel(
         producer.start()
     try:
         for k in range(len(chunks)):
-            tuples = queues[k % workers].get()
-            if tuples is None:
-                raise RuntimeError("a process making the rows stopped early (see above)")
+            tuples = _next(queues[k % workers], producers[k % workers])
             _copy(tuples)
             reset_queries()
             done(tuples.clients, tuples.responses, tuples.alerts)
@@ -852,6 +851,24 @@ def _build_in_parallel(
             producer.join(timeout=5)
             if producer.is_alive():
                 producer.terminate()
+
+
+def _next(queue: Any, producer: Any, poll: float = 5.0) -> _Tuples:
+    """The producer's next batch; an error if it stopped early (an exception, printed on
+    stderr by multiprocessing, or killed), rather than waiting for ever."""
+    while True:
+        try:
+            tuples = queue.get(timeout=poll)
+        except Empty:
+            if producer.is_alive():
+                continue
+            try:  # what it put just before it ended may still be on its way
+                tuples = queue.get(timeout=poll)
+            except Empty:
+                tuples = None
+        if tuples is None:
+            raise RuntimeError("a process making the rows stopped early (see above)")
+        return tuples
 
 
 def _logins(clients: int) -> list[tuple[str, str, str]]:
