@@ -72,7 +72,7 @@ def test_checkin_tallies_equal_the_administrations(scale: Any) -> None:
     assert report["due"] == live.filter(Q(completed_at__isnull=False) | Q(due_at__lt=now)).count()
     # The disengaged clients' unanswered check-ins were counted as the worker's round would.
     assert report["due"] > report["completed"]
-    assert checkins_expire(now) == 0
+    assert checkins_expire(now=now) == 0
 
 
 def _first_and_latest() -> dict[tuple[int, str], list[float]]:

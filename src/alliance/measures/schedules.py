@@ -133,7 +133,7 @@ def schedule_sync(
     live = list(
         Administration.objects.filter(episode=episode, cancelled_at__isnull=True)
         .filter(Q(session__in=upcoming) | Q(when=When.WEEKLY))
-        .only("session", "instrument_id", "when", "completed_at", "created_at", "expired_at")
+        .only("session", "instrument_id", "when", "completed_at", "created_at")
     )
     changed = 0
     have = {(a.session_id, a.instrument_id, a.when) for a in live}
@@ -196,11 +196,18 @@ def schedule_sync(
         and a.instrument_id not in wanted_by_when[a.when]
     ]
     if stale:
+        # A withdrawn check-in no longer counts as one that passed unanswered. Read under
+        # the rows' locks: ``checkins_expire`` may have counted one since ``live`` was read
+        # (it skips rows locked here, and this waits for rows it holds).
+        counted = sum(
+            expired_at is not None
+            for expired_at in Administration.objects.select_for_update()
+            .filter(pk__in=stale)
+            .values_list("expired_at", flat=True)
+        )
         changed += Administration.objects.filter(pk__in=stale).update(cancelled_at=now)
-        # A withdrawn check-in no longer counts as one that passed unanswered.
-        counted = sum(1 for a in live if a.pk in stale and a.expired_at is not None)
         if counted:
-            tally_add(episode.pk, expired=-counted)
+            tally_add(episode_id=episode.pk, expired=-counted)
     return changed
 
 

@@ -180,7 +180,7 @@ def response_store(
     administration.save(update_fields=["completed_at"])
     # A late answer to a check-in already counted as passed unanswered moves it over.
     tally_add(
-        administration.episode_id,
+        episode_id=administration.episode_id,
         completed=1,
         expired=-1 if administration.expired_at is not None else 0,
     )
@@ -206,7 +206,7 @@ def rescore(response: Response) -> engine.ScoreResult:
 # --- Check-in tallies: what the practice report's completion rate sums (issue 16) ---
 
 
-def tally_add(episode_id: int, *, completed: int = 0, expired: int = 0) -> None:
+def tally_add(*, episode_id: int, completed: int = 0, expired: int = 0) -> None:
     """Add to an episode's ``CheckinTally``, in the caller's transaction: one UPDATE on
     the row (the database adds, so concurrent writers cannot lose a count), or the row's
     first INSERT; if another transaction inserted it meanwhile, the UPDATE runs on that."""
@@ -232,7 +232,7 @@ def tally_add(episode_id: int, *, completed: int = 0, expired: int = 0) -> None:
         update()
 
 
-def checkins_expire(now: datetime | None = None) -> int:
+def checkins_expire(*, now: datetime | None = None) -> int:
     """Count the check-ins that passed their due time unanswered since the last call into
     their episodes' tallies (``Administration.expired_at``); returns how many. The worker's
     periodic round calls it; until it has, the report counts them from the administrations
@@ -261,7 +261,7 @@ def checkins_expire(now: datetime | None = None) -> int:
         for _pk, episode_id in rows:
             per_episode[episode_id] = per_episode.get(episode_id, 0) + 1
         for episode_id, count in sorted(per_episode.items()):
-            tally_add(episode_id, expired=count)
+            tally_add(episode_id=episode_id, expired=count)
     return len(rows)
 
 
