@@ -65,8 +65,8 @@ def _database() -> str:
     return f"PostgreSQL {version // 10000}.{version % 10000} (DATABASE_URL)"
 
 
-def _measure(requests: int) -> dict[str, tuple[int, float, float]]:
-    """Per page: (queries, p50 ms, p95 ms)."""
+def _measure(requests: int) -> dict[str, tuple[int, float, float, float]]:
+    """Per page: (queries, p50 ms, p95 ms, SQL ms of the counted visit)."""
     from django.db import connection, reset_queries
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
@@ -87,12 +87,17 @@ def _measure(requests: int) -> dict[str, tuple[int, float, float]]:
             page = browser.get(url)
             times.append((time.perf_counter() - started) * 1000)
             assert page.status_code == 200, name
+        sql_ms = sum(float(q["time"]) for q in queries.captured_queries) * 1000
         figures[name] = (
             len(queries.captured_queries),
             percentile(times, 50),
             percentile(times, 95),
+            sql_ms,
         )
-        progress(f"  {name}: {figures[name][0]} queries, p95 {figures[name][2]:.1f} ms")
+        progress(
+            f"  {name}: {figures[name][0]} queries ({sql_ms:.1f} ms of SQL), "
+            f"p95 {figures[name][2]:.1f} ms"
+        )
     return figures
 
 
@@ -102,12 +107,34 @@ def _build(clients: int) -> float:
     from alliance.web.scale import build_scale_practice
 
     started = time.perf_counter()
+    cpu_before = _database_cpu()
     result = build_scale_practice(clients, progress=progress)
+    if cpu_before is not None:
+        # COPY's work happens in the server: /usr/bin/time on this process does not see it.
+        progress(f"database backend CPU during the build: {_database_cpu() - cpu_before:.0f} s")
     if connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")  # fresh statistics, as autovacuum would soon give
     progress(result.summary())
     return time.perf_counter() - started
+
+
+def _database_cpu() -> float | None:
+    """CPU seconds (user + system) of this connection's PostgreSQL backend, when the
+    server runs on this machine; None elsewhere."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _counts() -> dict[str, int]:
@@ -151,14 +178,17 @@ def main() -> None:
     progress(f"measuring at {args.clients:,} clients")
     large = _measure(args.requests)
     worst = 0.0
-    print(f"{'page':34} {'queries':>15} {'p50 ms':>17} {'p95 ms':>17} {'p95 ratio':>9}")
-    for name, (queries, p50, p95) in small.items():
-        big_queries, big_p50, big_p95 = large[name]
+    print(
+        f"{'page':34} {'queries':>15} {'SQL ms':>17} {'p50 ms':>17} {'p95 ms':>17} {'p95 ratio':>9}"
+    )
+    for name, (queries, p50, p95, sql) in small.items():
+        big_queries, big_p50, big_p95, big_sql = large[name]
         ratio = big_p95 / p95
         worst = max(worst, ratio)
         same = "" if big_queries == queries else "  <- query count grows"
         print(
-            f"{name:34} {queries:>6} → {big_queries:<6} {p50:>7.1f} → {big_p50:<7.1f} "
+            f"{name:34} {queries:>6} → {big_queries:<6} {sql:>7.1f} → {big_sql:<7.1f} "
+            f"{p50:>7.1f} → {big_p50:<7.1f} "
             f"{p95:>7.1f} → {big_p95:<7.1f} {ratio:>8.2f}x{same}"
         )
     print(f"growth: {worst:.2f}")

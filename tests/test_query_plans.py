@@ -29,7 +29,12 @@ pytestmark = pytest.mark.skipif(
 )
 
 # The tables that grow with every check-in, alert and page view.
-BIG_TABLES = ("measures_response", "alerts_alert", "audit_auditevent")
+BIG_TABLES = (
+    "measures_response",
+    "measures_administration",
+    "alerts_alert",
+    "audit_auditevent",
+)
 SEQ_SCAN = re.compile(r"Seq Scan on (\w+)")
 
 

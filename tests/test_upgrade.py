@@ -221,3 +221,23 @@ def test_alliance_export_record_reads_the_upgraded_database(upgraded: dict[str, 
     expected = expected_exports()["client39"]
     assert without_encounter_status(export) == without_encounter_status(expected)
     assert "Robin Ashby" in export["record.html"]
+
+
+def test_the_upgrade_fills_the_checkin_tallies_from_the_administrations(
+    upgraded: dict[str, Any],
+) -> None:
+    # measures 0005: each episode's completed check-ins, counted from the released rows;
+    # none counted as passed unanswered yet (the report reads those from the rows).
+    database = upgraded["work"] / "practice.sqlite3"
+    completed = query(
+        database,
+        "SELECT episode_id, COUNT(*), 0 FROM measures_administration "
+        "WHERE completed_at IS NOT NULL AND cancelled_at IS NULL "
+        "GROUP BY episode_id ORDER BY episode_id",
+    )
+    tallies = query(
+        database,
+        "SELECT episode_id, completed, expired FROM measures_checkintally ORDER BY episode_id",
+    )
+    assert tallies == completed
+    assert completed  # the fixture has answered check-ins to count

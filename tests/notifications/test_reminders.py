@@ -296,7 +296,7 @@ def test_the_open_episode_check_reports_progress(cast: Any) -> None:
 
     seen: list[int] = []
     result = disengagement_check_open_episodes(progress=seen.append, every=1)
-    assert result == {"episodes": 2, "raised": 0, "checkins_changed": 0}
+    assert result == {"episodes": 2, "raised": 0, "checkins_changed": 0, "checkins_expired": 0}
     assert seen == [1, 2]
 
 

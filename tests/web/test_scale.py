@@ -9,21 +9,25 @@ from typing import Any
 
 import pytest
 from django.db import connection
+from django.db.models import Q
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from alliance import instruments as engine
 from alliance.accounts.models import User
 from alliance.alerts.models import Alert, AlertKind, AlertStatus
 from alliance.alerts.reports import (
+    checkin_completion,
     feedback_by_therapist,
     outcome_report,
     outcome_rules,
     summary_drift,
 )
 from alliance.care.models import Episode
-from alliance.measures.models import Response
+from alliance.measures.models import Administration, Response
+from alliance.measures.services import checkins_expire, tally_drift
 from alliance.web.scale import build_scale_practice, email_of, scale_pages
 
 CLIENTS = 60
@@ -57,6 +61,18 @@ def test_the_practice_has_its_people_and_history(scale: Any) -> None:
 
 def test_summaries_equal_the_responses(scale: Any) -> None:
     assert summary_drift() == []
+
+
+def test_checkin_tallies_equal_the_administrations(scale: Any) -> None:
+    assert tally_drift() == []
+    now = timezone.now()
+    live = Administration.objects.filter(cancelled_at__isnull=True)
+    report = checkin_completion(now)
+    assert report["completed"] == live.filter(completed_at__isnull=False).count() > 0
+    assert report["due"] == live.filter(Q(completed_at__isnull=False) | Q(due_at__lt=now)).count()
+    # The disengaged clients' unanswered check-ins were counted as the worker's round would.
+    assert report["due"] > report["completed"]
+    assert checkins_expire(now=now) == 0
 
 
 def _first_and_latest() -> dict[tuple[int, str], list[float]]:
@@ -155,3 +171,17 @@ def test_pages_query_the_same_at_two_sizes(db: Any) -> None:
     large = _queries(scale_pages())
     assert all(small.values()), small
     assert large == small, (small, large)
+
+
+def test_a_row_maker_that_stops_early_is_an_error_not_a_hang() -> None:
+    import multiprocessing
+
+    from alliance.web.scale import _next
+
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    ended = context.Process(target=int)  # ends at once, having sent nothing
+    ended.start()
+    ended.join()
+    with pytest.raises(RuntimeError, match="stopped early"):
+        _next(queue, ended, poll=0.05)

@@ -75,7 +75,22 @@ class Alert(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["episode", "status"])]
+        indexes = [
+            models.Index(fields=["episode", "status"]),
+            # The caseload's need flags, one probe per episode and kind: only open alerts,
+            # a small index however long the practice's history (issue 16).
+            models.Index(
+                fields=["episode", "kind"],
+                condition=models.Q(status=AlertStatus.OPEN),
+                name="alert_open_by_kind",
+            ),
+            # The alert-accuracy audit reads the not-on-track alerts of closed episodes.
+            models.Index(
+                fields=["episode"],
+                condition=models.Q(kind=AlertKind.NOT_ON_TRACK),
+                name="alert_not_on_track",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"Alert {self.pk} ({self.kind})"

@@ -187,6 +187,7 @@ def disengagement_check_open_episodes(
     then disengagement is checked. ``progress`` is called with the number checked so far
     after every ``every`` episodes."""
     from alliance.measures.schedules import schedule_sync
+    from alliance.measures.services import checkins_expire
 
     checked = raised = added = 0
     for episode in Episode.objects.filter(status=EpisodeStatus.OPEN).iterator():
@@ -196,4 +197,11 @@ def disengagement_check_open_episodes(
         checked += 1
         if progress is not None and checked % every == 0:
             progress(checked)
-    return {"episodes": checked, "raised": raised, "checkins_changed": added}
+    # Then the check-ins whose due time passed unanswered go into the report's tallies.
+    expired = checkins_expire()
+    return {
+        "episodes": checked,
+        "raised": raised,
+        "checkins_changed": added,
+        "checkins_expired": expired,
+    }

@@ -95,10 +95,35 @@ class Administration(models.Model):
     completed_at = models.DateTimeField(null=True, blank=True)
     # Withdrawn because the schedule changed; kept, never deleted.
     cancelled_at = models.DateTimeField(null=True, blank=True)
+    # When ``checkins_expire`` counted it, past its due time and unanswered, in the
+    # episode's ``CheckinTally`` (a late answer takes it back out).
+    expired_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["episode", "completed_at"])]
+        indexes = [
+            models.Index(fields=["episode", "completed_at"]),
+            # The caseload's "check-in not completed" flag: the open check-ins of an
+            # episode and their due times, without reading its answered history.
+            models.Index(
+                fields=["episode", "due_at"],
+                condition=models.Q(completed_at__isnull=True, cancelled_at__isnull=True),
+                name="administration_open_due",
+            ),
+            # The check-ins that may still pass their due time uncounted: what the practice
+            # report adds to the tallies, and what ``checkins_expire`` looks for. Small
+            # whatever the history: answered, withdrawn and counted ones leave it.
+            models.Index(
+                fields=["due_at"],
+                condition=models.Q(
+                    completed_at__isnull=True,
+                    cancelled_at__isnull=True,
+                    expired_at__isnull=True,
+                    due_at__isnull=False,
+                ),
+                name="administration_uncounted_due",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["session", "instrument_id", "when"],
@@ -130,6 +155,27 @@ class Administration(models.Model):
         if self.due_at is not None and self.due_at < now:
             return "overdue"
         return "due"
+
+
+class CheckinTally(models.Model):
+    """Per episode, how many check-ins were completed and how many passed their due time
+    unanswered, kept by the services that change them, in their own transaction
+    (``response_store``, ``schedule_sync``'s withdrawals, ``checkins_expire``).
+
+    The practice report's completion rate sums these (one row per episode) instead of
+    counting every administration of the practice (issue 16). Numbers only;
+    ``tally_rebuild`` recomputes them from the administrations and ``tally_drift`` checks.
+    """
+
+    episode = models.OneToOneField(
+        "care.Episode", on_delete=models.PROTECT, primary_key=True, related_name="+"
+    )
+    completed = models.PositiveIntegerField(default=0)
+    # Past due, not completed, not withdrawn, and counted (``Administration.expired_at``).
+    expired = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"Check-in tally of episode {self.episode_id}"
 
 
 class Response(models.Model):

@@ -20,6 +20,7 @@ from alliance.care.models import Episode, Session
 from alliance.care.services import session_schedule
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Administration, CheckinSchedule, When
+from alliance.measures.services import tally_add
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
@@ -195,7 +196,18 @@ def schedule_sync(
         and a.instrument_id not in wanted_by_when[a.when]
     ]
     if stale:
+        # A withdrawn check-in no longer counts as one that passed unanswered. Read under
+        # the rows' locks: ``checkins_expire`` may have counted one since ``live`` was read
+        # (it skips rows locked here, and this waits for rows it holds).
+        counted = sum(
+            expired_at is not None
+            for expired_at in Administration.objects.select_for_update()
+            .filter(pk__in=stale)
+            .values_list("expired_at", flat=True)
+        )
         changed += Administration.objects.filter(pk__in=stale).update(cancelled_at=now)
+        if counted:
+            tally_add(episode_id=episode.pk, expired=-counted)
     return changed
 
 

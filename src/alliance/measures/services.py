@@ -11,7 +11,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -23,7 +24,7 @@ from alliance.care import access
 from alliance.care.models import Episode, Session
 from alliance.lib.fhir_bundle import resolve_references
 from alliance.measures.instruments import get_instrument
-from alliance.measures.models import Administration, Response, When
+from alliance.measures.models import Administration, CheckinTally, Response, When
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
@@ -177,6 +178,12 @@ def response_store(
     )
     administration.completed_at = now
     administration.save(update_fields=["completed_at"])
+    # A late answer to a check-in already counted as passed unanswered moves it over.
+    tally_add(
+        episode_id=administration.episode_id,
+        completed=1,
+        expired=-1 if administration.expired_at is not None else 0,
+    )
     audit_record(
         actor=actor,
         action=Action.RESPONSE_SUBMITTED,
@@ -194,6 +201,111 @@ def rescore(response: Response) -> engine.ScoreResult:
     answers: dict[str, Any] = {k: v["value"] for k, v in response.answers.items()}
     answers.update(response.text_answers or {})
     return engine.score(instrument, answers)
+
+
+# --- Check-in tallies: what the practice report's completion rate sums (issue 16) ---
+
+
+def tally_add(*, episode_id: int, completed: int = 0, expired: int = 0) -> None:
+    """Add to an episode's ``CheckinTally``, in the caller's transaction: one UPDATE on
+    the row (the database adds, so concurrent writers cannot lose a count), or the row's
+    first INSERT; if another transaction inserted it meanwhile, the UPDATE runs on that."""
+    if not completed and not expired:
+        return
+
+    def update() -> bool:
+        return (
+            CheckinTally.objects.filter(episode_id=episode_id).update(
+                completed=F("completed") + completed, expired=F("expired") + expired
+            )
+            > 0
+        )
+
+    if update():
+        return
+    try:
+        with transaction.atomic():
+            CheckinTally.objects.create(
+                episode_id=episode_id, completed=max(completed, 0), expired=max(expired, 0)
+            )
+    except IntegrityError:
+        update()
+
+
+def checkins_expire(*, now: datetime | None = None) -> int:
+    """Count the check-ins that passed their due time unanswered since the last call into
+    their episodes' tallies (``Administration.expired_at``); returns how many. The worker's
+    periodic round calls it; until it has, the report counts them from the administrations
+    themselves (a partial index keeps that set small).
+
+    Rows another transaction holds (an answer being stored, a withdrawal) are skipped and
+    left for the next call, so this never waits on a client."""
+    now = now or timezone.now()
+    with transaction.atomic():
+        rows = list(
+            Administration.objects.select_for_update(skip_locked=True)
+            .filter(
+                completed_at__isnull=True,
+                cancelled_at__isnull=True,
+                expired_at__isnull=True,
+                due_at__isnull=False,
+                due_at__lt=now,
+            )
+            .order_by("pk")
+            .values_list("pk", "episode_id")
+        )
+        if not rows:
+            return 0
+        Administration.objects.filter(pk__in=[pk for pk, _episode in rows]).update(expired_at=now)
+        per_episode: dict[int, int] = {}
+        for _pk, episode_id in rows:
+            per_episode[episode_id] = per_episode.get(episode_id, 0) + 1
+        for episode_id, count in sorted(per_episode.items()):
+            tally_add(episode_id=episode_id, expired=count)
+    return len(rows)
+
+
+# Per episode, from its administrations: completed, and counted as passed unanswered.
+TALLY_FROM_ADMINISTRATIONS_SQL = """
+    SELECT episode_id,
+        SUM(CASE WHEN completed_at IS NOT NULL AND cancelled_at IS NULL THEN 1 ELSE 0 END)
+            AS completed,
+        SUM(CASE WHEN completed_at IS NULL AND cancelled_at IS NULL
+            AND expired_at IS NOT NULL THEN 1 ELSE 0 END) AS expired
+    FROM measures_administration
+    GROUP BY episode_id
+"""
+
+
+def tally_rebuild() -> int:
+    """Recompute every episode's tally from its administrations; returns how many rows.
+    Inside a transaction it replaces the table's content; ``tally_drift`` checks it."""
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM measures_checkintally")
+        # Built from a constant: no value of anyone's goes into this text.
+        cursor.execute(
+            "INSERT INTO measures_checkintally (episode_id, completed, expired) "  # noqa: S608
+            f"SELECT * FROM ({TALLY_FROM_ADMINISTRATIONS_SQL}) counted "
+            "WHERE counted.completed + counted.expired > 0"
+        )
+        cursor.execute("SELECT COUNT(*) FROM measures_checkintally")
+        return int(cursor.fetchone()[0])
+
+
+def tally_drift() -> list[int]:
+    """Episodes whose stored tally differs from their administrations (an absent row is
+    a tally of nothing): empty when the tallies are consistent."""
+    with connection.cursor() as cursor:
+        cursor.execute(TALLY_FROM_ADMINISTRATIONS_SQL)
+        expected = {row[0]: (row[1], row[2]) for row in cursor.fetchall() if row[1] or row[2]}
+    stored = {
+        episode_id: (completed, expired)
+        for episode_id, completed, expired in CheckinTally.objects.values_list(
+            "episode_id", "completed", "expired"
+        )
+        if completed or expired
+    }
+    return sorted(k for k in expected.keys() | stored.keys() if expected.get(k) != stored.get(k))
 
 
 def response_fhir_bundle(response: Response) -> dict[str, Any]:

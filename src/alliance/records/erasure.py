@@ -55,7 +55,7 @@ from alliance.audit.services import audit_record
 from alliance.care.access import is_client, may_handle_client_records
 from alliance.care.models import Episode, Session
 from alliance.exercises.models import Assignment, Entry
-from alliance.measures.models import Administration, CheckinSchedule, Response
+from alliance.measures.models import Administration, CheckinSchedule, CheckinTally, Response
 from alliance.messaging.models import Message, MessageNotice, ReadMarker
 from alliance.notes.models import (
     PrivateNote,
@@ -255,6 +255,7 @@ def _erase_measures(scope: _Scope) -> None:
         Response.objects.filter(Q(episode__in=scope.episode_ids) | Q(client=scope.client_id))
     )
     scope.delete(Administration.objects.filter(episode__in=scope.episode_ids))
+    scope.delete(CheckinTally.objects.filter(episode__in=scope.episode_ids))
     scope.delete(CheckinSchedule.objects.filter(episode__in=scope.episode_ids))
 
 

@@ -9,17 +9,21 @@ and the alert-accuracy audit) with weekly sessions, a PHQ-9 and a GAD-7 before e
 session feedback after it.
 
 Nothing goes through the per-row services and no audit event is written per row: rows are
-made in memory and inserted with ``bulk_create``, a batch of clients per transaction. What
-the services would have derived is derived here from the same rules, so that every page
-shows the truth about the stored responses:
+made in memory and inserted in bulk, a batch of clients per transaction. On PostgreSQL two
+processes make the batches' rows (as plain tuples) while this one COPYs them, so that
+Python and the database work at once; elsewhere one process inserts with
+``bulk_create``. What the services would have derived is derived here from the same rules,
+so that every page shows the truth about the stored responses:
 
 * every answer set is scored by ``alliance.instruments.score`` (cached per distinct set), and
   stored as ``response_store`` stores it (free text through the encrypted field);
 * risk, not-on-track and rupture alerts follow ``alliance.alerts.rules`` (the same pure
   rules, the same one-open-alert-per-kind rule), and are answered ten days later as the demo
   therapists answer theirs; disengaged clients get the alert ``disengagement_check`` raises;
-* each episode's ``ScoreSummary`` rows (what the practice report reads) are computed from
-  the batch's responses; ``summary_drift`` finds nothing to correct.
+* each episode's ``ScoreSummary`` rows and ``CheckinTally`` (what the practice report
+  reads) are computed from the batch's responses and check-ins, the disengaged clients'
+  unanswered check-ins counted as the worker's round counts them; ``summary_drift`` and
+  ``tally_drift`` find nothing to correct.
 
 Each client's data comes from its own random stream, so growing the practice from 100 to
 10,000 clients adds clients 101… and leaves the first hundred as they were.
@@ -27,13 +31,16 @@ Each client's data comes from its own random stream, so growing the practice fro
 
 from __future__ import annotations
 
+import json
 import math
+import multiprocessing
 import random
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
+from queue import Empty
 from typing import Any
 
 from django.contrib.auth.hashers import make_password
@@ -51,7 +58,13 @@ from alliance.care.models import Episode, EpisodeStatus, Session
 from alliance.instruments.alert_rules import rupture_cutoff, rupture_status
 from alliance.instruments.trajectories.rules import track_status
 from alliance.measures.instruments import get_instrument
-from alliance.measures.models import Administration, CheckinSchedule, Response, When
+from alliance.measures.models import (
+    Administration,
+    CheckinSchedule,
+    CheckinTally,
+    Response,
+    When,
+)
 from alliance.measures.schedules import AFTER_DUE, BEFORE_OPENS
 from alliance.measures.services import stored_answers
 from alliance.web.demo import (
@@ -69,7 +82,12 @@ from alliance.web.demo import (
 DOMAIN = "scale.test"
 CLIENTS_PER_THERAPIST = 50
 CLIENTS_PER_SUPERVISOR = 2000
-BATCH_CLIENTS = 200  # clients per transaction
+BATCH_CLIENTS = 200  # clients per transaction (SQLite)
+# PostgreSQL: smaller batches, so that the processes making rows and the one COPYing
+# them overlap from the start; two such processes (with the database, the third and
+# fourth busy process on two cores: the COPY side waits on the database much of the time).
+COPY_BATCH_CLIENTS = 50
+PRODUCERS = 2
 ROWS_PER_INSERT = 1000  # rows per INSERT statement
 LONGEST_WEEKS = 104  # two years
 
@@ -433,6 +451,8 @@ def _client(
                         when=When.BEFORE_SESSION,
                         created_at=before,
                         due_at=starts_at,
+                        # Counted by the worker's round since (``checkins_expire``).
+                        expired_at=starts_at + timedelta(hours=1),
                     )
                 )
             continue
@@ -520,39 +540,30 @@ def _summaries(responses: Iterable[Response]) -> list[ScoreSummary]:
     return list(summaries.values())
 
 
+def _tallies(administrations: Iterable[Administration]) -> list[CheckinTally]:
+    """Per episode, what ``response_store`` and ``checkins_expire`` would have counted."""
+    tallies: dict[int, CheckinTally] = {}
+    for administration in administrations:
+        if administration.cancelled_at is not None:
+            continue
+        completed = administration.completed_at is not None
+        expired = not completed and administration.expired_at is not None
+        if completed or expired:
+            tally = tallies.setdefault(
+                administration.episode_id, CheckinTally(episode_id=administration.episode_id)
+            )
+            tally.completed += completed
+            tally.expired += expired
+    return list(tallies.values())
+
+
 def _insert(model: type[models.Model], rows: list[Any]) -> None:
-    """Insert ``rows`` (setting their ids): COPY on PostgreSQL, ``bulk_create`` elsewhere."""
-    if not rows:
-        return
-    if connection.vendor != "postgresql" or len(rows) < ROWS_PER_INSERT:
-        model.objects.bulk_create(rows, batch_size=ROWS_PER_INSERT)  # type: ignore[attr-defined]
-        return
-    meta = model._meta
-    fields = [f for f in meta.concrete_fields if not f.primary_key]
-    relations = [f for f in fields if isinstance(f, models.ForeignKey)]
-    with connection.cursor() as cursor:
-        # A block of ids from the table's own sequence, so that later rows can point here.
-        cursor.execute(
-            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-            [meta.db_table, len(rows)],
-        )
-        ids = [row[0] for row in cursor.fetchall()]
-        columns = ", ".join(connection.ops.quote_name(f.column) for f in [meta.pk, *fields])
-        table = connection.ops.quote_name(meta.db_table)
-        with cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-            for pk, row in zip(ids, rows, strict=True):
-                row.pk = pk
-                row._state.adding = False
-                for relation in relations:  # what bulk_create's related-field check does
-                    if getattr(row, relation.attname) is None and relation.is_cached(row):
-                        related = relation.get_cached_value(row)
-                        setattr(row, relation.attname, related.pk if related else None)
-                copy.write_row(
-                    [pk, *(f.get_db_prep_save(getattr(row, f.attname), connection) for f in fields)]
-                )
+    """Insert ``rows`` with ``bulk_create`` (setting their ids): the SQLite path."""
+    model.objects.bulk_create(rows, batch_size=ROWS_PER_INSERT)  # type: ignore[attr-defined]
 
 
 def _save(batch: _Batch) -> None:
+    """The batch through ``bulk_create``, in one transaction (SQLite)."""
     with transaction.atomic():
         _insert(User, batch.users)
         _insert(Episode, batch.episodes)
@@ -562,10 +573,195 @@ def _save(batch: _Batch) -> None:
         _insert(Response, batch.responses)
         _insert(Alert, batch.alerts)
         _insert(ScoreSummary, _summaries(batch.responses))
+        _insert(CheckinTally, _tallies(batch.administrations))
+
+
+# --- PostgreSQL: rows as tuples, made in a second process while the first COPYs ---
+
+# The tables in the order they are inserted (each points only at earlier ones or staff).
+COPY_ORDER: tuple[type[models.Model], ...] = (
+    User, Episode, CheckinSchedule, Session, Administration, Response, Alert, ScoreSummary,
+    CheckinTally,
+)  # fmt: skip
+# Foreign keys to a user that point at the batch's own clients; every other key to a
+# user points at staff, who exist before the build starts.
+CLIENT_KEYS = frozenset({"client", "submitted_by"})
+
+
+@dataclass(frozen=True)
+class _Table:
+    """One batch's rows of one table, as plain tuples in ``columns`` order. Keys inside the
+    batch are the row's position in its table's list (``local`` names which columns, and
+    the table they point at; an auto id is column 0); the inserting process turns them into
+    ids from the tables' sequences."""
+
+    model: type[models.Model]
+    columns: list[str]
+    local: list[tuple[int, type[models.Model]]]
+    auto_id: bool
+    rows: list[tuple[Any, ...]]
+
+
+@dataclass(frozen=True)
+class _Tuples:
+    tables: list[_Table]
+    clients: int
+    responses: int
+    alerts: int
+
+
+def _local(field: models.Field[Any, Any]) -> type[models.Model] | None:
+    """The batch table a foreign key points into, None for keys to staff (or no key)."""
+    if not isinstance(field, models.ForeignKey):
+        return None
+    target = field.related_model
+    assert isinstance(target, type)
+    if target is User and field.name not in CLIENT_KEYS:
+        return None
+    return target
+
+
+def _converter(field: models.Field[Any, Any]) -> Callable[[Any], Any] | None:
+    """How a value becomes what COPY takes (None: as it is): JSON as its text (dumped in
+    the process that makes the rows, not the one that inserts), encrypted fields through
+    their own preparation, choices as plain text. Times, numbers and ids go as they are."""
+    if isinstance(field, models.JSONField):
+        encoder = field.encoder
+        return lambda value: None if value is None else json.dumps(value, cls=encoder)
+    if type(field).__module__.startswith("alliance."):  # encrypted at rest
+        return lambda value: field.get_db_prep_save(value, connection)
+    if isinstance(field, models.CharField | models.TextField):
+        return lambda value: None if value is None else str(value)
+    return None
+
+
+def _tuples(batch: _Batch) -> _Tuples:
+    """The batch as plain rows. Rows get their position in their table as a stand-in id,
+    so that the summaries (which order responses by id within a time) see the order the
+    real ids will have."""
+    lists: dict[type[models.Model], list[Any]] = {
+        User: batch.users,
+        Episode: batch.episodes,
+        CheckinSchedule: batch.schedules,
+        Session: batch.sessions,
+        Administration: batch.administrations,
+        Response: batch.responses,
+        Alert: batch.alerts,
+    }
+    for rows in lists.values():
+        for position, row in enumerate(rows):
+            row.pk = position
+    for model, rows in lists.items():
+        relations = [f for f in model._meta.concrete_fields if isinstance(f, models.ForeignKey)]
+        for row in rows:
+            for relation in relations:  # what bulk_create's related-field check does
+                if getattr(row, relation.attname) is None and relation.is_cached(row):
+                    related = relation.get_cached_value(row)
+                    setattr(row, relation.attname, related.pk if related else None)
+    lists[ScoreSummary] = _summaries(batch.responses)
+    lists[CheckinTally] = _tallies(batch.administrations)
+    tables = []
+    for model in COPY_ORDER:
+        meta = model._meta
+        auto_id = isinstance(meta.pk, models.AutoField)
+        fields = list(meta.concrete_fields)
+        if auto_id:  # the id first
+            fields.remove(meta.pk)
+            fields.insert(0, meta.pk)
+        local = [(0, model)] if auto_id else []
+        local += [(n, target) for n, f in enumerate(fields) if (target := _local(f)) is not None]
+        attnames = [f.attname for f in fields]
+        converters = [(n, c) for n, f in enumerate(fields) if (c := _converter(f)) is not None]
+        out = []
+        for position, row in enumerate(lists[model]):
+            values = [getattr(row, attname) for attname in attnames]
+            for n, convert in converters:
+                values[n] = convert(values[n])
+            if auto_id:
+                values[0] = position
+            out.append(tuple(values))
+        tables.append(
+            _Table(
+                model=model,
+                columns=[f.column for f in fields],
+                local=local,
+                auto_id=auto_id,
+                rows=out,
+            )
+        )
+    return _Tuples(
+        tables=tables,
+        clients=len(batch.users),
+        responses=len(batch.responses),
+        alerts=len(batch.alerts),
+    )
+
+
+def _copy(tuples: _Tuples) -> None:
+    """COPY one batch in one transaction, its stand-in ids turned into real ones."""
+    ids: dict[type[models.Model], list[int]] = {}
+    with transaction.atomic(), connection.cursor() as cursor:
+        for table in tuples.tables:
+            meta = table.model._meta
+            if table.auto_id:
+                # A block of ids from the table's own sequence, in order.
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [meta.db_table, len(table.rows)],
+                )
+                ids[table.model] = sorted(row[0] for row in cursor.fetchall())
+            if not table.rows:
+                continue
+            local = [(n, ids[target]) for n, target in table.local]
+            columns = ", ".join(connection.ops.quote_name(c) for c in table.columns)
+            name = connection.ops.quote_name(meta.db_table)
+            with cursor.cursor.copy(f"COPY {name} ({columns}) FROM STDIN") as copy:
+                for values in table.rows:
+                    row = list(values)
+                    for n, block in local:
+                        if row[n] is not None:
+                            row[n] = block[row[n]]
+                    copy.write_row(row)
+
+
+def _produce(
+    chunks: list[range],
+    staff: dict[str, User],
+    password: str,
+    now: datetime,
+    models_by_instrument: dict[str, Any],
+    queue: Any,
+) -> None:
+    """A process that makes rows: each of its batches' tuples handed over in turn, then
+    None.
+
+    It never touches the database: the connection it inherited is set aside unused (kept
+    referenced, so that no finaliser closes the parent's session), and anything that
+    did need one would open its own."""
+    from django.db import connections
+
+    for alias in connections:
+        wrapper = connections[alias]
+        wrapper.inherited = wrapper.connection  # type: ignore[attr-defined]
+        wrapper.connection = None
+    rules = _Rules(models_by_instrument)
+    try:
+        for chunk in chunks:
+            batch = _Batch()
+            for number in chunk:
+                _client(number, staff, password, now, batch, rules)
+            queue.put(_tuples(batch))
+    finally:
+        queue.put(None)
 
 
 def existing_clients() -> int:
     return User.objects.filter(role=Role.CLIENT, email__endswith=f"@{DOMAIN}").count()
+
+
+def _chunks(low: int, high: int, size: int = 0) -> list[range]:
+    size = size or BATCH_CLIENTS
+    return [range(n, min(n + size, high + 1)) for n in range(low, high + 1, size)]
 
 
 def build_scale_practice(
@@ -573,31 +769,106 @@ def build_scale_practice(
     progress: Callable[[str], None] = lambda line: None,
     now: datetime | None = None,
 ) -> ScaleResult:
-    """Grow the scale practice to ``clients`` clients (the ones it has are kept)."""
+    """Grow the scale practice to ``clients`` clients (the ones it has are kept).
+
+    On PostgreSQL a second process makes the next batch's rows (the rules, the scoring,
+    the summaries) while this one COPYs the last: the database and Python work on
+    different cores. Elsewhere one process does both, through ``bulk_create``."""
     started = time.perf_counter()
     now = now or timezone.now()
     password = make_password(DEMO_PASSWORD)  # hashed once: every account shares it
     have = existing_clients()
     staff = _staff(max(clients, have), password)
-    rules = _Rules({iid: practice_model_for(iid) for iid in ("phq-9", "gad-7")})
+    models_by_instrument = {iid: practice_model_for(iid) for iid in ("phq-9", "gad-7")}
     result = ScaleResult(clients=max(clients, have))
-    for low in range(have + 1, clients + 1, BATCH_CLIENTS):
-        batch = _Batch()
-        for number in range(low, min(low + BATCH_CLIENTS, clients + 1)):
-            _client(number, staff, password, now, batch, rules)
-        _save(batch)
-        reset_queries()  # with DEBUG on, Django keeps every statement's text otherwise
-        result.clients_added += len(batch.users)
-        result.responses_added += len(batch.responses)
-        result.alerts_added += len(batch.alerts)
+    chunks = _chunks(have + 1, clients)
+
+    def done(added: int, responses: int, alerts: int) -> None:
+        result.clients_added += added
+        result.responses_added += responses
+        result.alerts_added += alerts
         progress(
-            f"clients {low - 1 + len(batch.users):,}/{clients:,} "
+            f"clients {have + result.clients_added:,}/{clients:,} "
             f"({result.responses_added:,} responses added, "
             f"{time.perf_counter() - started:.0f} s)"
         )
+
+    if connection.vendor == "postgresql" and chunks:
+        _build_in_parallel(
+            _chunks(have + 1, clients, COPY_BATCH_CLIENTS),
+            staff,
+            password,
+            now,
+            models_by_instrument,
+            done,
+        )
+    else:
+        rules = _Rules(models_by_instrument)
+        for chunk in chunks:
+            batch = _Batch()
+            for number in chunk:
+                _client(number, staff, password, now, batch, rules)
+            _save(batch)
+            reset_queries()  # with DEBUG on, Django keeps every statement's text otherwise
+            done(len(batch.users), len(batch.responses), len(batch.alerts))
     result.seconds = time.perf_counter() - started
     result.logins = _logins(result.clients)
     return result
+
+
+def _build_in_parallel(
+    chunks: list[range],
+    staff: dict[str, User],
+    password: str,
+    now: datetime,
+    models_by_instrument: dict[str, Any],
+    done: Callable[[int, int, int], None],
+) -> None:
+    """``PRODUCERS`` processes make the batches' rows (batch k by process k mod
+    ``PRODUCERS``: each client's data comes from its own random stream, so which process
+    makes it changes nothing) while this one COPYs them, in order."""
+    context = multiprocessing.get_context("fork")
+    workers = min(PRODUCERS, len(chunks))
+    queues = [context.Queue(maxsize=2) for _ in range(workers)]  # two batches wait at most
+    producers = [
+        context.Process(
+            target=_produce,
+            args=(chunks[k::workers], staff, password, now, models_by_instrument, queues[k]),
+            daemon=True,
+        )
+        for k in range(workers)
+    ]
+    for producer in producers:
+        producer.start()
+    try:
+        for k in range(len(chunks)):
+            tuples = _next(queues[k % workers], producers[k % workers])
+            _copy(tuples)
+            reset_queries()
+            done(tuples.clients, tuples.responses, tuples.alerts)
+    finally:
+        for producer in producers:
+            producer.join(timeout=5)
+            if producer.is_alive():
+                producer.terminate()
+
+
+def _next(queue: Any, producer: Any, poll: float = 5.0) -> _Tuples:
+    """The producer's next batch; an error if it stopped early (an exception, printed on
+    stderr by multiprocessing, or killed), rather than waiting for ever."""
+    while True:
+        try:
+            tuples = queue.get(timeout=poll)
+        except Empty:
+            if producer.is_alive():
+                continue
+            try:  # what it put just before it ended may still be on its way
+                tuples = queue.get(timeout=poll)
+            except Empty:
+                tuples = None
+        if tuples is None:
+            raise RuntimeError("a process making the rows stopped early (see above)")
+        return tuples
 
 
 def _logins(clients: int) -> list[tuple[str, str, str]]:
