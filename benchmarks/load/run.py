@@ -239,7 +239,13 @@ def main() -> None:
     parser.add_argument("--app-processes", type=int, default=2)
     parser.add_argument("--workers", type=int, default=1, help="alliance worker processes")
     parser.add_argument("--risk", type=float, default=0.05, help="share of PHQ-9s with risk")
-    parser.add_argument("--seed", type=int, default=20261207)
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=None,
+        help="the order clients visit in (default: new each run, so that a run on a reused "
+        "practice starts with clients whose check-ins are still open)",
+    )
     parser.add_argument(
         "--var-dir",
         type=Path,
@@ -248,6 +254,8 @@ def main() -> None:
     )
     parser.add_argument("--check", type=Path, metavar="RECORD", help="only check RECORD")
     args = parser.parse_args()
+    if args.seed is None:
+        args.seed = int(time.time())
 
     database_url = os.environ.get("DATABASE_URL", "")
     env = production_env(args.var_dir, database_url)
@@ -318,7 +326,7 @@ def main() -> None:
     )
     print(
         f"locust: {args.users} users (clients 10 : therapists 1), spawn rate "
-        f"{args.spawn_rate}/s, run time {args.run_time}; record {record}"
+        f"{args.spawn_rate}/s, run time {args.run_time}, seed {args.seed}; record {record}"
     )
     for line in lines:
         print(line)
