@@ -37,7 +37,9 @@ server that is not behind a proxy (a test server).
 
 Several app servers: ``ALLIANCE_LOAD_HOSTS`` (comma-separated base URLs) spreads each
 person's requests over all of them in turn, as a load balancer without sticky sessions would
-(sessions live in the database, so any server serves any request).
+(sessions live in the database, so any server serves any request); every request names the
+public host the proxy would forward, ``ALLIANCE_LOAD_PUBLIC_HOST`` (default 127.0.0.1, what
+the servers' ``ALLIANCE_ALLOWED_HOSTS`` allow), so that the CSRF origin check sees one site.
 """
 
 from __future__ import annotations
