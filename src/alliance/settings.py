@@ -351,6 +351,11 @@ OAUTH2_PROVIDER = {
 MFA_ADAPTER = "alliance.accounts.adapter.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
 MFA_TOTP_ISSUER = PRACTICE_NAME
+# A code from the step before or after the current one is accepted too (RFC 6238 §5.2
+# allows one step of drift): a phone's clock a little off, or a busy server that answers
+# a code after its 30 seconds, would otherwise turn a right code away. A code is still
+# accepted once only (allauth remembers it for the whole window).
+MFA_TOTP_TOLERANCE = 1
 MFA_RATE_LIMITS = {"webauthn_login": "10/m/ip"}
 # Browsers allow security keys on plain http only for localhost, and only while developing.
 MFA_WEBAUTHN_ALLOW_INSECURE_ORIGIN = DEBUG

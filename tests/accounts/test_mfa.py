@@ -226,3 +226,20 @@ def test_confirming_who_you_are_takes_the_password_not_a_code_by_e_mail(
         == 403
     )
     assert mailoutbox == []
+
+
+def test_a_code_from_the_step_before_is_accepted_one_older_is_not(cast: Cast) -> None:
+    """One step of clock drift (RFC 6238 §5.2): a code typed as it changed, or answered
+    late by a busy server, still signs in; older codes do not."""
+    import time
+
+    stale = Client()
+    stale.post(reverse("account_login"), {"login": "alice@example.test", "password": PASSWORD})
+    response = stale.post(
+        reverse("mfa_authenticate"), {"code": totp_code(TOTP_SECRET, at=time.time() - 95)}
+    )
+    assert b"Incorrect code" in response.content
+    late = Client()
+    late.post(reverse("account_login"), {"login": "alice@example.test", "password": PASSWORD})
+    late.post(reverse("mfa_authenticate"), {"code": totp_code(TOTP_SECRET, at=time.time() - 30)})
+    assert late.get(reverse("caseload")).status_code == 200
