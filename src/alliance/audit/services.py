@@ -61,28 +61,18 @@ def audit_record(
     context: AuditContext | None = None,
 ) -> AuditEvent:
     """Append one event. Joins the caller's transaction, so it commits with the action."""
-    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
-    actor_role = actor.role if actor is not None and actor.is_authenticated else ""
-    key = signing_key()
     with transaction.atomic():
         head = AuditChainHead.objects.select_for_update().get(pk=1)
-        event = AuditEvent(
-            seq=head.seq + 1,
-            occurred_at=timezone.now(),
-            actor_id=actor_id,
-            actor_role=actor_role,
+        (event,) = _chain(
+            head,
+            actor=actor,
             action=action,
-            client_id=client_id,
+            client_ids=[client_id],
             target_type=target_type,
             target_id=target_id,
-            ip_address=normalise_ip(context.address) if context is not None else "",
-            prev_hash=head.hash,
-            key_id=key_id(key),
+            context=context,
         )
-        event.hash = event_hash(event, key)
         event.save()
-        head.seq = event.seq
-        head.hash = event.hash
         head.save(update_fields=["seq", "hash"])
     return event
 
@@ -98,34 +88,58 @@ def audit_record_many(
 ) -> int:
     """One event per client, chained as ``audit_record`` chains them but with one lock of
     the head and one insert for all (a bulk export's reads). Returns how many."""
-    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
-    actor_role = actor.role if actor is not None and actor.is_authenticated else ""
-    key = signing_key()
     with transaction.atomic():
         head = AuditChainHead.objects.select_for_update().get(pk=1)
-        events: list[AuditEvent] = []
-        now = timezone.now()
-        for client_id in sorted(set(client_ids)):
-            event = AuditEvent(
-                seq=head.seq + 1,
-                occurred_at=now,
-                actor_id=actor_id,
-                actor_role=actor_role,
-                action=action,
-                client_id=client_id,
-                target_type=target_type,
-                target_id=target_id,
-                ip_address=normalise_ip(context.address) if context is not None else "",
-                prev_hash=head.hash,
-                key_id=key_id(key),
-            )
-            event.hash = event_hash(event, key)
-            events.append(event)
-            head.seq, head.hash = event.seq, event.hash
+        events = _chain(
+            head,
+            actor=actor,
+            action=action,
+            client_ids=sorted(set(client_ids)),
+            target_type=target_type,
+            target_id=target_id,
+            context=context,
+        )
         if events:
             AuditEvent.objects.bulk_create(events, batch_size=500)
             head.save(update_fields=["seq", "hash"])
     return len(events)
+
+
+def _chain(
+    head: AuditChainHead,
+    *,
+    actor: Actor | None,
+    action: str,
+    client_ids: Sequence[int | None],
+    target_type: str,
+    target_id: int | None,
+    context: AuditContext | None,
+) -> list[AuditEvent]:
+    """The next events after the locked ``head``, one per client id, each signed and
+    chained to the one before; ``head`` is moved on to the last (not saved)."""
+    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
+    actor_role = actor.role if actor is not None and actor.is_authenticated else ""
+    key = signing_key()
+    now = timezone.now()
+    events: list[AuditEvent] = []
+    for client_id in client_ids:
+        event = AuditEvent(
+            seq=head.seq + 1,
+            occurred_at=now,
+            actor_id=actor_id,
+            actor_role=actor_role,
+            action=action,
+            client_id=client_id,
+            target_type=target_type,
+            target_id=target_id,
+            ip_address=normalise_ip(context.address) if context is not None else "",
+            prev_hash=head.hash,
+            key_id=key_id(key),
+        )
+        event.hash = event_hash(event, key)
+        events.append(event)
+        head.seq, head.hash = event.seq, event.hash
+    return events
 
 
 def record_opened(
