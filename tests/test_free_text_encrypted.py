@@ -79,6 +79,18 @@ NOT_FREE_TEXT = {
     "webhooks.WebhookDelivery.event": "an event code",
     "webhooks.WebhookDelivery.payload": "ids and codes only (tests/webhooks/test_delivery.py)",
     "webhooks.WebhookDelivery.claimed_by": "the worker holding the delivery: host:pid",
+    "api.BulkExport.audit_target": (
+        "who read, as the access log names them: a token's prefix or api_app:<app name>"
+    ),
+    "api.BulkExport.claimed_by": "the worker running the export: host:pid",
+    "api.BulkExport.error": "an error code (at most 40 characters)",
+    "api.BulkExport.request_url": (
+        "the kick-off URL, stored only once every parameter passed its check "
+        "(_type, _since, _outputFormat; anything else is refused)"
+    ),
+    "api.BulkExport.scope": "SMART scopes, checked against their grammar",
+    "api.BulkExport.types": "resource type names from the served list",
+    "api.BulkExportFile.resource_type": "a resource type name from the served list",
 }
 
 
