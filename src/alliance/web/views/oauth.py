@@ -26,6 +26,7 @@ from alliance.api.oauth import person_refusal, smart_configuration
 from alliance.api.oauth_apps import oauth_access_end
 from alliance.audit.context import audit_context
 from alliance.care import access
+from alliance.web.fhir import fhir_base
 from alliance.web.http import AuthedRequest
 from alliance.web.presenters.oauth import app_rows, scope_lines
 
@@ -39,11 +40,6 @@ def oauth_uris(request: HttpRequest) -> dict[str, str]:
             ("revoke", "oauth_revoke"),
         )
     }
-
-
-def fhir_base(request: HttpRequest) -> str:
-    """This server's FHIR base URL, as an app that reached it by this host would write it."""
-    return request.build_absolute_uri(reverse("fhir_metadata")).removesuffix("/metadata")
 
 
 @login_not_required
