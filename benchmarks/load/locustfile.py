@@ -13,8 +13,9 @@ treated by ``therapist{ceil(n/50)}@scale.test``, every account with the demo pas
 with the demo authenticator secret (``alliance.accounts.mfa.demo_totp_secret``, computed
 here the same way).
 
-A **client visit** (weight 10): a client not seen yet in this run signs in (allauth's form,
-CSRF token from the page), opens their home, fills every check-in the home offers as the
+A **client visit** (weight 10): a client not seen yet in this run (once all have been, the
+next in the same order who is in no other visit now) signs in (allauth's form, CSRF token
+from the page), opens their home, fills every check-in the home offers as the
 page renders it (a random answer per question; PHQ-9 item 9 above 0 in ``ALLIANCE_LOAD_RISK``
 of PHQ-9s, 5 % by default, else 0), is sent to the done page and opens it, looks at their
 progress one time in three, and leaves. A **therapist** (weight 1) signs in with their
@@ -76,10 +77,33 @@ CLIENT_LINK = re.compile(r'href="/clinic/clients/(\d+)/"')
 DONE = re.compile(r"/me/check-ins/(\d+)/done/$")
 
 _rng = random.Random(SEED)
-# Every client visit is a different client (all of them, in a seeded order, then again).
+# Every client visit is a different client (all of them, in a seeded order, then again),
+# and no client is in two visits at once: one person, one browser. (Two tabs of one client
+# sending the same check-in is its own test, ``tests/web/test_checkin_sent_twice.py``; here
+# it would make the server acknowledge one check-in twice, which the check counts as wrong.)
 _order = list(range(1, CLIENTS + 1))
 _rng.shuffle(_order)
-_next_client = itertools.cycle(_order).__next__
+_cycle = itertools.cycle(_order)
+_visiting: set[int] = set()
+_visiting_lock = threading.Lock()
+
+
+def _next_client() -> int | None:
+    """The next client in the order not in a visit now (None if every one is)."""
+    with _visiting_lock:
+        for _ in range(len(_order)):
+            number = next(_cycle)
+            if number not in _visiting:
+                _visiting.add(number)
+                return number
+    return None
+
+
+def _visit_over(number: int) -> None:
+    with _visiting_lock:
+        _visiting.discard(number)
+
+
 _therapists = max(1, -(-CLIENTS // CLIENTS_PER_THERAPIST))
 _next_therapist = itertools.cycle(range(1, _therapists + 1)).__next__
 _record_lock = threading.Lock()
@@ -280,6 +304,14 @@ class ClientVisit(Visitor):
     @task
     def visit(self) -> None:
         number = _next_client()
+        if number is None:  # more simulated people than clients: this one waits
+            return
+        try:
+            self.visit_as(number)
+        finally:
+            _visit_over(number)
+
+    def visit_as(self, number: int) -> None:
         email = f"client{number}@{DOMAIN}"
         self.new_person(number, kind=1)
         if self.sign_in(email) is None:
