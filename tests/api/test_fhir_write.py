@@ -298,6 +298,28 @@ def test_the_same_checkin_sent_again_is_200_with_the_stored_response(cast: Cast)
     assert administration.response.total == 9
 
 
+def test_a_risk_answer_sent_again_is_not_dropped(cast: Cast) -> None:
+    """The copy sent again is not stored, but its risk answer brings the crisis help and
+    raises the urgent alert, once (as the web form's second tab does)."""
+    from alliance.alerts.models import Alert
+
+    administration = ask(cast)
+    token = token_for(cast.dana, WRITE)
+    first = post(token, phq9(administration, [1] * 8 + [0]))
+    assert first.status_code == 201 and "contained" not in body(first)
+    for _ in range(2):
+        again = post(token, phq9(administration, [0] * 8 + [3]))
+        assert again.status_code == 200, again.content
+        assert body(again)["id"] == body(first)["id"]
+        assert "emergency number" in json.dumps(body(again)["contained"])
+    assert stored(administration) == 1
+    (alert,) = Alert.objects.filter(client=cast.dana)
+    assert alert.kind == "risk" and alert.details["items"][0]["value"] == 3
+    # A copy that does not read as answers stores nothing and raises nothing more.
+    assert post(token, {**phq9(administration, [0] * 9), "item": "x"}).status_code == 200
+    assert Alert.objects.filter(client=cast.dana).count() == 1
+
+
 def test_a_checkin_not_open_stores_nothing_409(cast: Cast) -> None:
     from django.utils import timezone
 

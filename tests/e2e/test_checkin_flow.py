@@ -138,3 +138,30 @@ def test_a_phone_check_in_counts_questions_and_points_to_the_first_unanswered_on
     assert page.get_by_role("button", name="Send my answers").is_enabled()
     dana.check()
     assert not Response.objects.exists()
+
+
+def test_a_risk_answer_from_a_second_tab_is_not_dropped(cast: Any, visit: Any) -> None:
+    """Two tabs on one check-in: the first sends calm answers, the second a risk answer.
+    The calm answers are kept, and the second tab still brings the crisis help and the
+    therapist's urgent alert."""
+    administration = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="phq-9"
+    )
+    dana = visit(PHONE)
+    dana.login("dana@example.test", PASSWORD)
+    dana.goto(f"/me/check-ins/{administration.pk}/")
+    first_tab = dana.page
+    second_tab = dana.context.new_page()
+    second_tab.goto(first_tab.url)
+    answer_phq9(dana, "Not at all")
+    assert dana.page.get_by_role("heading", level=1).inner_text().startswith("Thank you")
+    dana.page = second_tab
+    answer_phq9(dana, "More than half the days")
+    assert second_tab.get_by_role("heading", level=1).inner_text() == (
+        "You don't have to face this alone"
+    )
+    assert second_tab.get_by_text("You had already sent this check-in").count() == 1
+    assert second_tab.locator('a[href="tel:988"]').count() == 1
+    dana.screenshot("checkin-second-tab-risk-phone")
+    assert Response.objects.get().critical == []
+    assert Alert.objects.get().details["items"][0]["link_id"] == "phq9-9"

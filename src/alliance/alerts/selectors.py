@@ -422,3 +422,16 @@ def caseload_page(
 def unresolved_alerts_of(episodes: Sequence[Episode]) -> list[Alert]:
     """Open and acknowledged alerts of ``episodes``: what the client's record lists."""
     return list(Alert.objects.filter(episode__in=episodes).exclude(status=AlertStatus.RESOLVED))
+
+
+def risk_alert_raised(response: Response) -> bool:
+    """Whether an urgent alert was raised on this check-in (by its own answers, or by a
+    copy sent again with a risk answer)."""
+    return Alert.objects.filter(response=response, kind=AlertKind.RISK).exists()
+
+
+def alert_sent_again_at(alert: Alert) -> datetime | None:
+    """When the copy of a check-in whose risk answer raised this alert was sent, for an
+    alert raised that way (``alliance.checkins.services.response_sent_again``); else None."""
+    sent = (alert.details or {}).get("sent_again_at")
+    return datetime.fromisoformat(sent) if isinstance(sent, str) else None

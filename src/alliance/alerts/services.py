@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -23,8 +24,6 @@ from alliance.webhooks.models import WebhookEvent
 from alliance.webhooks.services import webhook_events_record
 
 if TYPE_CHECKING:
-    from datetime import datetime
-
     from alliance.accounts.models import User
     from alliance.measures.models import Response
 
@@ -32,20 +31,38 @@ if TYPE_CHECKING:
 RESUME_LOOKBACK = timedelta(days=2)
 
 
-def alert_raise_for_risk(*, response: Response) -> Alert:
+@dataclass(frozen=True)
+class SentAgain:
+    """Risk answers in a check-in sent again after it was stored: the tripped items (as
+    ``Response.critical``), their answers (as ``Response.answers``) and when they came."""
+
+    items: list[dict[str, Any]]
+    answers: dict[str, Any]
+    at: datetime
+
+
+def alert_raise_for_risk(*, response: Response, sent_again: SentAgain | None = None) -> Alert:
     """A critical item tripped: an urgent alert, in the caller's transaction. The caller
-    (``alliance.checkins.services.response_submit``) queues the therapist's e-mail."""
+    (``alliance.checkins.services``) queues the therapist's e-mail.
+
+    ``sent_again``: the risk answer came in a copy of the check-in sent after ``response``
+    was stored (a second tab), which stored nothing; the alert keeps, as codes and numbers,
+    the tripped items and their answers, and when they were sent."""
+    details: dict[str, object] = {
+        "instrument_id": response.instrument_id,
+        "instrument_version": response.instrument_version,
+        "items": response.critical if sent_again is None else sent_again.items,
+    }
+    if sent_again is not None:
+        details["sent_again_at"] = sent_again.at.isoformat()
+        details["answers"] = sent_again.answers
     alert = Alert.objects.create(
         episode_id=response.episode_id,
         client_id=response.client_id,
         kind=AlertKind.RISK,
         response=response,
-        details={
-            "instrument_id": response.instrument_id,
-            "instrument_version": response.instrument_version,
-            "items": response.critical,
-        },
-        created_at=response.submitted_at,
+        details=details,
+        created_at=response.submitted_at if sent_again is None else sent_again.at,
     )
     audit_record(
         actor=None,

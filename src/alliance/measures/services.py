@@ -166,10 +166,7 @@ def response_store(
         total=result.total,
         band=result.band.code if result.band else "",
         subscales=dict(result.subscales),
-        critical=[
-            {"link_id": hit.link_id, "position": hit.position, "value": hit.value}
-            for hit in result.critical
-        ],
+        critical=critical_hits(result),
         answered=result.completeness.answered,
         required=result.completeness.required,
         started_at=started_at,
@@ -193,6 +190,31 @@ def response_store(
         context=context,
     )
     return response
+
+
+def critical_hits(result: engine.ScoreResult) -> list[dict[str, Any]]:
+    """The risk items a scoring tripped, as a response stores them (``Response.critical``)."""
+    return [
+        {"link_id": hit.link_id, "position": hit.position, "value": hit.value}
+        for hit in result.critical
+    ]
+
+
+def critical_in_answers(
+    administration: Administration, answers: dict[str, Any]
+) -> tuple[list[dict[str, Any]], dict[str, Any]]:
+    """The risk items these answers to the administration's questionnaire trip, scored and
+    stored nowhere, with the tripped items' answers as a response stores them; answers the
+    engine refuses trip none. For answers that are not stored (a check-in sent again)."""
+    instrument = get_instrument(administration.instrument_id, administration.instrument_version)
+    try:
+        result = engine.score(instrument, answers)
+    except engine.InvalidAnswers:
+        return [], {}
+    hits = critical_hits(result)
+    scored, _text = stored_answers(result)
+    tripped = {hit["link_id"] for hit in hits}
+    return hits, {link_id: scored[link_id] for link_id in tripped if link_id in scored}
 
 
 def rescore(response: Response) -> engine.ScoreResult:

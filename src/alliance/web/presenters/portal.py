@@ -58,18 +58,20 @@ def checkin_done(
     response: Response,
     *,
     language: str,
+    risk: bool,
     crisis: CountryResources | None,
     follow_up: FollowUp | None,
     panels: Sequence[Panel],
 ) -> dict[str, Any]:
-    """After a check-in: the band in the client's words, and help if a risk item tripped."""
+    """After a check-in: the band in the client's words, and help if a risk item tripped
+    (in the stored answers, or in a copy sent again)."""
     instrument = get_instrument(response.instrument_id, response.instrument_version)
     band = instrument.band_for(response.total)
     return {
         "response": response,
         "instrument": instrument,
         "summary": band.client_text.get(language) or band.client_text.get("en", "") if band else "",
-        "risk": response.critical_tripped,
+        "risk": risk,
         "crisis": crisis,
         "follow_up": follow_up,
         "panels": panels,

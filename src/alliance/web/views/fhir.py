@@ -111,8 +111,9 @@ def _prefer_return(header: str) -> str:
 
 def _create(request: TokenRequest, resource: str) -> HttpResponse:
     """201 with the stored QuestionnaireResponse and its Location; 200 with it when the
-    check-in was answered before. When a risk item was answered, the crisis help the web
-    shows comes with it (a contained OperationOutcome; alone with return=minimal)."""
+    check-in was answered before. When a risk item was answered (in what is stored, or in
+    the copy sent again), the crisis help the web shows comes with it (a contained
+    OperationOutcome; alone with return=minimal)."""
     if resource != "QuestionnaireResponse":
         raise WriteRefused(405, "not-supported", "Only QuestionnaireResponse is created here.")
     fhir.require_scope(request.api_caller, resource, "c")
@@ -140,7 +141,7 @@ def _create(request: TokenRequest, resource: str) -> HttpResponse:
                 written=safety_current_version(response.client) is not None,
             ),
         )
-        if response.critical_tripped
+        if submitted.risk
         else None
     )
     wanted = _prefer_return(request.headers.get("Prefer", ""))

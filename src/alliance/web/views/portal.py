@@ -4,20 +4,23 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from alliance.alerts.selectors import risk_follow_up
+from alliance import localtime
+from alliance.alerts.selectors import risk_alert_raised, risk_follow_up
 from alliance.audit.context import audit_context
 from alliance.audit.services import record_opened
 from alliance.care import access
 from alliance.care.access import Act
 from alliance.care.selectors import sessions_of
-from alliance.checkins.services import response_submit
+from alliance.checkins.services import response_sent_again, response_submit
 from alliance.instruments import Instrument
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import Administration, Response
@@ -62,7 +65,9 @@ def checkin_fill(request: AuthedRequest, administration_id: int) -> HttpResponse
     if isinstance(administration, HttpResponse):
         return administration
     if administration.is_completed:
-        # The back button or a second click: what was saved stays saved, once.
+        # The back button, a second click or a second tab: what was saved stays saved, once.
+        if request.method == "POST":
+            _sent_again(request, administration)
         return redirect("checkin_done", administration_id=administration.pk)
     now = timezone.now()
     if not administration.is_open_for_answers(now):
@@ -134,14 +139,37 @@ def _submit_checkin(
             started_at=started,
             context=audit_context(request),
         )
-    except AlreadyCompleted:
-        pass
+    except AlreadyCompleted:  # sent from another tab meanwhile
+        _sent_again(request, administration, form)
     except NotOpenForAnswers as closed:  # withdrawn while the form was open
         return _checkin_not_open(request, closed.administration, closed.state)
     except ValidationError as error:
         form.add_error(None, error)
         return None
     return redirect("checkin_done", administration_id=administration.pk)
+
+
+def _sent_again(
+    request: AuthedRequest, administration: Administration, form: QuestionnaireForm | None = None
+) -> None:
+    """A check-in sent again: the answers sent first are kept, and the done page says so. A
+    risk answer in this copy — even one among missing answers — still raises the alert."""
+    if form is None:
+        instrument = get_instrument(administration.instrument_id, administration.instrument_version)
+        form = QuestionnaireForm(
+            request.POST, instrument=instrument, language=request.user.language
+        )
+    form.is_valid()  # the answers given, whether or not every question was answered
+    stored = Response.objects.get(administration=administration)
+    response_sent_again(actor=request.user, stored=stored, answers=form.answers())
+    messages.info(
+        request,
+        _(
+            "You had already sent this check-in, on %(when)s. The answers you sent then "
+            "are the ones kept; talk to your therapist if they have changed."
+        )
+        % {"when": localtime.when(stored.submitted_at, "date_time")},
+    )
 
 
 def _checkin_not_open(
@@ -171,10 +199,11 @@ def checkin_done(request: AuthedRequest, administration_id: int) -> HttpResponse
     if response is None:
         return redirect("checkin_fill", administration_id=administration.pk)
     record_opened(actor=request.user, client_id=request.user.pk, context=audit_context(request))
-    tripped = response.critical_tripped
+    tripped = response.critical_tripped or risk_alert_raised(response)
     context = presenter.checkin_done(
         response,
         language=request.user.language,
+        risk=tripped,
         crisis=resources_for_person(request.user) if tripped else None,
         follow_up=risk_follow_up(response.episode, timezone.now()) if tripped else None,
         panels=panels.checkin_done(viewer=request.user, response=response),

@@ -18,6 +18,7 @@ from alliance.accounts.models import Role
 from alliance.alerts.models import Alert, AlertStatus
 from alliance.alerts.selectors import (
     Need,
+    alert_sent_again_at,
     alerts_for_caseload,
     caseload_page,
     unresolved_alerts_of,
@@ -285,15 +286,17 @@ def _alert_context(
 ) -> dict[str, Any]:
     instrument = None
     rows: list[Any] = []
+    sent_again = alert_sent_again_at(alert)
     if alert.response is not None:
         response = alert.response
         instrument = get_instrument(response.instrument_id, response.instrument_version)
-        # The answers that raised it, in the reader's language where the form has it.
+        # The answers that raised it, in the reader's language where the form has it: the
+        # response's own, or those of the copy sent again after it (kept on the alert).
         rows = answer_rows(
             instrument,
-            response.answers,
-            response.text_answers,
-            response.critical,
+            alert.details.get("answers", {}) if sent_again else response.answers,
+            {} if sent_again else response.text_answers,
+            alert.details.get("items", []) if sent_again else response.critical,
             form_language(instrument, request.user.language),
         )
     reasons, model_name, method = alert_explanation(alert)
@@ -302,6 +305,7 @@ def _alert_context(
         "instrument": instrument,
         "rows": rows,
         "risk_rows": [row for row in rows if row.critical],
+        "sent_again": sent_again,
         "reasons": reasons,
         "model_name": model_name,
         "method": method,
