@@ -14,15 +14,15 @@ ordering every response (1M responses: ~12,000 rows).
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from django.db import IntegrityError, connection, transaction
 from django.db.backends.base.base import BaseDatabaseWrapper
-from django.db.models import Case, F, Field, Q, Value, When
+from django.db.models import Case, F, Field, IntegerField, Min, Q, TextField, Value, When
 from django.db.models.fields.json import KT
+from django.db.models.functions import Cast, Coalesce, NullIf
 from django.utils import timezone
 
 from alliance import instruments as engine
@@ -233,19 +233,31 @@ def alert_accuracy_audit(instrument_id: str = "phq-9") -> AlertAccuracy:
         for episode_id, inst, _therapist, category in episode_categories(scope="closed")
         if inst == instrument_id
     }
-    sessions: dict[int, list[int]] = {episode_id: [] for episode_id in categories}
-    # Two keys of each alert's details, read out by the database: decoding every alert's
-    # whole JSON in Python cost two to three times as much at 10,000 clients (issue 16).
-    alerts: Iterable[tuple[int, str | None, Any]] = Alert.objects.filter(
-        kind=AlertKind.NOT_ON_TRACK, episode_id__in=list(categories)
-    ).values_list("episode_id", KT("details__instrument_id"), KT("details__session"))
-    for episode_id, alert_instrument, session in alerts:
-        number = int(session) if session is not None else 0
-        if (alert_instrument or instrument_id) == instrument_id and number:
-            sessions[episode_id].append(number)
+    # Each closed episode's first not-on-track alert session for this instrument (the
+    # audit reads only when an episode was first alerted, and whether it was), worked out
+    # by the database from two keys of each alert's details: one row per alerted episode,
+    # not one per alert (at 10,000 clients 1,428 rows instead of 11,605; issue 16).
+    first_alert = dict(
+        Alert.objects.filter(kind=AlertKind.NOT_ON_TRACK, episode__status="closed")
+        .alias(
+            # An alert that names no instrument is taken as this one's, as before.
+            instrument=Coalesce(
+                NullIf(KT("details__instrument_id"), Value("", output_field=TextField())),
+                Value(instrument_id, output_field=TextField()),
+            ),
+            session=Cast(KT("details__session"), IntegerField()),
+        )
+        .filter(instrument=instrument_id, session__gt=0)
+        .values("episode_id")
+        .annotate(first=Min("session"))
+        .values_list("episode_id", "first")
+    )
     return alert_accuracy(
         [
-            ClosedEpisode(category=category, alert_sessions=tuple(sorted(sessions[episode_id])))
+            ClosedEpisode(
+                category=category,
+                alert_sessions=(first_alert[episode_id],) if episode_id in first_alert else (),
+            )
             for episode_id, category in categories.items()
         ]
     )
