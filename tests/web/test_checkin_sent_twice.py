@@ -80,6 +80,8 @@ def test_the_therapist_reads_on_the_alert_what_the_second_copy_said(
     assert reverse("response_detail", args=[administration.response.pk]) in page
     # The risk item and the answer the second copy gave, not the first copy's "Not at all".
     assert "Item 9" in page and "More than half the days" in page
+    # No table of "the answers that raised it": the copy was not stored, only its risk answer.
+    assert "The answers that raised it" not in page
 
 
 def test_a_calm_second_tab_is_told_its_answers_were_not_kept_and_raises_nothing(
