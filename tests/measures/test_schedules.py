@@ -97,3 +97,37 @@ def test_the_workers_round_adds_weekly_checkins_without_a_visit(cast: Any) -> No
     ).exists()
     # A second round the same week adds nothing.
     assert disengagement_check_open_episodes()["checkins_changed"] == 0
+
+
+def test_the_sync_reads_open_and_this_weeks_weekly_checkins_not_the_whole_history(
+    cast: Any,
+) -> None:
+    """Answered weekly check-ins older than a week are not read (two years of them made the
+    worker's round slow at 10,000 clients: benchmarks/README.md); one still open from weeks
+    ago is, and is withdrawn when its questionnaire leaves the schedule."""
+    episode = cast.dana_episode
+    weekly(episode, "gad-2", "phq-9")
+    start = timezone.now() - timedelta(days=7 * 30)
+    for week in range(30):
+        at = start + timedelta(days=7 * week)
+        assert schedule_sync(episode=episode, now=at) == 2
+        Administration.objects.filter(episode=episode, created_at__gt=at).update(created_at=at)
+        Administration.objects.filter(
+            episode=episode, instrument_id="gad-2", completed_at__isnull=True
+        ).update(completed_at=at)  # the PHQ-9s stay unanswered
+    now = timezone.now()
+    with CaptureQueriesContext(connection) as queries:
+        assert schedule_sync(episode=episode, now=now) == 2  # this week's pair
+    (read,) = [q for q in queries.captured_queries if "measures_administration" in q["sql"]][:1]
+    where = read["sql"].split(" WHERE ", 1)[1]
+    assert "completed_at" in where and "created_at" in where
+    weekly(episode, "gad-2")
+    # The 31 open PHQ-9s, the oldest from 30 weeks ago, are withdrawn.
+    assert schedule_sync(episode=episode, now=now) == 31
+    assert not Administration.objects.filter(
+        instrument_id="phq-9", cancelled_at__isnull=True
+    ).exists()
+    assert (
+        Administration.objects.filter(instrument_id="gad-2", cancelled_at__isnull=True).count()
+        == 31
+    )

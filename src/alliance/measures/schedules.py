@@ -130,9 +130,17 @@ def schedule_sync(
     Episode.objects.select_for_update().filter(pk=episode.pk).values_list("pk").first()
     schedule = schedule_for(episode)
     upcoming = list(episode.sessions.filter(starts_at__gt=now))
+    # Of the weekly check-ins, only those still open (withdrawn if taken off the schedule)
+    # or from the last seven days (this week's) matter: not the episode's whole history.
     live = list(
         Administration.objects.filter(episode=episode, cancelled_at__isnull=True)
-        .filter(Q(session__in=upcoming) | Q(when=When.WEEKLY))
+        .filter(
+            Q(session__in=upcoming)
+            | (
+                Q(when=When.WEEKLY)
+                & (Q(completed_at__isnull=True) | Q(created_at__gt=now - timedelta(days=7)))
+            )
+        )
         .only("session", "instrument_id", "when", "completed_at", "created_at")
     )
     changed = 0
