@@ -282,7 +282,7 @@ def test_worker_runs_rounds_and_stops_on_sigterm(
     with override_settings(TASKS=DB_TASKS):
         call_command("worker", "--interval", "5", stdout=out)
     text = out.getvalue()
-    assert "queued send_due_reminders and check_alerts" in text
+    assert "queued send_due_reminders, check_alerts, " in text
     assert "send_due_reminders: 1 session and 0 check-in reminders sent" in text
     assert "check_alerts: 2 open episodes checked" in text
     assert "stopping after the current task" in text

@@ -61,7 +61,12 @@ def enqueue_in_transaction(work: Task[..., Any], *args: Any) -> None:
         transaction.on_commit(lambda: work.enqueue(*args))
 
 
-@task()
+# The queue runs higher priorities first. A risk alert's e-mail must never wait behind the
+# periodic round, which at 10,000 clients takes over a minute (benchmarks/README.md).
+ALERT_EMAIL_PRIORITY = 50
+
+
+@task(priority=ALERT_EMAIL_PRIORITY)
 def send_alert_notification(alert_id: int) -> None:
     """The risk-alert e-mail to the therapist; `alert_notify` records sent or failed."""
     alert_notify(alert_id)

@@ -16,12 +16,20 @@ from django.conf import settings
 from django.core.exceptions import ObjectDoesNotExist
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import DatabaseError
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.crypto import get_random_string
-from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, DEFAULT_TASK_QUEUE_NAME, task_backends
+from django_tasks import (
+    DEFAULT_TASK_BACKEND_ALIAS,
+    DEFAULT_TASK_QUEUE_NAME,
+    TaskResultStatus,
+    task_backends,
+)
 from django_tasks.signals import task_finished
 
 from alliance.api.tasks import bulk_exports_due, clear_expired_oauth_tokens
 from alliance.audit.services import audit_checkpoint_if_due
+from alliance.lib.claims import CLAIM_TIMEOUT
 from alliance.notifications.tasks import (
     check_alerts,
     resume_alert_notifications,
@@ -199,6 +207,45 @@ class Command(BaseCommand):
         if self.worker is not None:
             self.worker.running = False
 
+    def _queue_round(self) -> None:
+        """Queue the round's tasks, each unless the same task is still queued or running
+        (from this worker's last round or another worker's): a round that takes longer
+        than the interval, as at 10,000 clients, must not pile up in the queue."""
+        from django_tasks_db.models import DBTaskResult
+
+        round_tasks = (
+            send_due_reminders,
+            check_alerts,
+            resume_alert_notifications,
+            resume_message_notices,
+            send_due_webhooks,
+            clear_expired_oauth_tokens,
+            bulk_exports_due,
+        )
+        # Running since before CLAIM_TIMEOUT: its worker died mid-task (the queue leaves
+        # such a task "running"); queue the task again.
+        waiting = set(
+            DBTaskResult.objects.filter(task_path__in=[work.module_path for work in round_tasks])
+            .filter(
+                Q(status=TaskResultStatus.READY)
+                | Q(
+                    status=TaskResultStatus.RUNNING,
+                    started_at__gt=timezone.now() - CLAIM_TIMEOUT,
+                )
+            )
+            .values_list("task_path", flat=True)
+        )
+        queued = [work for work in round_tasks if work.module_path not in waiting]
+        for work in queued:
+            work.enqueue()
+        if queued:
+            self.stdout.write("queued " + ", ".join(work.name for work in queued))
+        if waiting:
+            self.stdout.write(
+                "still waiting from an earlier round, not queued again: "
+                + ", ".join(sorted(path.rsplit(".", 1)[1] for path in waiting))
+            )
+
     def _serve(self, interval: float) -> None:
         self.worker = self._worker()
         previous = {
@@ -208,14 +255,7 @@ class Command(BaseCommand):
         next_round = time.monotonic()
         while not self.stopping:
             if time.monotonic() >= next_round:
-                send_due_reminders.enqueue()
-                check_alerts.enqueue()
-                resume_alert_notifications.enqueue()
-                resume_message_notices.enqueue()
-                send_due_webhooks.enqueue()
-                clear_expired_oauth_tokens.enqueue()
-                bulk_exports_due.enqueue()
-                self.stdout.write("queued send_due_reminders and check_alerts")
+                self._queue_round()
                 self._checkpoint()
                 next_round = time.monotonic() + interval
             self._drain(self.worker)
