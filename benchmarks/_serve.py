@@ -226,16 +226,32 @@ def cpu_seconds(pid: int) -> float:
     return total / hz
 
 
-def postgres_server_pid() -> int | None:
-    """The postmaster of the database Django is connected to, when it runs on this
-    machine: the parent of this connection's backend process."""
+def backend_pid() -> int | None:
+    """The PostgreSQL backend process of Django's connection (None on another database)."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
         return None
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_backend_pid()")
-        backend = cursor.fetchone()[0]
+        return int(cursor.fetchone()[0])
+
+
+def own_cpu_seconds(pid: int) -> float | None:
+    """CPU seconds (user + system) a process on this machine has used itself, without its
+    children; None when it is not on this machine."""
+    try:
+        return _ticks(pid, with_children=False) / os.sysconf("SC_CLK_TCK")
+    except OSError:
+        return None
+
+
+def postgres_server_pid() -> int | None:
+    """The postmaster of the database Django is connected to, when it runs on this
+    machine: the parent of this connection's backend process."""
+    backend = backend_pid()
+    if backend is None:
+        return None
     try:
         stat = Path(f"/proc/{backend}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:

@@ -30,6 +30,7 @@ import os
 import subprocess
 import time
 
+from _serve import backend_pid, own_cpu_seconds
 from _setup import ALLIANCE, ROOT, fresh_database, machine, percentile, progress
 
 SMALL = 100
@@ -122,19 +123,8 @@ def _build(clients: int) -> float:
 def _database_cpu() -> float | None:
     """CPU seconds (user + system) of this connection's PostgreSQL backend, when the
     server runs on this machine; None elsewhere."""
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
-    try:
-        with open(f"/proc/{pid}/stat") as stat:
-            fields = stat.read().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    backend = backend_pid()
+    return None if backend is None else own_cpu_seconds(backend)
 
 
 def _counts() -> dict[str, int]:

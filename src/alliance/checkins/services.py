@@ -133,7 +133,6 @@ def response_submit_fhir(
     if caller.scopes[0].context != "patient":
         raise WriteRefused(403, "forbidden", CLIENTS_ONLY)
     administration = caller_checkin_to_answer(caller, checkin_named(body))
-    instrument = get_instrument(administration.instrument_id, administration.instrument_version)
     if administration.is_completed:
         return _sent_again(caller, Response.objects.get(administration=administration), body)
     if not administration.episode.is_open:
@@ -141,6 +140,7 @@ def response_submit_fhir(
     state = administration.state(timezone.now())
     if state in CLOSED_STATES:
         raise _not_open(administration, state)
+    instrument = get_instrument(administration.instrument_id, administration.instrument_version)
     answers = answers_from(body, instrument, administration.episode.client_id)
     try:
         response = response_submit(

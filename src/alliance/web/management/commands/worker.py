@@ -38,6 +38,17 @@ from alliance.notifications.tasks import (
 )
 from alliance.webhooks.tasks import send_due_webhooks
 
+# The periodic round, in the order it runs.
+ROUND_TASKS = (
+    send_due_reminders,
+    check_alerts,
+    resume_alert_notifications,
+    resume_message_notices,
+    send_due_webhooks,
+    clear_expired_oauth_tokens,
+    bulk_exports_due,
+)
+
 # How often the queue is looked at for work (alert e-mails) between periodic rounds.
 POLL_SECONDS = 1.0
 
@@ -95,13 +106,8 @@ class Command(BaseCommand):
 
     def _round_now(self) -> None:
         """One round, run here and now rather than through the queue."""
-        self._report("send_due_reminders", send_due_reminders.call())
-        self._report("check_alerts", check_alerts.call())
-        self._report("resume_alert_notifications", resume_alert_notifications.call())
-        self._report("resume_message_notices", resume_message_notices.call())
-        self._report("send_due_webhooks", send_due_webhooks.call())
-        self._report("clear_expired_oauth_tokens", clear_expired_oauth_tokens.call())
-        self._report("bulk_exports_due", bulk_exports_due.call())
+        for work in ROUND_TASKS:
+            self._report(work.name, work.call())
         self._checkpoint()
 
     def _checkpoint(self) -> None:
@@ -213,19 +219,10 @@ class Command(BaseCommand):
         than the interval, as at 10,000 clients, must not pile up in the queue."""
         from django_tasks_db.models import DBTaskResult
 
-        round_tasks = (
-            send_due_reminders,
-            check_alerts,
-            resume_alert_notifications,
-            resume_message_notices,
-            send_due_webhooks,
-            clear_expired_oauth_tokens,
-            bulk_exports_due,
-        )
         # Running since before CLAIM_TIMEOUT: its worker died mid-task (the queue leaves
         # such a task "running"); queue the task again.
         waiting = set(
-            DBTaskResult.objects.filter(task_path__in=[work.module_path for work in round_tasks])
+            DBTaskResult.objects.filter(task_path__in=[work.module_path for work in ROUND_TASKS])
             .filter(
                 Q(status=TaskResultStatus.READY)
                 | Q(
@@ -235,7 +232,7 @@ class Command(BaseCommand):
             )
             .values_list("task_path", flat=True)
         )
-        queued = [work for work in round_tasks if work.module_path not in waiting]
+        queued = [work for work in ROUND_TASKS if work.module_path not in waiting]
         for work in queued:
             work.enqueue()
         if queued:
