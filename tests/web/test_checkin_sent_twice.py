@@ -126,3 +126,42 @@ def test_a_spanish_client_reads_it_in_spanish(
     assert "Ya había enviado este cuestionario" in page
     assert "No tiene que afrontar esto en soledad" in page
     assert ALREADY not in page
+
+
+@pytest.mark.parametrize(
+    "second",
+    [
+        # Only the risk item answered: the copy is incomplete, its risk answer still counts.
+        {"phq9-9": "LA6571-9"},
+        # Every item, the optional difficulty item too, and a start time that is no date.
+        {**phq9_post(RISK), "phq9-difficulty": "LA6573-5", "started_at": "31/02/2026 25:99"},
+    ],
+    ids=["only-item-9", "optional-item-and-bad-start-time"],
+)
+def test_a_risk_answer_counts_whatever_else_the_copy_holds(
+    cast: Cast, django_capture_on_commit_callbacks: Any, second: dict[str, str]
+) -> None:
+    administration = ask(cast)
+    client = signed_in(cast.dana)
+    url = reverse("checkin_fill", args=[administration.pk])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(url, phq9_post(CALM))
+        again = client.post(url, second)
+    assert again.status_code == 302
+    assert CRISIS in client.get(again.url).content.decode()  # type: ignore[attr-defined]
+    (alert,) = Alert.objects.all()
+    assert alert.details["answers"]["phq9-9"]["code"] in ("LA6570-1", "LA6571-9")
+    assert Response.objects.get(administration=administration).total == 8
+
+
+def test_a_questionnaire_with_no_risk_item_sent_twice_raises_nothing(cast: Cast) -> None:
+    administration = administration_request(
+        actor=cast.alice, episode=cast.dana_episode, instrument_id="gad-7"
+    )
+    client = signed_in(cast.dana)
+    url = reverse("checkin_fill", args=[administration.pk])
+    codes = {f"gad7-{n}": "LA6568-5" for n in range(1, 8)}
+    client.post(url, codes)
+    page = client.get(client.post(url, {k: "LA6571-9" for k in codes}).url).content.decode()  # type: ignore[attr-defined]
+    assert ALREADY in page and CRISIS not in page
+    assert not Alert.objects.exists()
