@@ -165,3 +165,15 @@ def test_a_questionnaire_with_no_risk_item_sent_twice_raises_nothing(cast: Cast)
     page = client.get(client.post(url, {k: "LA6571-9" for k in codes}).url).content.decode()  # type: ignore[attr-defined]
     assert ALREADY in page and CRISIS not in page
     assert not Alert.objects.exists()
+
+
+def test_a_spanish_speaking_therapist_reads_the_alert_in_spanish(
+    cast: Cast, django_capture_on_commit_callbacks: Any
+) -> None:
+    send_twice(cast, CALM, RISK, django_capture_on_commit_callbacks)
+    cast.alice.language = "es"
+    cast.alice.save()
+    alert = Alert.objects.get()
+    page = signed_in(cast.alice).get(reverse("alert_detail", args=[alert.pk])).content.decode()
+    assert "El/la cliente envió este cuestionario una segunda vez" in page
+    assert "sent this check-in a second time" not in page
