@@ -387,8 +387,8 @@ def caseload_page(
         key=lambda p: (p.status != EpisodeStatus.OPEN, need_rank(p), p.name.casefold(), p.pk)
     )
     needs = Counter(need_rank(p) for p in placed if p.status == EpisodeStatus.OPEN)
-    treating = Paginator([p for p in placed if access.is_treating_therapist(user, p)], per_page)
-    supervising = Paginator([p for p in placed if access.is_episode_supervisor(user, p)], per_page)
+    treated, supervised = access.treated_and_supervised(user, placed)
+    treating, supervising = Paginator(treated, per_page), Paginator(supervised, per_page)
     pages = (treating.get_page(treating_page), supervising.get_page(supervising_page))
     shown = {p.pk for page in pages for p in page.object_list}
     episodes = caseload_rows(user).filter(pk__in=shown).in_bulk() if shown else {}

@@ -95,6 +95,9 @@ class OfAnEpisode(OfAClient, Protocol):
     def supervisor_id(self) -> int | None: ...
 
 
+EpisodeLike = TypeVar("EpisodeLike", bound=OfAnEpisode)
+
+
 # Who a person is: the model defines each role (alliance.accounts.models, beneath every
 # app); the questions below are asked here so that callers above care ask one module.
 def is_client(user: User) -> bool:
@@ -143,6 +146,23 @@ def is_treating_therapist(user: User, episode: OfAnEpisode) -> bool:
 
 def is_episode_supervisor(user: User, episode: OfAnEpisode) -> bool:
     return same_person(user.pk, episode.supervisor_id)
+
+
+def treated_and_supervised(
+    user: User, episodes: Iterable[EpisodeLike]
+) -> tuple[list[EpisodeLike], list[EpisodeLike]]:
+    """Of ``episodes``, those this person treats and those they supervise, in their order:
+    ``is_treating_therapist`` and ``is_episode_supervisor`` over a supervisor's whole
+    caseload (2,000 episodes) in one pass, the person's id read once."""
+    me = user.pk
+    treated: list[EpisodeLike] = []
+    supervised: list[EpisodeLike] = []
+    for episode in episodes:
+        if same_person(me, episode.therapist_id):
+            treated.append(episode)
+        if same_person(me, episode.supervisor_id):
+            supervised.append(episode)
+    return treated, supervised
 
 
 def audience(user: User, episode: OfAClient) -> Literal["client", "clinician"]:
