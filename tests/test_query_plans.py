@@ -19,6 +19,12 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from alliance.alerts.snapshots import (
+    ALERT_ACCURACY,
+    PRACTICE_ALL,
+    PRACTICE_CLOSED,
+    snapshot_refresh,
+)
 from alliance.care.services import episode_open
 from alliance.checkins.services import response_submit
 from alliance.measures.services import administration_request
@@ -65,8 +71,6 @@ def _pages(cast: Cast) -> dict[str, tuple[Any, str]]:
         "progress": (cast.alice, reverse("client_progress", args=[cast.dana.pk])),
         "client's own progress": (cast.dana, reverse("my_progress")),
         "alerts": (cast.alice, reverse("alert_list")),
-        "practice report": (cast.sam, reverse("practice_report")),
-        "alert-accuracy audit": (cast.sam, reverse("alert_accuracy")),
         "who has seen your record": (cast.dana, reverse("my_access_log")),
         "audit log": (cast.ada, reverse("audit_log")),
     }
@@ -80,25 +84,46 @@ def _scans(sql: str, params: Any) -> set[str]:
     return {table for table in SEQ_SCAN.findall(plan) if table in BIG_TABLES}
 
 
-@pytest.mark.django_db
-def test_hot_pages_reach_the_big_tables_through_an_index(cast: Cast) -> None:
-    _practice(cast)
-    found: dict[str, list[str]] = {}
-    reads: dict[str, int] = {}
+# The practice-wide reports' pages read a kept snapshot (``alerts.snapshots``); the work is
+# in working their figures out, which the worker's round and a page with an old snapshot do.
+REPORTS = {
+    "practice report": PRACTICE_ALL,
+    "practice report (ended episodes)": PRACTICE_CLOSED,
+    "alert-accuracy audit": ALERT_ACCURACY,
+}
+
+
+def _captured(cast: Cast) -> dict[str, list[dict[str, Any]]]:
+    """Each page's queries on a second visit, and each report's as it is worked out."""
+    captured = {}
     for name, (user, url) in _pages(cast).items():
         client = Client()
         client.force_login(user)
         client.get(url)  # the first visit may create what falls due
         with CaptureQueriesContext(connection) as queries:
             assert client.get(url).status_code == 200, name
-        for query in queries.captured_queries:
+        captured[name] = queries.captured_queries
+    for name, report in REPORTS.items():
+        with CaptureQueriesContext(connection) as queries:
+            snapshot_refresh(report)
+        captured[name] = queries.captured_queries
+    return captured
+
+
+@pytest.mark.django_db
+def test_hot_pages_reach_the_big_tables_through_an_index(cast: Cast) -> None:
+    _practice(cast)
+    found: dict[str, list[str]] = {}
+    reads: dict[str, int] = {}
+    for name, queries in _captured(cast).items():
+        for query in queries:
             sql = query["sql"]
             if not sql.lstrip().upper().startswith("SELECT"):
                 continue
-            reads[name] = reads.get(name, 0) + any(f'"{t}"' in sql for t in BIG_TABLES)
+            reads[name] = reads.get(name, 0) + any(re.search(rf"\b{t}\b", sql) for t in BIG_TABLES)
             scanned = _scans(sql, None)
             if scanned:
                 found.setdefault(name, []).append(f"{sorted(scanned)}: {sql[:300]}")
     # Each page does read the big tables (else this test would ask nothing of it).
-    assert all(reads.get(name, 0) for name in _pages(cast)), reads
+    assert all(reads.get(name, 0) for name in [*_pages(cast), *REPORTS]), reads
     assert not found, "\n".join(f"{page}: {q}" for page, qs in found.items() for q in qs)

@@ -100,7 +100,9 @@ def test_feedback_and_completion(cast: Cast) -> None:
         instrument_id="phq-9",
         due_at=timezone.now() - timedelta(days=1),
     )
-    assert feedback_by_therapist() == [{"therapist": "Alice", "mean": 40.0, "responses": 1}]
+    assert feedback_by_therapist() == [
+        {"therapist_id": cast.alice.pk, "therapist": "Alice", "mean": 40.0, "responses": 1}
+    ]
     completion = checkin_completion()
     assert (completion["completed"], completion["due"], completion["rate"]) == (1, 2, 0.5)
 

@@ -142,7 +142,7 @@ def reference_feedback() -> list[dict[str, Any]]:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT u.preferred_name, AVG(r.total), COUNT(*)
+            SELECT u.id, u.preferred_name, AVG(r.total), COUNT(*)
             FROM measures_response r
             JOIN care_episode e ON e.id = r.episode_id
             JOIN accounts_user u ON u.id = e.therapist_id
@@ -152,8 +152,8 @@ def reference_feedback() -> list[dict[str, Any]]:
             """
         )
         return [
-            {"therapist": name, "mean": float(mean), "responses": count}
-            for name, mean, count in cursor.fetchall()
+            {"therapist_id": pk, "therapist": name, "mean": float(mean), "responses": count}
+            for pk, name, mean, count in cursor.fetchall()
         ]
 
 

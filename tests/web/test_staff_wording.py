@@ -83,9 +83,10 @@ EPISODES = [
 
 @pytest.fixture
 def audit(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Closed episodes are built over months; the page only shows the pure audit's figures."""
+    """Closed episodes are built over months; the page only shows the pure audit's figures
+    (through its snapshot, so the figures also go through JSON and back)."""
     monkeypatch.setattr(
-        "alliance.web.views.reports.alert_accuracy_audit", lambda _id: alert_accuracy(EPISODES)
+        "alliance.alerts.snapshots.alert_accuracy_audit", lambda _id: alert_accuracy(EPISODES)
     )
 
 

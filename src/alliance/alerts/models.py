@@ -153,3 +153,45 @@ class ScoreSummary(models.Model):
 
     def __str__(self) -> str:
         return f"Scores of episode {self.episode_id} on {self.instrument_id}"
+
+
+class ReportSnapshot(models.Model):
+    """A practice-wide report's figures, worked out over the whole practice and kept, so its
+    page reads one row and one page of rows instead of aggregating every episode at each
+    visit (issue 16).
+
+    ``alliance.alerts.snapshots`` works them out again when they are older than
+    ``SNAPSHOT_MAX_AGE``: the worker's round does, and a page that finds them older does so
+    itself first. ``data`` holds what the whole practice shows (totals, the completion
+    rate); a report with a row per therapist keeps those rows in ``ReportSnapshotRow``,
+    tagged with the ``generation`` that wrote them. Counts, rates and therapists' names
+    only; no client.
+    """
+
+    name = models.CharField(max_length=60, unique=True)
+    computed_at = models.DateTimeField()
+    # Raised by one at each refresh, which replaces the rows in the same transaction.
+    generation = models.PositiveIntegerField(default=0)
+    data = models.JSONField()
+
+    def __str__(self) -> str:
+        return f"{self.name} as of {self.computed_at:%Y-%m-%d %H:%M}"
+
+
+class ReportSnapshotRow(models.Model):
+    """One therapist's row of a kept report, at its place in the report's order (by name)."""
+
+    snapshot = models.ForeignKey(ReportSnapshot, on_delete=models.CASCADE, related_name="rows")
+    generation = models.PositiveIntegerField()
+    position = models.PositiveIntegerField()
+    data = models.JSONField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["snapshot", "generation", "position"], name="one_report_row_per_place"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Row {self.position} of {self.snapshot_id}"

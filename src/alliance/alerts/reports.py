@@ -158,7 +158,7 @@ def feedback_by_therapist() -> list[dict[str, Any]]:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT u.preferred_name, SUM(s.total_sum) / SUM(s.scores), SUM(s.scores)
+            SELECT u.id, u.preferred_name, SUM(s.total_sum) / SUM(s.scores), SUM(s.scores)
             FROM alerts_scoresummary s
             JOIN care_episode e ON e.id = s.episode_id
             JOIN accounts_user u ON u.id = e.therapist_id
@@ -168,8 +168,8 @@ def feedback_by_therapist() -> list[dict[str, Any]]:
             """
         )
         return [
-            {"therapist": name, "mean": float(mean), "responses": int(count)}
-            for name, mean, count in cursor.fetchall()
+            {"therapist_id": pk, "therapist": name, "mean": float(mean), "responses": int(count)}
+            for pk, name, mean, count in cursor.fetchall()
         ]
 
 
@@ -187,7 +187,7 @@ def checkin_completion(now: datetime | None = None) -> dict[str, Any]:
     with connection.cursor() as cursor:
         cursor.execute(
             """
-            SELECT u.preferred_name, SUM(c.done), SUM(c.due)
+            SELECT u.id, u.preferred_name, SUM(c.done), SUM(c.due)
             FROM (
                 SELECT t.episode_id, t.completed AS done, t.completed + t.expired AS due
                 FROM measures_checkintally t
@@ -207,12 +207,13 @@ def checkin_completion(now: datetime | None = None) -> dict[str, Any]:
         )
         rows = [
             {
+                "therapist_id": pk,
                 "therapist": name,
                 "completed": int(done),
                 "due": int(due),
                 "rate": int(done) / int(due) if due else None,
             }
-            for name, done, due in cursor.fetchall()
+            for pk, name, done, due in cursor.fetchall()
         ]
     done = sum(row["completed"] for row in rows)
     due = sum(row["due"] for row in rows)

@@ -1,17 +1,23 @@
-"""De-identified practice reports for supervisors and the practice admin."""
+"""De-identified practice reports for supervisors and the practice admin.
+
+Their figures come from snapshots at most five minutes old (``alerts.snapshots``); a POST
+to a report's own address works them out now and shows the page again.
+"""
 
 from __future__ import annotations
 
 from django.http import HttpResponse
-from django.shortcuts import render
-from django.views.decorators.http import require_GET
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
 
-from alliance.alerts.reports import (
-    CATEGORIES,
-    alert_accuracy_audit,
-    checkin_completion,
-    feedback_by_therapist,
-    outcome_report,
+from alliance.alerts.snapshots import (
+    ALERT_ACCURACY,
+    PRACTICE_ALL,
+    PRACTICE_CLOSED,
+    audit_from_figures,
+    report_page,
+    report_snapshot,
+    snapshot_refresh,
 )
 from alliance.care import access
 from alliance.measures.instruments import get_instrument
@@ -19,29 +25,33 @@ from alliance.web.http import AuthedRequest
 from alliance.web.presenters import reports as presenter
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def practice_report(request: AuthedRequest) -> HttpResponse:
     access.require(access.may_see_practice_reports(request.user))
-    scope = "closed" if request.GET.get("scope") == "closed" else "all"
-    tables = presenter.outcome_tables(outcome_report(scope=scope), request.user.language)
-    return render(
-        request,
-        "web/reports/practice.html",
-        {
-            "scope": scope,
-            "categories": CATEGORIES,
-            "tables": tables,
-            "feedback": feedback_by_therapist(),
-            "completion": checkin_completion(),
-        },
-    )
+    query = request.POST if request.method == "POST" else request.GET
+    scope = "closed" if query.get("scope") == "closed" else "all"
+    name = PRACTICE_CLOSED if scope == "closed" else PRACTICE_ALL
+    if request.method == "POST":
+        snapshot_refresh(name)
+        return redirect(f"{request.path}?scope={scope}")
+    snapshot, page = report_page(name, request.GET.get("page"), presenter.THERAPISTS_PER_PAGE)
+    context = presenter.practice_page(snapshot, page, scope, request.user.language)
+    return render(request, "web/reports/practice.html", context)
 
 
-@require_GET
+@require_http_methods(["GET", "POST"])
 def alert_accuracy(request: AuthedRequest) -> HttpResponse:
     access.require(access.may_see_practice_reports(request.user))
+    if request.method == "POST":
+        snapshot_refresh(ALERT_ACCURACY)
+        return redirect(request.path)
+    snapshot = report_snapshot(ALERT_ACCURACY)
     return render(
         request,
         "web/reports/alert_accuracy.html",
-        {"audit": alert_accuracy_audit("phq-9"), "instrument": get_instrument("phq-9")},
+        {
+            "audit": audit_from_figures(snapshot.data),
+            "instrument": get_instrument("phq-9"),
+            "computed_at": snapshot.computed_at,
+        },
     )

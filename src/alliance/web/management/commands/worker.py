@@ -27,6 +27,7 @@ from django_tasks import (
 )
 from django_tasks.signals import task_finished
 
+from alliance.alerts.tasks import refresh_reports
 from alliance.api.tasks import bulk_exports_due, clear_expired_oauth_tokens
 from alliance.audit.services import audit_checkpoint_if_due
 from alliance.lib.claims import CLAIM_TIMEOUT
@@ -47,6 +48,7 @@ ROUND_TASKS = (
     send_due_webhooks,
     clear_expired_oauth_tokens,
     bulk_exports_due,
+    refresh_reports,
 )
 
 # How often the queue is looked at for work (alert e-mails) between periodic rounds.
@@ -65,7 +67,8 @@ class Command(BaseCommand):
         "Run the background worker: it sends queued e-mails (alerts) and, every --interval "
         "seconds, queues the session and check-in reminders, the disengagement check and the "
         "alert e-mails a stopped worker left unsent, removes apps' expired tokens and FHIR "
-        "exports past their time (running those left behind), and "
+        "exports past their time (running those left behind), brings the practice reports' "
+        "figures up to date (every four minutes), and "
         "appends a checkpoint of the audit chain to ALLIANCE_AUDIT_CHECKPOINT when the last "
         "is an hour old. Stops cleanly on "
         "Ctrl+C or SIGTERM. --once runs one round and exits (for cron). Any number of "
@@ -155,6 +158,9 @@ class Command(BaseCommand):
                     f"send_due_webhooks: {result.get('delivered', 0)} webhook deliveries "
                     f"made, {result.get('failed', 0)} not delivered (tried again later)"
                 )
+        elif name == "refresh_reports" and isinstance(result, int):
+            if result:
+                self.stdout.write(f"refresh_reports: {result} practice reports brought up to date")
         elif name == "clear_expired_oauth_tokens" and isinstance(result, int):
             if result:
                 self.stdout.write(
