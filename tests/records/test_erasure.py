@@ -264,3 +264,18 @@ def test_messages_stay_undeletable_outside_the_erasure(cast: Any) -> None:
     with pytest.raises(PermissionError):
         message.delete()
     assert Message.objects.filter(pk=message.pk).exists()
+
+
+def test_the_practice_reports_forget_the_figures_that_counted_the_client(cast: Any) -> None:
+    """The reports' kept figures count the client's scores among everyone's: they go with
+    the erasure, and the next visit works them out from what is left."""
+    from alliance.alerts.models import ReportSnapshot, ReportSnapshotRow
+    from alliance.alerts.snapshots import PRACTICE_ALL, report_snapshot, snapshots_refresh_due
+    from tests.alerts.test_reports import history
+
+    history(cast.dana_episode, cast.dana, cast.alice, "phq-9", [20, 8])
+    snapshots_refresh_due()
+    assert report_snapshot(PRACTICE_ALL).data["totals"]["phq-9"]["recovered"] == 1
+    erase(cast, cast.dana)
+    assert not ReportSnapshot.objects.exists() and not ReportSnapshotRow.objects.exists()
+    assert report_snapshot(PRACTICE_ALL).data["totals"] == {}

@@ -48,7 +48,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from alliance.accounts.models import Invitation, User
-from alliance.alerts.models import Alert, ScoreSummary
+from alliance.alerts.models import Alert, ReportSnapshot, ScoreSummary
 from alliance.audit.context import AuditContext
 from alliance.audit.models import Action
 from alliance.audit.services import audit_record
@@ -248,6 +248,9 @@ def _erase_preferences(scope: _Scope) -> None:
 def _erase_alerts(scope: _Scope) -> None:
     scope.delete(Alert.objects.filter(pk__in=scope.alert_ids))
     scope.delete(ScoreSummary.objects.filter(episode__in=scope.episode_ids))
+    # The practice reports' kept figures counted the client's scores among everyone's (no
+    # row names them): forgotten now, so the next page or round works them out without.
+    ReportSnapshot.objects.all().delete()
 
 
 def _erase_measures(scope: _Scope) -> None:
