@@ -265,3 +265,15 @@ def test_pages_and_workers_refreshing_at_once_keep_one_whole_report() -> None:
     assert kept.generation == 6
     rows = ReportSnapshotRow.objects.filter(snapshot=kept)
     assert sorted(rows.values_list("generation", "position")) == [(6, 0), (6, 1), (6, 2)]
+
+
+def test_a_spanish_reader_reads_when_the_figures_were_worked_out(cast: Cast) -> None:
+    _therapists_with_scores(cast, THERAPISTS_PER_PAGE + 1)
+    cast.sam.language = "es"
+    cast.sam.save(update_fields=["language"])
+    html = signed_in(cast.sam).get(reverse("practice_report")).content.decode()
+    assert "Cifras calculadas el" in html and "cinco minutos" in html
+    assert "Actualizar ahora" in html and "Update now" not in html
+    assert f"Terapeutas 1{DASH}{THERAPISTS_PER_PAGE} de {THERAPISTS_PER_PAGE + 1}" in html
+    audit = signed_in(cast.sam).get(reverse("alert_accuracy")).content.decode()
+    assert "Cifras calculadas el" in audit and "Figures as of" not in audit
