@@ -274,6 +274,8 @@ def test_a_spanish_reader_reads_when_the_figures_were_worked_out(cast: Cast) -> 
     html = signed_in(cast.sam).get(reverse("practice_report")).content.decode()
     assert "Cifras calculadas el" in html and "cinco minutos" in html
     assert "Actualizar ahora" in html and "Update now" not in html
+    # The change categories head the columns in Spanish too.
+    assert '<th scope="col">Mejoría fiable</th>' in html and "Reliably improved" not in html
     assert f"Terapeutas 1{DASH}{THERAPISTS_PER_PAGE} de {THERAPISTS_PER_PAGE + 1}" in html
     audit = signed_in(cast.sam).get(reverse("alert_accuracy")).content.decode()
     assert "Cifras calculadas el" in audit and "Figures as of" not in audit

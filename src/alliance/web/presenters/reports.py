@@ -18,6 +18,7 @@ from alliance.alerts.reports import CATEGORIES, show_count
 from alliance.alerts.snapshots import Snapshot
 from alliance.instruments.names import formal_name
 from alliance.measures.instruments import get_instrument
+from alliance.web.presenters.progress import CATEGORY_LABELS
 
 Table = tuple[str, list[dict[str, object]], list[str]]
 
@@ -62,7 +63,8 @@ def practice_page(
     rows = list(page.object_list)
     return {
         "scope": scope,
-        "categories": CATEGORIES,
+        # The column heads in the reader's language (the codes are English).
+        "categories": [CATEGORY_LABELS[name] for name in CATEGORIES],
         "tables": outcome_tables(practice, rows, language),
         "feedback": [
             {"therapist": row["therapist"], **row["feedback"]} for row in rows if row["feedback"]
