@@ -146,7 +146,10 @@ def disengagement_check(episode: Episode, now: datetime | None = None) -> Alert 
     """Two due check-ins in a row not completed raise a disengagement alert.
 
     A "check-in" is one occasion — the questionnaires before one session, or one weekly
-    check-in — and counts as completed when any of its questionnaires was answered.
+    check-in — and counts as completed when any of its questionnaires was answered. The
+    alert records its two occasions; occasions an earlier alert of the episode reported,
+    even one since acknowledged or resolved, raise nothing again: the therapist has been
+    told of them, and two further missed ones make a new alert.
     """
     now = now or timezone.now()
     if not episode.is_open:
@@ -161,21 +164,44 @@ def disengagement_check(episode: Episode, now: datetime | None = None) -> Alert 
         .order_by("-due_at")
         .values_list("session_id", "due_at", "completed_at")
     )
-    occasions: dict[Any, bool] = {}
+    occasions: dict[str, bool] = {}
+    first_due: dict[str, datetime] = {}
     for session_id, due_at, completed_at in past:
-        key = session_id or (due_at.date() if due_at else None)
+        assert due_at is not None  # due_at__lt leaves out check-ins with no due time
+        key = f"session:{session_id}" if session_id else f"week:{due_at.date().isoformat()}"
         if key not in occasions and len(occasions) == 2:
             break
         occasions[key] = occasions.get(key, False) or completed_at is not None
+        first_due[key] = due_at
     if len(occasions) < 2 or any(occasions.values()):
+        return None
+    if _reported_before(episode, first_due):
         return None
     return _raise(
         episode,
         AlertKind.DISENGAGEMENT,
-        {"missed": 2, "checked_at": now.isoformat()},
+        {"missed": 2, "checked_at": now.isoformat(), "occasions": sorted(occasions)},
         None,
         disengagement_findings(2),
     )
+
+
+def _reported_before(episode: Episode, missed: dict[str, datetime]) -> bool:
+    """Whether an earlier disengagement alert of the episode, in any status, reported one
+    of these missed occasions (keyed as ``disengagement_check`` keys them, with the
+    earliest due time of each). Alerts raised before occasions were recorded (and the
+    scale practice's, made in bulk) count as reporting every occasion due before them."""
+    earlier = Alert.objects.filter(episode=episode, kind=AlertKind.DISENGAGEMENT).values_list(
+        "details", "created_at"
+    )
+    for details, created_at in earlier:
+        reported = (details or {}).get("occasions")
+        if reported is None:
+            if any(due_at < created_at for due_at in missed.values()):
+                return True
+        elif set(reported) & set(missed):
+            return True
+    return False
 
 
 def disengagement_check_open_episodes(
