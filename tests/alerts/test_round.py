@@ -15,12 +15,17 @@ from typing import Any
 
 import pytest
 from django.db import connection, connections
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from alliance.alerts import rules
 from alliance.alerts.models import Alert, AlertKind
-from alliance.alerts.rules import LONGEST_UNVISITED, disengagement_check_open_episodes
+from alliance.alerts.rules import (
+    LONGEST_UNVISITED,
+    disengagement_check_open_episodes,
+    episodes_due,
+)
 from alliance.care.models import Episode, Session
 from alliance.care.services import episode_open, session_schedule
 from alliance.measures.models import Administration, When
@@ -243,6 +248,25 @@ def test_a_closed_episode_is_not_visited(cast: Cast) -> None:
 
     episode_close(actor=cast.alice, episode=cast.eve_episode)
     assert visited(timezone.now()) == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="only PostgreSQL's planner is asked")
+def test_the_round_finds_the_due_episodes_through_the_index(cast: Cast) -> None:
+    """With sequential scans priced out (tests/test_query_plans.py), the round's question
+    is answered from the partial index on open episodes' next check, not a scan of every
+    episode."""
+    sql, params = (
+        episodes_due(timezone.now())
+        .order_by(F("next_check_at").asc(nulls_first=True), "pk")
+        .values_list("pk", flat=True)
+        .query.sql_with_params()
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "episode_open_next_check" in plan, plan
+    assert "Seq Scan" not in plan, plan
 
 
 @pytest.mark.django_db(transaction=True)
