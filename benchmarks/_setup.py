@@ -72,6 +72,37 @@ def fresh_database(prefix: str) -> Path:
     return var_dir
 
 
+def database_from_env(prefix: str) -> str:
+    """Set Django up on ``DATABASE_URL`` (migrated here) or, with it unset, on a fresh
+    throw-away SQLite database; returns which, for the report."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url:
+        fresh_database(prefix)
+        return "SQLite (throw-away, WAL)"
+    os.environ.update(
+        ALLIANCE_DEBUG="true",
+        ALLIANCE_LOG_LEVEL="WARNING",
+        DJANGO_SETTINGS_MODULE="alliance.settings",
+    )
+    os.environ.pop("ALLIANCE_TESTING", None)
+    progress("alliance migrate on DATABASE_URL")
+    subprocess.run(
+        [str(ALLIANCE), "migrate", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        check=True,
+        stdout=subprocess.DEVNULL,
+    )
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return connection.vendor
+    version = connection.pg_version  # e.g. 150018 for 15.18
+    return f"PostgreSQL {version // 10000}.{version % 10000} (DATABASE_URL)"
+
+
 def machine() -> str:
     cpu = "unknown"
     try:

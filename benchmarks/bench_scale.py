@@ -33,44 +33,12 @@ ratio of p95 at ``--clients`` over p95 at 100 across the pages.
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import time
 
 from _serve import backend_pid, own_cpu_seconds
-from _setup import ALLIANCE, ROOT, fresh_database, machine, percentile, progress
+from _setup import database_from_env, machine, percentile, progress
 
 SMALL = 100
-
-
-def _database() -> str:
-    """Set Django up on DATABASE_URL (migrated here) or on a fresh SQLite database."""
-    url = os.environ.get("DATABASE_URL", "")
-    if not url:
-        fresh_database("scale")
-        return "SQLite (throw-away, WAL)"
-    os.environ.update(
-        ALLIANCE_DEBUG="true",
-        ALLIANCE_LOG_LEVEL="WARNING",
-        DJANGO_SETTINGS_MODULE="alliance.settings",
-    )
-    os.environ.pop("ALLIANCE_TESTING", None)
-    progress("alliance migrate on DATABASE_URL")
-    subprocess.run(
-        [str(ALLIANCE), "migrate", "--no-input", "-v", "0"],
-        cwd=ROOT,
-        check=True,
-        stdout=subprocess.DEVNULL,
-    )
-    import django
-
-    django.setup()
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        return connection.vendor
-    version = connection.pg_version  # e.g. 150018 for 15.18
-    return f"PostgreSQL {version // 10000}.{version % 10000} (DATABASE_URL)"
 
 
 def _measure(requests: int) -> dict[str, tuple[int, float, float, float]]:
@@ -170,7 +138,7 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=10_000)
     parser.add_argument("--requests", type=int, default=30)
     args = parser.parse_args()
-    database = _database()
+    database = database_from_env("scale")
     from alliance.web.scale import existing_clients
 
     if existing_clients():

@@ -1,7 +1,7 @@
 """Two `alliance worker` processes, one database: every background e-mail is sent
 exactly once — session and check-in reminders, alert e-mails, message notices, and the
-reminders and alert e-mails a dead worker left claimed — none missed, none twice, and no
-alert raised twice.
+reminders and alert e-mails a dead worker left claimed — none missed, none twice, no
+alert raised twice, and each open episode visited by one worker's round.
 
 The workers are real processes (`alliance worker --once`, started together), with Django's
 file-based e-mail backend writing to one directory that is counted afterwards. The
@@ -39,6 +39,7 @@ ALERTS = 12  # risk answers, each to its own therapist: one alert e-mail each
 MESSAGES = 8  # client messages, each to its own therapist: one notice each
 DEAD_REMINDERS = 4  # session reminders a dead worker claimed an hour ago
 DEAD_ALERTS = 4  # alert e-mails a dead worker claimed an hour ago
+EPISODES = SESSIONS + CHECKINS + ALERTS + MESSAGES + DEAD_REMINDERS + DEAD_ALERTS  # all open
 
 SETTINGS = """
 from alliance.settings import *  # noqa: F403
@@ -215,8 +216,16 @@ def test_two_workers_send_every_email_exactly_once(database: str, tmp_path: Path
         found = re.search(r"(\d+) session and (\d+) check-in reminders sent", out)
         assert found, out
         reported.update(sessions=int(found[1]), checkins=int(found[2]))
-    # What the two said they sent adds up: each reminder was sent by one of them.
-    assert reported == {"sessions": SESSIONS + DEAD_REMINDERS, "checkins": CHECKINS}
+        visits = re.search(r"check_alerts: (\d+) due open episodes checked", out)
+        assert visits, out
+        reported.update(episodes=int(visits[1]))
+    # What the two said they sent adds up: each reminder was sent by one of them. And
+    # the round over open episodes (all due: new) visited each once, between them.
+    assert reported == {
+        "sessions": SESSIONS + DEAD_REMINDERS,
+        "checkins": CHECKINS,
+        "episodes": EPISODES,
+    }
 
     emails = Counter(sent(mail_dir))
     twice = {key: count for key, count in emails.items() if count > 1}

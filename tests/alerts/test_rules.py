@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from alliance.alerts.models import Alert
 from alliance.alerts.rules import disengagement_check
+from alliance.alerts.services import alert_acknowledge, alert_resolve
 from alliance.care.services import session_schedule
 from alliance.checkins.services import response_submit
 from alliance.measures.models import When
@@ -151,6 +152,61 @@ def test_one_missed_check_in_is_not_disengagement(cast: Cast) -> None:
     sessions_with_checkins(cast, [False, True, False])
     assert disengagement_check(cast.dana_episode) is None
     assert kinds() == []
+
+
+def missed_occasion(cast: Cast, starts: Any) -> None:
+    session = session_schedule(actor=cast.alice, episode=cast.dana_episode, starts_at=starts)
+    administration_request(
+        actor=cast.alice,
+        episode=cast.dana_episode,
+        instrument_id="phq-9",
+        session=session,
+        when=When.BEFORE_SESSION,
+        due_at=starts,
+    )
+
+
+def test_answered_disengagement_is_not_raised_again_for_the_same_missed_checkins(
+    cast: Cast,
+) -> None:
+    """Acknowledging or resolving the alert does not bring it back at the next round for
+    the same two missed check-ins (it did: only an open alert was looked for); two further
+    missed ones raise a new alert."""
+    sessions_with_checkins(cast, [False, False])
+    alert = disengagement_check(cast.dana_episode)
+    assert alert is not None
+    assert len(alert.details["occasions"]) == 2
+    alert_acknowledge(actor=cast.alice, alert=alert, note="Called Dana; back next week.")
+    assert disengagement_check(cast.dana_episode) is None
+    alert_resolve(actor=cast.alice, alert=alert)
+    assert disengagement_check(cast.dana_episode) is None
+    now = timezone.now()
+    missed_occasion(cast, now - timedelta(days=2))  # one more missed: with one reported
+    assert disengagement_check(cast.dana_episode) is None
+    missed_occasion(cast, now - timedelta(days=1))  # and another: two not yet reported
+    again = disengagement_check(cast.dana_episode)
+    assert again is not None and again.pk != alert.pk
+    assert not set(again.details["occasions"]) & set(alert.details["occasions"])
+
+
+def test_an_alert_from_before_occasions_were_recorded_covers_what_was_due_before_it(
+    cast: Cast,
+) -> None:
+    """Alerts raised before this change (and the scale practice's) have no occasions: they
+    count as reporting every check-in due before they were raised."""
+    sessions_with_checkins(cast, [False, False])
+    Alert.objects.create(
+        episode=cast.dana_episode,
+        client=cast.dana,
+        kind="disengagement",
+        status="resolved",
+        details={"missed": 2, "checked_at": timezone.now().isoformat()},
+    )
+    assert disengagement_check(cast.dana_episode) is None
+    missed_occasion(cast, timezone.now() + timedelta(minutes=1))
+    missed_occasion(cast, timezone.now() + timedelta(minutes=2))
+    later = timezone.now() + timedelta(minutes=3)
+    assert disengagement_check(cast.dana_episode, later) is not None
 
 
 def test_check_alerts_command(cast: Cast, capsys: Any) -> None:

@@ -80,9 +80,10 @@ def test_a_visit_with_nothing_to_change_reads_a_few_rows_and_writes_nothing(cast
     with CaptureQueriesContext(connection) as queries:
         assert schedule_sync(episode=episode, now=now) == 0
     statements = [q["sql"].split()[0].upper() for q in queries.captured_queries]
-    # The episode's row lock, the schedule, the upcoming sessions, their check-ins:
-    # whatever the number of sessions.
-    assert statements.count("SELECT") == 4
+    # The episode's row lock, the schedule, the upcoming sessions, their check-ins, the
+    # next open check-in's due time (for the episode's next check): whatever the number of
+    # sessions.
+    assert statements.count("SELECT") == 5
     assert not {"INSERT", "UPDATE", "DELETE"} & set(statements)
 
 

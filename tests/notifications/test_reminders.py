@@ -203,7 +203,7 @@ def test_worker_once_runs_both_jobs(cast: Any) -> None:
     out = StringIO()
     call_command("worker", "--once", stdout=out)
     assert "send_due_reminders: 1 session and 0 check-in reminders sent" in out.getvalue()
-    assert "check_alerts: 2 open episodes checked, " in out.getvalue()
+    assert "check_alerts: 2 due open episodes checked, " in out.getvalue()
     assert ", 0 disengagement alerts raised" in out.getvalue()
     assert len(mail.outbox) == 1
 
@@ -284,7 +284,7 @@ def test_worker_runs_rounds_and_stops_on_sigterm(
     text = out.getvalue()
     assert "queued send_due_reminders, check_alerts, " in text
     assert "send_due_reminders: 1 session and 0 check-in reminders sent" in text
-    assert "check_alerts: 2 open episodes checked" in text
+    assert "check_alerts: 2 due open episodes checked" in text
     assert "stopping after the current task" in text
     assert text.rstrip().endswith("Worker stopped.")
     assert len(mail.outbox) == 1

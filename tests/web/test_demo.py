@@ -90,6 +90,23 @@ CLIENTS_VOICE = (
 )
 
 
+def test_the_workers_round_finds_the_demo_as_it_would_have_made_it(demo_practice: Any) -> None:
+    """Every open demo episode is due (sessions were planned through the services): the
+    first round visits each once, adds no check-in and raises no second alert; the next
+    finds nothing due."""
+    from alliance.alerts.rules import disengagement_check_open_episodes
+
+    open_episodes = Episode.objects.filter(status="open")
+    assert not open_episodes.filter(next_check_at__isnull=False).exists()
+    result = disengagement_check_open_episodes()
+    assert (result["episodes"], result["checkins_changed"], result["raised"]) == (
+        open_episodes.count(),
+        0,
+        0,
+    )
+    assert disengagement_check_open_episodes()["episodes"] == 0
+
+
 def test_loading_twice_changes_nothing(demo_practice: Any) -> None:
     first = demo_practice  # the module's load, into an empty database
     counts = (User.objects.count(), Episode.objects.count(), Session.objects.count())

@@ -25,6 +25,7 @@ from alliance.alerts.reports import (
     outcome_rules,
     summary_drift,
 )
+from alliance.alerts.rules import disengagement_check_open_episodes
 from alliance.care.models import Episode
 from alliance.measures.models import Administration, Response
 from alliance.measures.services import checkins_expire, tally_drift
@@ -57,6 +58,21 @@ def test_the_practice_has_its_people_and_history(scale: Any) -> None:
     assert Response.objects.count() == scale.responses_added > CLIENTS * 3 * 20
     assert Episode.objects.filter(status="closed").count() == CLIENTS // 7
     assert User.objects.get(email=email_of("client", 1)).check_password("demo-password")
+
+
+def test_every_open_episode_is_due_and_the_round_finds_nothing_to_add(scale: Any) -> None:
+    """Made in bulk, the episodes carry no next check (due, as after the upgrade that added
+    it): the round visits each once and finds their check-ins and alerts as it would have
+    made them."""
+    open_episodes = Episode.objects.filter(status="open")
+    assert not open_episodes.filter(next_check_at__isnull=False).exists()
+    result = disengagement_check_open_episodes()
+    assert (result["episodes"], result["checkins_changed"], result["raised"]) == (
+        open_episodes.count(),
+        0,
+        0,
+    )
+    assert disengagement_check_open_episodes()["episodes"] == 0
 
 
 def test_summaries_equal_the_responses(scale: Any) -> None:

@@ -32,9 +32,23 @@ class Episode(models.Model):
     closed_at = models.DateTimeField(null=True, blank=True)
     # The therapist may turn off the client's own progress chart (the default shows it).
     client_sees_progress = models.BooleanField(default=True)
+    # When the worker's round next needs to visit this episode (a weekly check-in falls due
+    # to be made, a check-in's due time passes): the round takes only episodes whose time
+    # has come instead of every open one (benchmarks/README.md, "The worker's round").
+    # NULL is "due now": a new episode, and one where a session was planned or a check-in
+    # asked for, which can bring the time forward (``episode_mark_due``).
+    next_check_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-opened_at"]
+        # The round's query: the open episodes that are due, soonest first.
+        indexes = [
+            models.Index(
+                fields=["next_check_at"],
+                condition=models.Q(status="open"),
+                name="episode_open_next_check",
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(status__in=["open", "closed"]), name="episode_status_valid"

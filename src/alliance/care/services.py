@@ -76,6 +76,24 @@ def episode_close(*, actor: User, episode: Episode, context: AuditContext | None
     return episode
 
 
+def episode_mark_due(*, episode_id: int) -> None:
+    """Have the worker's round visit this episode at its next pass (``next_check_at`` NULL).
+
+    The round visits only the episodes whose ``next_check_at`` has come; every write that
+    can bring that time forward (a session planned, a check-in asked for outside the
+    schedule) calls this in its own transaction, so the change and the mark are stored
+    together or not at all. Here, in ``care``, because the row is the episode's: the apps
+    that write sessions and check-ins all import ``care``, and ``care`` imports none of
+    them."""
+    Episode.objects.filter(pk=episode_id).update(next_check_at=None)
+
+
+def episode_next_check_set(*, episode_id: int, at: datetime) -> None:
+    """Store when the worker's round must next visit this episode (see ``episode_mark_due``),
+    in the caller's transaction, which holds the episode's row lock."""
+    Episode.objects.filter(pk=episode_id).update(next_check_at=at)
+
+
 @transaction.atomic
 def session_schedule(
     *,
@@ -98,6 +116,9 @@ def session_schedule(
     session = Session(episode=episode, number=last + 1, starts_at=starts_at)
     session.full_clean()
     session.save()
+    # The new session wants its check-ins, and its pre-session check-in is a new occasion
+    # the disengagement check must see pass: the round visits the episode at its next pass.
+    episode_mark_due(episode_id=episode.pk)
     audit_record(
         actor=actor,
         action=Action.SESSION_SCHEDULED,

@@ -73,6 +73,12 @@ class When(models.TextChoices):
     REQUESTED = "requested", "asked for by the therapist"
 
 
+# The check-ins that make the occasions the disengagement check counts (one session's
+# pre-session questionnaires, or one week's); feedback after a session and a questionnaire
+# asked for on its own are not occasions.
+OCCASION_KINDS = (When.BEFORE_SESSION, When.WEEKLY)
+
+
 class Administration(models.Model):
     """One questionnaire asked of a client within an episode: due, then completed once."""
 

@@ -22,9 +22,16 @@ from alliance.audit.models import Action
 from alliance.audit.services import audit_record
 from alliance.care import access
 from alliance.care.models import Episode, Session
+from alliance.care.services import episode_mark_due
 from alliance.lib.fhir_bundle import resolve_references
 from alliance.measures.instruments import get_instrument
-from alliance.measures.models import Administration, CheckinTally, Response, When
+from alliance.measures.models import (
+    OCCASION_KINDS,
+    Administration,
+    CheckinTally,
+    Response,
+    When,
+)
 
 if TYPE_CHECKING:
     from alliance.accounts.models import User
@@ -77,6 +84,10 @@ def administration_request(
         session=session,
         when=when,
     )
+    if when in OCCASION_KINDS:
+        # A check-in the disengagement check counts, made outside the schedule: the round
+        # must see its due time pass.
+        episode_mark_due(episode_id=episode.pk)
     audit_record(
         actor=actor,
         action=Action.QUESTIONNAIRE_REQUESTED,

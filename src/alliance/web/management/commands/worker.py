@@ -142,7 +142,7 @@ class Command(BaseCommand):
             )
         elif name == "check_alerts" and isinstance(result, dict):
             self.stdout.write(
-                f"check_alerts: {result.get('episodes', 0)} open episodes checked, "
+                f"check_alerts: {result.get('episodes', 0)} due open episodes checked, "
                 f"{result.get('checkins_changed', 0)} check-ins added or withdrawn to follow "
                 f"their schedules, {result.get('raised', 0)} disengagement alerts raised"
             )
