@@ -8,18 +8,19 @@ skipped (CI runs it in its PostgreSQL pass)."""
 
 from __future__ import annotations
 
-import threading
 from collections import Counter
+from collections.abc import Callable
 
 import pytest
 from django.core import mail
-from django.db import connection, connections
+from django.db import connection
 
 from alliance.alerts.models import Alert, AlertKind, AlertStatus
 from alliance.care.services import episode_open
 from alliance.checkins.services import response_submit
 from alliance.measures.models import Administration, Response
 from alliance.measures.services import AlreadyCompleted, administration_request
+from tests.concurrency import at_once
 from tests.conftest import make_user
 
 CLIENTS = 4
@@ -41,29 +42,19 @@ def test_a_burst_of_risk_answers_raises_one_alert_and_one_email_per_response() -
             )
             work += [(client, administration), (client, administration)]
     mail.outbox = []
-    barrier = threading.Barrier(len(work))
-    outcomes: list[str] = []
-    errors: list[BaseException] = []
 
-    def submit(client: object, administration: Administration) -> None:
-        try:
-            barrier.wait()
-            response_submit(actor=client, administration=administration, answers=RISK)  # type: ignore[arg-type]
-            outcomes.append("stored")
-        except AlreadyCompleted:
-            outcomes.append("already")
-        except BaseException as error:  # reported below, in the test's thread
-            errors.append(error)
-        finally:
-            connections.close_all()
+    def submit(client: object, administration: Administration) -> Callable[[], str]:
+        def call() -> str:
+            try:
+                response_submit(actor=client, administration=administration, answers=RISK)  # type: ignore[arg-type]
+            except AlreadyCompleted:
+                return "already"
+            return "stored"
 
-    threads = [threading.Thread(target=submit, args=pair) for pair in work]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+        return call
 
-    assert errors == []
+    outcomes = at_once(*[submit(client, administration) for client, administration in work])
+
     responses = CLIENTS * PER_CLIENT
     assert Counter(outcomes) == {"stored": responses, "already": responses}
     assert Response.objects.count() == responses

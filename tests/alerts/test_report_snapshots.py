@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-import threading
 from datetime import timedelta
 from typing import Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection
 from django.urls import reverse
 from django.utils import timezone
 
@@ -32,6 +31,7 @@ from alliance.care.models import Episode
 from alliance.care.services import episode_close, episode_open
 from alliance.web.presenters.reports import THERAPISTS_PER_PAGE
 from tests.alerts.test_reports import history
+from tests.concurrency import at_once
 from tests.conftest import Cast, make_user, signed_in
 
 pytestmark = pytest.mark.django_db
@@ -243,24 +243,7 @@ def test_pages_and_workers_refreshing_at_once_keep_one_whole_report() -> None:
             actor=therapist, client=client, therapist=therapist, supervisor=supervisor
         )
         history(episode, client, therapist, "phq-9", [20, 6])
-    barrier = threading.Barrier(6)
-    errors: list[BaseException] = []
-
-    def refresh() -> None:
-        try:
-            barrier.wait()
-            snapshot_refresh(PRACTICE_ALL)
-        except BaseException as error:  # reported below, in the test's thread
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=refresh) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors, errors
+    at_once(*[lambda: snapshot_refresh(PRACTICE_ALL)] * 6)
     kept = ReportSnapshot.objects.get(name=PRACTICE_ALL)
     assert kept.generation == 6
     rows = ReportSnapshotRow.objects.filter(snapshot=kept)

@@ -8,13 +8,12 @@ episodes (PostgreSQL, where the claims really race)."""
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
@@ -31,6 +30,7 @@ from alliance.care.services import episode_open, session_schedule
 from alliance.measures.models import Administration, When
 from alliance.measures.schedules import JUST_AFTER, schedule_for, schedule_sync, schedule_update
 from alliance.measures.services import administration_request
+from tests.concurrency import at_once
 from tests.conftest import Cast, make_user
 
 
@@ -289,26 +289,8 @@ def test_two_rounds_at_once_share_the_due_episodes(monkeypatch: pytest.MonkeyPat
 
     monkeypatch.setattr(rules, "schedule_sync_next", slow)
     now = timezone.now()
-    start = threading.Barrier(2)
-    results: list[dict[str, int] | str] = []
-
-    def run() -> None:
-        try:
-            start.wait(10)
-            results.append(disengagement_check_open_episodes(now=now))
-        except BaseException as error:
-            results.append(repr(error))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-
-    assert all(isinstance(result, dict) for result in results), results
-    counts = [result["episodes"] for result in results if isinstance(result, dict)]
+    results = at_once(*[lambda: disengagement_check_open_episodes(now=now)] * 2)
+    counts = [result["episodes"] for result in results]
     assert sum(counts) == len(episodes) and min(counts) > 0, counts
     made = Administration.objects.filter(when=When.WEEKLY).values_list("episode_id", flat=True)
     assert sorted(made) == sorted(episode.pk for episode in episodes)

@@ -5,13 +5,13 @@ whole-table SQL gave (kept here as the reference)."""
 from __future__ import annotations
 
 import random
-import threading
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from alliance.accounts.models import User
@@ -34,6 +34,7 @@ from alliance.checkins.services import response_submit
 from alliance.measures.instruments import all_instruments, get_instrument
 from alliance.measures.models import Administration, Response
 from alliance.measures.services import administration_request
+from tests.concurrency import at_once
 from tests.conftest import Cast, make_user
 
 START = timezone.now() - timedelta(weeks=30)
@@ -297,7 +298,6 @@ def test_concurrent_responses_make_one_consistent_summary(
     therapist = make_user("t-race@example.test", "Tess", "therapist")
     client = make_user("c-race@example.test", "Cy", "client")
     episode = episode_open(actor=therapist, client=client, therapist=therapist)
-    errors: list[BaseException] = []
     save = ScoreSummary.save
 
     def slow_save(self: ScoreSummary, *args: Any, **kwargs: Any) -> None:
@@ -306,19 +306,13 @@ def test_concurrent_responses_make_one_consistent_summary(
 
     monkeypatch.setattr(ScoreSummary, "save", slow_save)
 
-    def submit_one(administration: Administration, seed: int, barrier: threading.Barrier) -> None:
-        try:
-            barrier.wait()
-            response_submit(
-                actor=client,
-                administration=administration,
-                answers=random_answers("phq-9", random.Random(seed)),
-                submitted_at=START + timedelta(days=seed % 3),
-            )
-        except BaseException as error:  # reported below, in the test's thread
-            errors.append(error)
-        finally:
-            connections.close_all()
+    def submit_one(administration: Administration, seed: int) -> Callable[[], object]:
+        return lambda: response_submit(
+            actor=client,
+            administration=administration,
+            answers=random_answers("phq-9", random.Random(seed)),
+            submitted_at=START + timedelta(days=seed % 3),
+        )
 
     # First six at once (no row yet: the create race), then six more (the row lock).
     for _ in range(2):
@@ -326,16 +320,7 @@ def test_concurrent_responses_make_one_consistent_summary(
             administration_request(actor=therapist, episode=episode, instrument_id="phq-9")
             for _ in range(6)
         ]
-        barrier = threading.Barrier(len(administrations))
-        threads = [
-            threading.Thread(target=submit_one, args=(administration, n, barrier))
-            for n, administration in enumerate(administrations)
-        ]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-    assert errors == []
+        at_once(*[submit_one(a, n) for n, a in enumerate(administrations)])
     summary = ScoreSummary.objects.get(episode=episode, instrument_id="phq-9")
     assert summary.scores == 12
     assert summary_drift() == []

@@ -7,17 +7,17 @@ never does: each test runs the worker's step itself (``bulk_export_run``), as
 from __future__ import annotations
 
 import json
-import threading
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from fhir.resources.R4B import get_fhir_model_class
 
 from tests.api.helpers import answered, call, outcome, token_for
+from tests.concurrency import at_once
 from tests.conftest import Cast, make_cast
 
 pytestmark = pytest.mark.django_db
@@ -464,25 +464,7 @@ def test_two_workers_claim_an_export_once(
     answered(cast, cast.dana_episode)
     token = token_for(cast.alice, "user/*.rs")
     path = status_path(kickoff(token))
-    barrier = threading.Barrier(4)
-    won: list[bool] = []
-    errors: list[BaseException] = []
-
-    def work() -> None:
-        try:
-            barrier.wait()
-            won.append(bulk_export_run(export_id(path)))
-        except BaseException as error:  # reported below, in the test's thread
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
+    won = at_once(*[lambda: bulk_export_run(export_id(path))] * 4)
     assert sorted(won) == [False, False, False, True]
     assert BulkExport.objects.get().status == "done"
     assert BulkExportFile.objects.count() == 8

@@ -94,17 +94,9 @@ def test_the_workers_round_finds_the_demo_as_it_would_have_made_it(demo_practice
     """Every open demo episode is due (sessions were planned through the services): the
     first round visits each once, adds no check-in and raises no second alert; the next
     finds nothing due."""
-    from alliance.alerts.rules import disengagement_check_open_episodes
+    from tests.web.test_scale import assert_the_round_finds_all_in_place
 
-    open_episodes = Episode.objects.filter(status="open")
-    assert not open_episodes.filter(next_check_at__isnull=False).exists()
-    result = disengagement_check_open_episodes()
-    assert (result["episodes"], result["checkins_changed"], result["raised"]) == (
-        open_episodes.count(),
-        0,
-        0,
-    )
-    assert disengagement_check_open_episodes()["episodes"] == 0
+    assert_the_round_finds_all_in_place()
 
 
 def test_loading_twice_changes_nothing(demo_practice: Any) -> None:
