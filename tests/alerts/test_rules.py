@@ -13,7 +13,7 @@ from alliance.alerts.rules import disengagement_check
 from alliance.alerts.services import alert_acknowledge, alert_resolve
 from alliance.care.services import session_schedule
 from alliance.checkins.services import response_submit
-from alliance.measures.models import When
+from alliance.measures.models import Administration, When
 from alliance.measures.services import administration_request
 from tests.conftest import Cast
 
@@ -123,15 +123,7 @@ def sessions_with_checkins(cast: Cast, completed: list[bool]) -> None:
     now = timezone.now()
     for number, done in enumerate(completed):
         starts = now - timedelta(weeks=len(completed) - number)
-        session = session_schedule(actor=cast.alice, episode=cast.dana_episode, starts_at=starts)
-        administration = administration_request(
-            actor=cast.alice,
-            episode=cast.dana_episode,
-            instrument_id="phq-9",
-            session=session,
-            when=When.BEFORE_SESSION,
-            due_at=starts,
-        )
+        administration = missed_occasion(cast, starts)
         if done:
             response_submit(
                 actor=cast.dana,
@@ -154,9 +146,10 @@ def test_one_missed_check_in_is_not_disengagement(cast: Cast) -> None:
     assert kinds() == []
 
 
-def missed_occasion(cast: Cast, starts: Any) -> None:
+def missed_occasion(cast: Cast, starts: Any) -> Administration:
+    """A session starting at ``starts``, with its PHQ-9 before it due then (unanswered)."""
     session = session_schedule(actor=cast.alice, episode=cast.dana_episode, starts_at=starts)
-    administration_request(
+    return administration_request(
         actor=cast.alice,
         episode=cast.dana_episode,
         instrument_id="phq-9",

@@ -47,6 +47,20 @@ def send_twice(
     return administration, client.get(again.url).content.decode()  # type: ignore[attr-defined]
 
 
+def calm_then(
+    cast: Cast, capture: Any, copies: list[dict[str, str]]
+) -> tuple[Administration, Any, list[Any]]:
+    """Dana sends her check-in with calm answers, then each of ``copies`` of the same form;
+    the check-in, her signed-in client and the answers to the copies."""
+    administration = ask(cast)
+    client = signed_in(cast.dana)
+    url = reverse("checkin_fill", args=[administration.pk])
+    with capture(execute=True):
+        client.post(url, phq9_post(CALM))
+        sent = [client.post(url, copy) for copy in copies]
+    return administration, client, sent
+
+
 def test_a_risk_answer_in_the_second_tab_brings_crisis_help_and_the_alert(
     cast: Cast, django_capture_on_commit_callbacks: Any
 ) -> None:
@@ -105,13 +119,10 @@ def test_a_risk_answer_kept_first_is_one_alert_whatever_comes_after(
 def test_risk_answers_sent_again_and_again_raise_one_alert(
     cast: Cast, django_capture_on_commit_callbacks: Any, copies: int
 ) -> None:
-    administration = ask(cast)
-    client = signed_in(cast.dana)
-    url = reverse("checkin_fill", args=[administration.pk])
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(url, phq9_post(CALM))
-        for _ in range(copies):
-            assert client.post(url, phq9_post(RISK)).status_code == 302
+    administration, client, sent = calm_then(
+        cast, django_capture_on_commit_callbacks, [phq9_post(RISK)] * copies
+    )
+    assert [response.status_code for response in sent] == [302] * copies
     assert Alert.objects.count() == 1 and len(mail.outbox) == 1
     # Every later visit of the done page still shows the crisis help.
     assert CRISIS in client.get(reverse("checkin_done", args=[administration.pk])).content.decode()
@@ -141,12 +152,7 @@ def test_a_spanish_client_reads_it_in_spanish(
 def test_a_risk_answer_counts_whatever_else_the_copy_holds(
     cast: Cast, django_capture_on_commit_callbacks: Any, second: dict[str, str]
 ) -> None:
-    administration = ask(cast)
-    client = signed_in(cast.dana)
-    url = reverse("checkin_fill", args=[administration.pk])
-    with django_capture_on_commit_callbacks(execute=True):
-        client.post(url, phq9_post(CALM))
-        again = client.post(url, second)
+    administration, client, (again,) = calm_then(cast, django_capture_on_commit_callbacks, [second])
     assert again.status_code == 302
     assert CRISIS in client.get(again.url).content.decode()  # type: ignore[attr-defined]
     (alert,) = Alert.objects.all()
