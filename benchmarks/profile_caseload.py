@@ -3,10 +3,10 @@
     .venv/bin/python benchmarks/profile_caseload.py [--clients 500] [--weeks 104] [--runs 10]
 
 Builds one caseload with ``bench_dashboard.caseload`` (same data as ``bench_dashboard.py``),
-then times, best and median of ``--runs``: the caseload query alone
-(``caseload_page``: every episode placed by need, the first page's rows fetched), and the
-whole ``GET /clinic/``; then prints a
-cProfile of one page (top functions by cumulative time). Progress goes to stderr.
+then times, best and median of ``--runs``: the caseload queries alone (``caseload_page``:
+the database counts the caseload by need and returns the first page, whose rows are then
+fetched), and the whole ``GET /clinic/``; then prints a cProfile of one page (top
+functions by cumulative time). Progress goes to stderr.
 """
 
 from __future__ import annotations

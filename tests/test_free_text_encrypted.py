@@ -18,6 +18,7 @@ NOT_FREE_TEXT = {
     "accounts.User.password": "a password hash",
     "accounts.User.email": "the sign-in address, looked up at login",
     "accounts.User.preferred_name": "how the person is addressed on every page and e-mail",
+    "accounts.User.name_key": "the preferred name folded (names.name_key), to find namesakes",
     "accounts.User.pronouns": "shown beside the name",
     "accounts.User.country": "a country code (crisis lines)",
     "accounts.User.time_zone": "an IANA time zone name chosen from a list",

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from alliance import instruments as engine
 from alliance.accounts.models import User
+from alliance.accounts.names import name_key
 from alliance.alerts.models import Alert, AlertKind, AlertStatus
 from alliance.alerts.reports import (
     checkin_completion,
@@ -58,6 +59,13 @@ def test_the_practice_has_its_people_and_history(scale: Any) -> None:
     assert Response.objects.count() == scale.responses_added > CLIENTS * 3 * 20
     assert Episode.objects.filter(status="closed").count() == CLIENTS // 7
     assert User.objects.get(email=email_of("client", 1)).check_password("demo-password")
+
+
+def test_every_name_is_kept_with_its_key(scale: Any) -> None:
+    """The build writes past ``User.save`` (COPY on PostgreSQL): the keys the caseload
+    finds namesakes by are made with the names."""
+    people = User.objects.values_list("preferred_name", "name_key")
+    assert people and all(key == name_key(name) for name, key in people)
 
 
 def test_every_open_episode_is_due_and_the_round_finds_nothing_to_add(scale: Any) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
@@ -11,6 +12,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from alliance.accounts.names import name_key
 from alliance.localtime import is_time_zone
 
 
@@ -52,8 +54,40 @@ def validate_time_zone(name: str) -> None:
         raise ValidationError(_("Choose a time zone from the list."), code="time_zone")
 
 
+class UserQuerySet(models.QuerySet["User"]):
+    """Every way of writing many people at once keeps ``name_key`` with the name, as
+    ``User.save`` does for one."""
+
+    def update(self, **kwargs: Any) -> int:
+        if "preferred_name" in kwargs and "name_key" not in kwargs:  # bulk_update gives both
+            name = kwargs["preferred_name"]
+            if not isinstance(name, str):
+                raise TypeError("preferred_name is updated with a name, not an expression.")
+            kwargs["name_key"] = name_key(name)
+        return super().update(**kwargs)
+
+    def bulk_create(self, objs: Iterable[User], *args: Any, **kwargs: Any) -> list[User]:
+        people = list(objs)
+        for person in people:
+            person.name_key = name_key(person.preferred_name)
+        return super().bulk_create(people, *args, **kwargs)
+
+    def bulk_update(
+        self, objs: Iterable[User], fields: Iterable[str], batch_size: int | None = None
+    ) -> int:
+        people, names = list(objs), list(fields)
+        if "preferred_name" in names:
+            for person in people:
+                person.name_key = name_key(person.preferred_name)
+            names.append("name_key")
+        return super().bulk_update(people, names, batch_size=batch_size)
+
+
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
+
+    def get_queryset(self) -> UserQuerySet:
+        return UserQuerySet(self.model, using=self._db)
 
     def create_user(self, email: str, password: str | None = None, **fields: Any) -> User:
         if not email:
@@ -77,6 +111,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         max_length=100,
         help_text=_("The name you would like us to use when we address you."),
     )
+    # ``name_key(preferred_name)``, kept with every change of the name (``save`` and the
+    # bulk writes of ``UserQuerySet``), so that the database can find the people of a
+    # caseload who share a name without reading every name into Python. A change to
+    # ``name_key`` itself needs a data migration that works every key out again.
+    name_key = models.TextField(editable=False, default="")
     pronouns = models.CharField(
         _("pronouns"),
         max_length=40,
@@ -106,6 +145,8 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     class Meta:
         ordering = ["preferred_name", "email"]
+        # The caseload and the client record look up the namesakes of a few clients.
+        indexes = [models.Index(fields=["name_key"], name="user_name_key")]
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(role__in=[r.value for r in Role]), name="user_role_valid"
@@ -118,6 +159,13 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.display_name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.name_key = name_key(self.preferred_name)
+        fields = kwargs.get("update_fields")
+        if fields is not None and "preferred_name" in fields:
+            kwargs["update_fields"] = [*fields, "name_key"]
+        super().save(*args, **kwargs)
 
     @property
     def display_name(self) -> str:

@@ -5,10 +5,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import IntEnum
-from typing import TYPE_CHECKING, Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from django.core.paginator import Page, Paginator
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    IntegerField,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    When,
+)
 from django.utils import timezone
 
 from alliance import instruments as engine
@@ -16,7 +27,7 @@ from alliance.alerts.models import Alert, AlertKind, AlertStatus
 from alliance.care import access
 from alliance.care.access import episodes_reachable_by
 from alliance.care.models import Episode, EpisodeStatus
-from alliance.care.selectors import caseload_for, sharing_a_name
+from alliance.care.selectors import caseload_for, clients_sharing_a_name
 from alliance.measures.instruments import get_instrument
 from alliance.measures.models import (
     Administration,
@@ -301,21 +312,50 @@ def need_rank(episode: Any) -> Need:
     return Need.NOTHING_FLAGGED
 
 
-class _Placed(NamedTuple):
-    pk: int
-    status: str
-    therapist_id: int
-    supervisor_id: int | None
-    name: str
-    client_id: int
-    urgent: bool
-    off_track: bool
-    rupture: bool
-    disengaged: bool
-    overdue: bool
+def need_rank_expression(now: datetime) -> Case:
+    """``need_rank`` in SQL, for the database to place a whole caseload by need."""
+    flags = _need_flags(now)
+    return Case(
+        When(flags["urgent"], then=Value(Need.URGENT.value)),
+        When(flags["off_track"], then=Value(Need.NOT_ON_TRACK.value)),
+        When(flags["rupture"], then=Value(Need.RUPTURE.value)),
+        When(flags["overdue"], then=Value(Need.CHECKIN_NOT_COMPLETED.value)),
+        When(flags["disengaged"], then=Value(Need.CHECKIN_NOT_COMPLETED.value)),
+        default=Value(Need.NOTHING_FLAGGED.value),
+        output_field=IntegerField(),
+    )
 
 
-_FLAGS = _Placed._fields[6:]
+_OPEN_FIRST = Case(
+    When(status=EpisodeStatus.OPEN, then=Value(0)), default=Value(1), output_field=IntegerField()
+)
+
+
+class _Ranked(Sequence[int]):
+    """A part of the caseload as a ``Paginator`` takes it: its length counted beforehand,
+    and a slice read from the database in need order (open episodes first, then most in
+    need, then by name), the ids of that page only."""
+
+    def __init__(self, episodes: QuerySet[Episode], count: int, now: datetime) -> None:
+        self._ordered = (
+            episodes.annotate(open_first=_OPEN_FIRST, need=need_rank_expression(now))
+            .order_by("open_first", "need", "client__name_key", "client__preferred_name", "pk")
+            .values_list("pk", flat=True)
+        )
+        self._count = count
+
+    def __len__(self) -> int:
+        return self._count
+
+    @overload
+    def __getitem__(self, index: int) -> int: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[int]: ...
+    def __getitem__(self, index: int | slice) -> int | list[int]:
+        if isinstance(index, slice):
+            start, stop, _ = index.indices(self._count)
+            return list(self._ordered[start:stop]) if stop > start else []
+        return self._ordered[index]
 
 
 @dataclass(frozen=True)
@@ -325,11 +365,11 @@ class CaseloadPart:
     ``off_track``, ``rupture``, ``disengaged``, ``overdue``), their ``measures`` (a
     ``MeasureScore`` for each scheduled outcome measure with a score), ``worse_since_last``
     (those reliably worse than the score before) and ``risk_since`` (when a risk answer that
-    still stands was given, else None), and the Django ``Page``
-    that places them in the whole part (``number``, ``has_next``, ``paginator.count``…)."""
+    still stands was given, else None), and the Django ``Page`` of their ids that places
+    them in the whole part (``number``, ``has_next``, ``paginator.count``…)."""
 
     episodes: list[Episode]
-    page: Page[_Placed]
+    page: Page[int]
 
 
 @dataclass(frozen=True)
@@ -340,8 +380,9 @@ class Caseload:
     treating: CaseloadPart
     supervising: CaseloadPart
     needs: dict[Need, int]
-    # Clients in this caseload whose name another client in it shares (``name_key``): the
-    # rows say so, with each one's address, so that nobody opens the wrong record.
+    # Clients on the pages shown whose name another client in the caseload shares
+    # (``name_key``): the rows say so, with each one's address, so that nobody opens the
+    # wrong record.
     same_name: frozenset[int] = frozenset()
 
 
@@ -358,50 +399,51 @@ def caseload_page(
     per_page: int = CASELOAD_PAGE_SIZE,
     now: datetime | None = None,
 ) -> Caseload:
-    """The caseload in pages, in four queries whatever its size: one small query places
-    every episode by need (flags only, no scores or session figures), then the rows'
-    figures, their scores and any standing risk answer are read only for the episodes on
-    the pages shown.
+    """The caseload in pages, in at most seven queries whatever its size, each returning
+    no more rows than a page holds: the database counts the caseload by part and need,
+    places each part's episodes by need and name and returns one page of ids; then the
+    rows' figures, their scores, any standing risk answer and the namesakes are read only
+    for the episodes on the pages shown (benchmarks/README.md: a supervisor's 2,000
+    episodes read into Python cost more than the whole page at 100 clients).
 
     A page number that is not a number or is out of range gives the nearest page (Django's
     ``Paginator.get_page``), so a stale link never fails.
     """
     now = now or timezone.now()
-    placed = [
-        _Placed(*row)
-        for row in episodes_reachable_by(user)
-        .annotate(**_need_flags(now))
-        .order_by()
-        .values_list(
-            "pk",
-            "status",
-            "therapist_id",
-            "supervisor_id",
-            "client__preferred_name",
-            "client_id",
-            *_FLAGS,
+    treated, supervised = access.caseload_parts(user)
+    reachable = episodes_reachable_by(user).order_by()
+    groups = (
+        reachable.annotate(
+            treats=access.treated_by(user),
+            supervises=access.supervised_by(user),
+            need=need_rank_expression(now),
         )
-    ]
-    # Open episodes first, each part most in need first, then by name.
-    placed.sort(
-        key=lambda p: (p.status != EpisodeStatus.OPEN, need_rank(p), p.name.casefold(), p.pk)
+        .values_list("treats", "supervises", "status", "need")
+        .annotate(n=Count("pk"))
     )
-    needs = Counter(need_rank(p) for p in placed if p.status == EpisodeStatus.OPEN)
-    treated, supervised = access.treated_and_supervised(user, placed)
-    treating, supervising = Paginator(treated, per_page), Paginator(supervised, per_page)
+    needs: Counter[Need] = Counter()
+    treating_count = supervising_count = 0
+    for treats, supervises, status, need, n in groups:
+        treating_count += n if treats else 0
+        supervising_count += n if supervises else 0
+        if status == EpisodeStatus.OPEN:
+            needs[Need(need)] += n
+    treating = Paginator(_Ranked(treated, treating_count, now), per_page)
+    supervising = Paginator(_Ranked(supervised, supervising_count, now), per_page)
     pages = (treating.get_page(treating_page), supervising.get_page(supervising_page))
-    shown = {p.pk for page in pages for p in page.object_list}
-    episodes = caseload_rows(user).filter(pk__in=shown).in_bulk() if shown else {}
+    shown = [pk for page in pages for pk in page.object_list]
+    episodes = (
+        caseload_rows(user).filter(pk__in=shown).annotate(**_need_flags(now)).in_bulk()
+        if shown
+        else {}
+    )
     scores = measure_scores(episodes.values())
     risk = risk_answers_standing(list(episodes.values()))
-    flags = _FLAGS
 
-    def row(placed: _Placed) -> Episode:
-        episode: Any = episodes[placed.pk]
-        for name in flags:
-            setattr(episode, name, getattr(placed, name))
-        episode.risk_since = risk.get(placed.pk)
-        episode.measures = scores.get(placed.pk, [])
+    def row(pk: int) -> Episode:
+        episode: Any = episodes[pk]
+        episode.risk_since = risk.get(pk)
+        episode.measures = scores.get(pk, [])
         if episode.risk_since is not None:
             # Not "recovered" beside a risk answer that stands (README, "Clinical decisions").
             episode.measures = [replace(m, recovered=False) for m in episode.measures]
@@ -409,13 +451,14 @@ def caseload_page(
         return episode
 
     treating_part, supervising_part = (
-        CaseloadPart(episodes=[row(p) for p in page.object_list], page=page) for page in pages
+        CaseloadPart(episodes=[row(pk) for pk in page.object_list if pk in episodes], page=page)
+        for page in pages
     )
     return Caseload(
         treating=treating_part,
         supervising=supervising_part,
         needs={need: needs.get(need, 0) for need in Need},
-        same_name=sharing_a_name((p.client_id, p.name) for p in placed),
+        same_name=clients_sharing_a_name(user, {e.client_id for e in episodes.values()}),
     )
 
 

@@ -27,7 +27,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Literal, Protocol, TypeVar
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Model, Q, QuerySet
+from django.db.models import BooleanField, ExpressionWrapper, Model, Q, QuerySet
 from django.http import Http404
 
 from alliance.accounts.models import Role
@@ -95,9 +95,6 @@ class OfAnEpisode(OfAClient, Protocol):
     def supervisor_id(self) -> int | None: ...
 
 
-EpisodeLike = TypeVar("EpisodeLike", bound=OfAnEpisode)
-
-
 # Who a person is: the model defines each role (alliance.accounts.models, beneath every
 # app); the questions below are asked here so that callers above care ask one module.
 def is_client(user: User) -> bool:
@@ -148,21 +145,22 @@ def is_episode_supervisor(user: User, episode: OfAnEpisode) -> bool:
     return same_person(user.pk, episode.supervisor_id)
 
 
-def treated_and_supervised(
-    user: User, episodes: Iterable[EpisodeLike]
-) -> tuple[list[EpisodeLike], list[EpisodeLike]]:
-    """Of ``episodes``, those this person treats and those they supervise, in their order:
-    ``is_treating_therapist`` and ``is_episode_supervisor`` over a supervisor's whole
-    caseload (2,000 episodes) in one pass, the person's id read once."""
-    me = user.pk
-    treated: list[EpisodeLike] = []
-    supervised: list[EpisodeLike] = []
-    for episode in episodes:
-        if same_person(me, episode.therapist_id):
-            treated.append(episode)
-        if same_person(me, episode.supervisor_id):
-            supervised.append(episode)
-    return treated, supervised
+def caseload_parts(user: User) -> tuple[QuerySet[Episode], QuerySet[Episode]]:
+    """Of the episodes this person reaches, those they treat and those they supervise
+    (``is_treating_therapist``, ``is_episode_supervisor``), for the database to order and
+    page."""
+    reachable = episodes_reachable_by(user).order_by()
+    return reachable.filter(therapist_id=user.pk), reachable.filter(supervisor_id=user.pk)
+
+
+def treated_by(user: User) -> ExpressionWrapper:
+    """``is_treating_therapist`` as a column, for the database to count by."""
+    return ExpressionWrapper(Q(therapist_id=user.pk), output_field=BooleanField())
+
+
+def supervised_by(user: User) -> ExpressionWrapper:
+    """``is_episode_supervisor`` as a column, for the database to count by."""
+    return ExpressionWrapper(Q(supervisor_id=user.pk), output_field=BooleanField())
 
 
 def audience(user: User, episode: OfAClient) -> Literal["client", "clinician"]:

@@ -10,7 +10,6 @@ from django.db.models import Count, OuterRef, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from alliance.accounts.names import name_key
 from alliance.care.access import episodes_reachable_by
 from alliance.care.models import Episode, Session
 
@@ -54,22 +53,21 @@ def caseload_for(user: User) -> QuerySet[Episode]:
     )
 
 
-def sharing_a_name(clients: Iterable[tuple[int, str]]) -> frozenset[int]:
-    """The ids of the clients, of ``(client id, name)`` pairs, whose name another client
-    among them shares, as ``name_key`` sees it (case, spacing, zero-width characters and
-    full-width letters aside). Give it only clients the viewer reaches: a namesake outside
-    their caseload is not theirs to know of."""
+def clients_sharing_a_name(user: User, client_ids: Iterable[int]) -> frozenset[int]:
+    """Of ``client_ids``, the clients whose name another client this person reaches
+    shares, as ``name_key`` sees it (case, spacing, zero-width characters and full-width
+    letters aside). Only clients the person reaches count: a namesake outside their
+    caseload is not theirs to know of. One query, returning the namesakes only."""
+    reachable = episodes_reachable_by(user).order_by()
+    keys = reachable.filter(client_id__in=list(client_ids)).values("client__name_key")
     by_key: dict[str, set[int]] = defaultdict(set)
-    for client_id, name in clients:
-        by_key[name_key(name)].add(client_id)
+    for client_id, key in (
+        reachable.filter(client__name_key__in=keys)
+        .values_list("client_id", "client__name_key")
+        .distinct()
+    ):
+        by_key[key].add(client_id)
     return frozenset(client for ids in by_key.values() if len(ids) > 1 for client in ids)
-
-
-def clients_sharing_a_name(user: User) -> frozenset[int]:
-    """``sharing_a_name`` over every client this person reaches."""
-    return sharing_a_name(
-        episodes_reachable_by(user).values_list("client_id", "client__preferred_name")
-    )
 
 
 def sessions_of(episodes: tuple[Episode, ...] | list[Episode]) -> QuerySet[Session]:

@@ -51,6 +51,7 @@ from django.utils import timezone
 from alliance import instruments as engine
 from alliance.accounts.mfa import demo_totp_secret, totp_activate
 from alliance.accounts.models import Role, User
+from alliance.accounts.names import name_key
 from alliance.alerts.findings import disengagement_findings, rupture_findings, track_findings
 from alliance.alerts.models import Alert, AlertKind, AlertStatus, ScoreSummary
 from alliance.alerts.rules import practice_model_for, trackable
@@ -408,9 +409,11 @@ def _client(
     first = first.replace(hour=rng.choice([9, 10, 11, 14, 15, 16, 17]), minute=0, second=0,
                           microsecond=0)  # fmt: skip
     opened = first - timedelta(days=3)
+    name = _name(number)
     client = User(
         email=email_of("client", number),
-        preferred_name=_name(number),
+        preferred_name=name,
+        name_key=name_key(name),  # what User.save keeps; COPY goes past it
         language="es" if number % 5 == 2 else "en",
         role=Role.CLIENT,
         password=password,

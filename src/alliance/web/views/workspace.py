@@ -116,7 +116,7 @@ def client_record(request: AuthedRequest, client_id: int) -> HttpResponse:
         panels=panels.client_record(viewer=request.user, episodes=episodes),
         episodes=episodes,
         treatable={e.pk for e in episodes if access.may_act_on_episode(request.user, e, Act.TREAT)},
-        shares_name=record.client.pk in clients_sharing_a_name(request.user),
+        shares_name=record.client.pk in clients_sharing_a_name(request.user, [record.client.pk]),
         now=timezone.now(),
     )
     return render(request, "web/workspace/client_record.html", context)
