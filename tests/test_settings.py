@@ -251,6 +251,31 @@ def test_alliance_db_pool_is_refused_with_sqlite(tmp_path: Any) -> None:
     assert "only with DATABASE_URL=postgres://" in result.stderr
 
 
+def test_postgresql_connections_ask_for_no_jit_unless_the_url_says_otherwise() -> None:
+    show = (
+        "from django.conf import settings; "
+        "print(settings.DATABASES['default']['OPTIONS']['options'])"
+    )
+    for url, options in (
+        ("postgres://a:b@db.invalid/alliance", "-c jit=off"),
+        ("postgres://a:b@db.invalid/alliance?options=-c%20jit%3Don", "-c jit=off -c jit=on"),
+    ):
+        result = run_alliance({"ALLIANCE_DEBUG": "true", "DATABASE_URL": url}, "shell", "-c", show)
+        assert result.returncode == 0, result.stderr
+        assert result.stdout.strip().splitlines()[-1] == options
+
+
+def test_postgresql_runs_the_pages_queries_without_jit(db: Any) -> None:
+    """The connection the tests use is made as the app's are: JIT is off on it."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL only")
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW jit")
+        assert cursor.fetchone()[0] == "off"
+
+
 def test_pooled_connections_reach_postgresql() -> None:
     """With a real server (ALLIANCE_TEST_POSTGRES_URL, or DATABASE_URL in CI's PostgreSQL
     pass), queries go through the pool."""

@@ -238,7 +238,15 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
         ),
     }
-elif DB_POOL > 0:
+elif DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # PostgreSQL's JIT compiler, on by default, compiles any query the planner prices over
+    # 100,000, whatever it will really cost: the supervisor's caseload (2,000 episodes
+    # counted by need) spent 17 ms compiling a query that runs in 4 (benchmarks/README.md).
+    # The pages' queries are short; JIT is for long analytic ones. A DATABASE_URL's own
+    # ?options=… comes after this, so it can turn JIT back on.
+    options = DATABASES["default"].setdefault("OPTIONS", {})
+    options["options"] = f"-c jit=off {options.get('options', '')}".strip()
+if DB_POOL > 0 and DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     # Django's psycopg pool: up to DB_POOL connections per process, handed to each request
     # and returned after it. Pooled connections are not kept per thread as well.
     DATABASES["default"]["CONN_MAX_AGE"] = 0
