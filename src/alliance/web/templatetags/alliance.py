@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import html
 from typing import Any
 
 from django import template
 from django.conf import settings
 from django.utils import timezone, translation
 from django.utils.html import format_html
-from django.utils.safestring import SafeString
+from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
 from alliance import instruments as engine
@@ -33,6 +34,28 @@ def table_region(*heading_id: object, label: str = "") -> SafeString:
     if not label:
         raise template.TemplateSyntaxError("table_region needs a heading's id or a label")
     return format_html('class="table-wrap" tabindex="0" role="region" aria-label="{}"', label)
+
+
+@register.simple_tag
+def table_row(head: object, *cells: object) -> SafeString:
+    """``<tr><th scope="row">head</th><td>cell</td>…</tr>``, each value escaped as
+    ``{{ value }}`` would be; a list among ``cells`` gives a cell for each of its items.
+    For tables of many plain rows (the practice report's: 25 therapists by up to eight
+    columns, four times over), where a template loop over the cells, or ``format_html``,
+    costs more than the rest of the page (benchmarks/README.md)."""
+    values = (
+        value for cell in cells for value in (cell if isinstance(cell, list | tuple) else [cell])
+    )
+    row = "".join(f"<td>{_escaped(value)}</td>" for value in values)
+    return mark_safe(f'<tr><th scope="row">{_escaped(head)}</th>{row}</tr>')  # noqa: S308
+
+
+def _escaped(value: object) -> str:
+    """``conditional_escape`` without its lazy-string wrapper: what is already safe HTML
+    as it is, anything else through ``html.escape`` (which Django's ``escape`` calls)."""
+    if hasattr(value, "__html__"):
+        return str(value.__html__())
+    return html.escape(str(value))
 
 
 @register.filter
