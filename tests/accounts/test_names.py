@@ -129,25 +129,3 @@ def test_a_name_stored_before_these_rules_does_not_stop_a_language_switch(cast: 
     assert response.status_code == 302
     cast.dana.refresh_from_db()
     assert cast.dana.language == "es"
-
-
-def test_the_ascii_shortcut_keys_names_as_the_full_rule_does() -> None:
-    """``name_key`` skips Unicode normalisation for ASCII names; every ASCII character, and
-    names mixing them, must get the key the full rule gives."""
-    import unicodedata
-
-    from alliance.accounts.names import _UNSEEN_IN_KEY, BLANK_LOOKING
-
-    def full_rule(name: str) -> str:
-        folded = unicodedata.normalize("NFKC", name).casefold()
-        return "".join(
-            c
-            for c in folded
-            if c not in BLANK_LOOKING and unicodedata.category(c) not in _UNSEEN_IN_KEY
-        )
-
-    names = [chr(code) for code in range(128)]
-    names += ["Dana Smith", " dana\tSMITH\n", "O'Brien-Lee", "A\x00B\x7fC", "ALL CAPS 42"]
-    for name in names:
-        assert name.isascii()
-        assert name_key(name) == full_rule(name), repr(name)

@@ -32,9 +32,6 @@ BIDI_CONTROLS = frozenset(
 BLANK_LOOKING = frozenset("\u115f\u1160\u3164\uffa0\u2800")
 _INVISIBLE_CATEGORIES = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp", "Mn", "Me"})
 _UNSEEN_IN_KEY = frozenset({"Cc", "Cf", "Zs", "Zl", "Zp"})
-_ASCII_UNSEEN = dict.fromkeys(
-    code for code in range(128) if unicodedata.category(chr(code)) in _UNSEEN_IN_KEY
-)
 
 
 def _invisible(char: str) -> bool:
@@ -71,12 +68,8 @@ def person_name(value: str, *, required: bool = True) -> str:
 def name_key(name: str) -> str:
     """What two names that look alike have in common: compatibility forms folded
     (full-width letters), case folded, spaces and zero-width characters dropped. Accents
-    and other marks stay: José and Jose are two names."""
-    if name.isascii():
-        # The same key, quicker (a supervisor's caseload keys 2,000 names per page): NFKC
-        # leaves ASCII as it is, casefold is lower, and of the characters dropped ASCII has
-        # only the controls (Cc) and the space (Zs).
-        return name.lower().translate(_ASCII_UNSEEN)
+    and other marks stay: José and Jose are two names. Worked out once per change of a
+    name and kept (``User.name_key``); a change to this rule needs a data migration."""
     folded = unicodedata.normalize("NFKC", name).casefold()
     return "".join(
         char
