@@ -58,8 +58,9 @@ def clients_sharing_a_name(user: User, client_ids: Iterable[int]) -> frozenset[i
     shares, as ``name_key`` sees it (case, spacing, zero-width characters and full-width
     letters aside). Only clients the person reaches count: a namesake outside their
     caseload is not theirs to know of. One query, returning the namesakes only."""
+    asked = set(client_ids)
     reachable = episodes_reachable_by(user).order_by()
-    keys = reachable.filter(client_id__in=list(client_ids)).values("client__name_key")
+    keys = reachable.filter(client_id__in=asked).values("client__name_key")
     by_key: dict[str, set[int]] = defaultdict(set)
     for client_id, key in (
         reachable.filter(client__name_key__in=keys)
@@ -67,7 +68,7 @@ def clients_sharing_a_name(user: User, client_ids: Iterable[int]) -> frozenset[i
         .distinct()
     ):
         by_key[key].add(client_id)
-    return frozenset(client for ids in by_key.values() if len(ids) > 1 for client in ids)
+    return frozenset(client for ids in by_key.values() if len(ids) > 1 for client in ids & asked)
 
 
 def sessions_of(episodes: tuple[Episode, ...] | list[Episode]) -> QuerySet[Session]:
