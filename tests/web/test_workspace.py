@@ -475,3 +475,45 @@ def test_caseload_does_not_say_recovered_while_a_risk_answer_stands(cast: Cast) 
     assert "Urgent: risk" not in row and "nothing flagged" not in row
     assert "Risk answer of" in row and "still stands" in row
     assert "recovered" not in row
+
+
+def test_the_supervised_part_pages_on_its_own(cast: Cast) -> None:
+    """The supervised clients are counted and paged apart from those treated: their own
+    "Showing" line, their own page number, a stale page number giving the nearest page."""
+    from alliance.care.models import Episode
+    from alliance.care.services import episode_open
+    from tests.conftest import make_user
+
+    for n in range(30):
+        person = make_user(f"sup{n}@example.test", f"Sup {n:02}", "client")
+        episode_open(actor=cast.charlie, client=person, therapist=cast.charlie, supervisor=cast.sam)
+    total = Episode.objects.filter(supervisor=cast.sam).count()
+    assert total > 25
+    client = signed_in(cast.sam)
+    first = client.get(reverse("caseload")).content.decode()
+    assert f"Showing 1\N{EN DASH}25 of {total}." in first
+    assert f"{total} with nothing flagged" in first
+    assert "Sup 00" in first and "Sup 29" not in first
+    for asked in (2, 99):
+        last = client.get(reverse("caseload"), {"supervising_page": asked}).content.decode()
+        assert f"Showing 26\N{EN DASH}{total} of {total}." in last
+        assert "Sup 29" in last and "Sup 00" not in last
+    stale = client.get(reverse("caseload"), {"supervising_page": "abc"}).content.decode()
+    assert "Sup 00" in stale
+    # Charlie treats the same clients: his part pages them the same way, his own count.
+    treating = signed_in(cast.charlie).get(reverse("caseload")).content.decode()
+    assert "Showing 1\N{EN DASH}25 of " in treating and "Sup 00" in treating
+
+
+def test_namesakes_are_answered_for_the_clients_asked_about(cast: Cast) -> None:
+    from alliance.care.selectors import clients_sharing_a_name
+
+    other = _add_client(cast, cast.alice, "dana.two@example.test", "DANA")
+    assert clients_sharing_a_name(cast.alice, [cast.dana.pk]) == {cast.dana.pk}
+    assert clients_sharing_a_name(cast.alice, [cast.dana.pk, other.pk, cast.eve.pk]) == {
+        cast.dana.pk,
+        other.pk,
+    }
+    assert clients_sharing_a_name(cast.alice, [cast.eve.pk]) == frozenset()
+    # Sam supervises only Dana: to him she has no namesake.
+    assert clients_sharing_a_name(cast.sam, [cast.dana.pk]) == frozenset()
